@@ -1,0 +1,233 @@
+//! The snapin plugin contract, as plain data.
+//!
+//! A host (say `mycli`) and its plugins never share code, only this contract:
+//! a plugin describes itself with a [`Manifest`], and the host runs one of its
+//! commands with a [`Context`] in the environment. Both are JSON on the wire.
+//! This crate holds just those types and the names of the contract (flags and
+//! environment variables), with serde as its only dependency, so that host
+//! libraries and plugin SDKs in Rust agree on them by construction. Plugins in
+//! other languages follow `docs/protocol.md`, which describes the same shapes.
+//!
+//! Unknown JSON fields are ignored everywhere, so a minor API version can add
+//! fields without breaking older readers.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// The manifest format this crate reads and writes (the `manifest` field).
+pub const MANIFEST_FORMAT: u32 = 1;
+
+/// The argument a host passes to an executable plugin to ask for its manifest.
+pub const DESCRIBE_FLAG: &str = "--snapin-describe";
+
+/// Environment variable holding the host's namespace (e.g. `mycli`) during a run.
+pub const ENV_HOST: &str = "SNAPIN_HOST";
+
+/// Environment variable holding the host's API version (e.g. `1.2.0`) during a run.
+pub const ENV_API: &str = "SNAPIN_API";
+
+/// Environment variable holding the run's [`Context`] as JSON.
+pub const ENV_CONTEXT: &str = "SNAPIN_CONTEXT";
+
+/// What a plugin says about itself: who it is, which host and API it is
+/// built for, and the commands it adds.
+///
+/// The host caches this at install time and builds help, usage errors and
+/// completions from it, so the plugin is not started until one of its
+/// commands actually runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Manifest format version; [`MANIFEST_FORMAT`] today.
+    pub manifest: u32,
+    /// Namespace of the host the plugin is built for (e.g. `mycli`).
+    pub host: String,
+    /// Plugin name: `^[a-z][a-z0-9-]{0,63}$`.
+    pub name: String,
+    /// Plugin version (semver).
+    pub version: String,
+    /// Semver requirement on the host API (e.g. `^1.0`).
+    pub api: String,
+    /// One line saying what the plugin is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The top-level commands the plugin adds to the host.
+    #[serde(default)]
+    pub commands: Vec<CommandSpec>,
+}
+
+/// One command (or subcommand) a plugin adds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandSpec {
+    /// What the user types: `^[a-z][a-z0-9-]{0,63}$`.
+    pub name: String,
+    /// One line of help.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
+    /// Other names that run the same command.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// Left out of help listings, still runnable.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hidden: bool,
+    /// The command's options and positional arguments, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<ArgSpec>,
+    /// Nested commands (`mycli tool sub ...`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subcommands: Vec<CommandSpec>,
+}
+
+/// One argument of a command: an option when it has `long` or `short`,
+/// otherwise a positional argument.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArgSpec {
+    /// Identifier, unique within its command; shown as the value name of
+    /// positionals.
+    pub name: String,
+    /// One line of help.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// Long option name, without the leading `--`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long: Option<String>,
+    /// Short option letter, without the leading `-`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short: Option<char>,
+    /// The user must give it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub required: bool,
+    /// Value used when the user gives none (shown in help).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// May be given more than once (or take several values, for positionals).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub multiple: bool,
+    /// The only values accepted, if not empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+    /// Placeholder for the value in help (e.g. `FILE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_name: Option<String>,
+    /// A switch that takes no value.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub flag: bool,
+}
+
+impl ArgSpec {
+    /// Whether this argument is positional (it has neither `long` nor `short`).
+    pub fn is_positional(&self) -> bool {
+        self.long.is_none() && self.short.is_none()
+    }
+}
+
+/// What the host tells a plugin about the run, as JSON in [`ENV_CONTEXT`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Context {
+    /// The host program running the plugin.
+    pub host: HostInfo,
+    /// The plugin's own name, as installed.
+    pub plugin: String,
+    /// The command path the user typed, e.g. `["greet"]` or `["tool", "sub"]`.
+    pub command: Vec<String>,
+    /// `0` by default, positive with `-v`, negative with `-q`.
+    #[serde(default)]
+    pub verbosity: i8,
+    /// Whether the plugin should colour its output.
+    #[serde(default)]
+    pub color: ColorChoice,
+    /// Directories reserved for this plugin; they may not exist yet.
+    pub dirs: PluginDirs,
+}
+
+/// The host program, as seen by a plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostInfo {
+    /// Namespace, e.g. `mycli`.
+    pub name: String,
+    /// The host program's own version.
+    pub version: String,
+    /// The plugin API version the host provides.
+    pub api: String,
+}
+
+/// Colour preference passed from the host's `--color` option.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and `NO_COLOR` is unset.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Per-plugin directories, so plugins never share or guess paths.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginDirs {
+    /// The plugin's configuration files.
+    pub config: PathBuf,
+    /// The plugin's persistent data.
+    pub data: PathBuf,
+    /// Files the plugin can recreate at will.
+    pub cache: PathBuf,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn design_example_parses_and_unknown_fields_are_ignored() {
+        let json = r#"{
+          "manifest": 1, "host": "mycli", "name": "greet", "version": "0.2.0",
+          "api": "^1.0", "description": "Friendly greetings", "future": true,
+          "commands": [
+            { "name": "greet", "about": "Say hello", "later": [1],
+              "args": [ { "name": "who", "long": "who", "default": "world",
+                          "help": "Who to greet" } ] }
+          ]
+        }"#;
+        let m: Manifest = serde_json::from_str(json).unwrap();
+        assert_eq!(m.name, "greet");
+        let who = &m.commands[0].args[0];
+        assert_eq!(who.long.as_deref(), Some("who"));
+        assert_eq!(who.default.as_deref(), Some("world"));
+        assert!(!who.is_positional());
+    }
+
+    #[test]
+    fn short_must_be_one_character() {
+        let json = r#"{"name":"x","short":"ab"}"#;
+        assert!(serde_json::from_str::<ArgSpec>(json).is_err());
+    }
+
+    #[test]
+    fn context_round_trips() {
+        let ctx = Context {
+            host: HostInfo {
+                name: "mycli".into(),
+                version: "0.1.0".into(),
+                api: "1.2.0".into(),
+            },
+            plugin: "greet".into(),
+            command: vec!["greet".into()],
+            verbosity: 1,
+            color: ColorChoice::Never,
+            dirs: PluginDirs {
+                config: "/c".into(),
+                data: "/d".into(),
+                cache: "/k".into(),
+            },
+        };
+        let json = serde_json::to_string(&ctx).unwrap();
+        assert!(json.contains(r#""color":"never""#));
+        assert_eq!(serde_json::from_str::<Context>(&json).unwrap(), ctx);
+    }
+}

@@ -1,0 +1,231 @@
+//! Clap glue: plugin commands built from cached manifests, and the
+//! arguments handed back to the plugin after clap has checked them.
+//!
+//! Because the clap tree comes from the manifest, `--help`, usage errors and
+//! completions for a plugin command work without starting the plugin. After
+//! parsing, the host re-emits what the user typed in one canonical form (see
+//! `docs/protocol.md`), so a plugin in any language parses one shape.
+
+use std::ffi::OsString;
+
+use clap::parser::ValueSource;
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use snapin_protocol::{ArgSpec, CommandSpec};
+
+/// Builds the clap command for a manifest command (and its subcommands).
+pub fn command_from_spec(spec: &CommandSpec) -> Command {
+    let mut cmd = Command::new(spec.name.clone())
+        .aliases(spec.aliases.clone())
+        .hide(spec.hidden)
+        .args(spec.args.iter().map(arg_from_spec))
+        .subcommands(spec.subcommands.iter().map(command_from_spec));
+    if let Some(about) = &spec.about {
+        cmd = cmd.about(about.clone());
+    }
+    cmd
+}
+
+fn arg_from_spec(spec: &ArgSpec) -> Arg {
+    let mut arg = Arg::new(spec.name.clone()).required(spec.required);
+    if let Some(long) = &spec.long {
+        arg = arg.long(long.clone());
+    }
+    if let Some(short) = spec.short {
+        arg = arg.short(short);
+    }
+    if let Some(help) = &spec.help {
+        arg = arg.help(help.clone());
+    }
+    if spec.flag {
+        return arg.action(if spec.multiple {
+            ArgAction::Count
+        } else {
+            ArgAction::SetTrue
+        });
+    }
+    if spec.is_positional() {
+        arg = arg.value_name(
+            spec.value_name
+                .clone()
+                .unwrap_or_else(|| spec.name.to_uppercase()),
+        );
+        if spec.multiple {
+            arg = arg.num_args(1..).action(ArgAction::Append);
+        }
+    } else {
+        if let Some(value_name) = &spec.value_name {
+            arg = arg.value_name(value_name.clone());
+        }
+        arg = arg.action(if spec.multiple {
+            ArgAction::Append
+        } else {
+            ArgAction::Set
+        });
+    }
+    if let Some(default) = &spec.default {
+        arg = arg.default_value(default.clone());
+    }
+    if !spec.choices.is_empty() {
+        arg = arg.value_parser(clap::builder::PossibleValuesParser::new(
+            spec.choices
+                .iter()
+                .map(|c| clap::builder::PossibleValue::new(c.clone())),
+        ));
+    }
+    arg
+}
+
+/// Re-emits the arguments the user gave a plugin command, after clap
+/// checked them: the command path, then at each level its options (in
+/// manifest order, `--long VALUE` or `-s VALUE`, a flag once per use),
+/// then its positionals, preceded by `--` when one starts with `-`.
+/// Defaults the user did not type are not sent: the plugin applies them.
+pub fn plugin_argv(spec: &CommandSpec, matches: &ArgMatches) -> Vec<OsString> {
+    let mut argv = Vec::new();
+    emit(spec, matches, &mut argv);
+    argv
+}
+
+fn emit(spec: &CommandSpec, matches: &ArgMatches, argv: &mut Vec<OsString>) {
+    argv.push(spec.name.clone().into());
+    let typed = |a: &ArgSpec| matches.value_source(&a.name) == Some(ValueSource::CommandLine);
+    for arg in spec.args.iter().filter(|a| !a.is_positional() && typed(a)) {
+        let name: OsString = match (&arg.long, arg.short) {
+            (Some(long), _) => format!("--{long}").into(),
+            (None, Some(short)) => format!("-{short}").into(),
+            (None, None) => continue,
+        };
+        if arg.flag {
+            let times = if arg.multiple {
+                matches.get_count(&arg.name) as usize
+            } else {
+                1
+            };
+            argv.extend(std::iter::repeat_n(name, times));
+            continue;
+        }
+        for value in matches.get_raw(&arg.name).into_iter().flatten() {
+            if value.to_string_lossy().starts_with('-') {
+                // `--long -x` would read as two options; `--long=-x` cannot.
+                let mut joined = name.clone();
+                joined.push("=");
+                joined.push(value);
+                argv.push(joined);
+            } else {
+                argv.push(name.clone());
+                argv.push(value.to_os_string());
+            }
+        }
+    }
+    let positionals: Vec<OsString> = spec
+        .args
+        .iter()
+        .filter(|a| a.is_positional() && typed(a))
+        .flat_map(|a| matches.get_raw(&a.name).into_iter().flatten())
+        .map(|v| v.to_os_string())
+        .collect();
+    let sub = matches
+        .subcommand()
+        .and_then(|(name, m)| Some((spec.subcommands.iter().find(|s| s.name == name)?, m)));
+    if sub.is_none()
+        && positionals
+            .iter()
+            .any(|v| v.to_string_lossy().starts_with('-'))
+    {
+        argv.push("--".into());
+    }
+    argv.extend(positionals);
+    if let Some((sub_spec, sub_matches)) = sub {
+        emit(sub_spec, sub_matches, argv);
+    }
+}
+
+/// The command path the user ran: `["tool", "sub"]`.
+pub fn command_path(spec: &CommandSpec, matches: &ArgMatches) -> Vec<String> {
+    let mut path = vec![spec.name.clone()];
+    let (mut spec, mut matches) = (spec, matches);
+    while let Some((name, sub_matches)) = matches.subcommand() {
+        let Some(sub_spec) = spec.subcommands.iter().find(|s| s.name == name) else {
+            break;
+        };
+        path.push(sub_spec.name.clone());
+        (spec, matches) = (sub_spec, sub_matches);
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> CommandSpec {
+        serde_json::from_str(
+            r#"{"name":"tool","aliases":["t"],"args":[
+                {"name":"who","long":"who","short":"w","default":"world"},
+                {"name":"loud","long":"loud","flag":true},
+                {"name":"level","short":"l","flag":true,"multiple":true},
+                {"name":"tag","long":"tag","multiple":true},
+                {"name":"mode","long":"mode","choices":["a","b"]},
+                {"name":"files","multiple":true}
+              ],
+              "subcommands":[{"name":"sub","args":[{"name":"n","required":true}]}]}"#,
+        )
+        .unwrap()
+    }
+
+    fn argv_for(args: &[&str]) -> Result<Vec<String>, clap::Error> {
+        let spec = spec();
+        let root = Command::new("mycli").subcommand(command_from_spec(&spec));
+        let m = root.try_get_matches_from(std::iter::once("mycli").chain(args.iter().copied()))?;
+        let (_, sub) = m.subcommand().unwrap();
+        Ok(plugin_argv(&spec, sub)
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect())
+    }
+
+    #[test]
+    fn defaults_are_not_sent_and_aliases_become_the_name() {
+        assert_eq!(argv_for(&["t"]).unwrap(), ["tool"]);
+    }
+
+    #[test]
+    fn options_then_positionals_in_canonical_form() {
+        assert_eq!(
+            argv_for(&[
+                "tool", "f1", "-w", "Rust", "--tag=x", "-ll", "--loud", "--tag", "y", "f2"
+            ])
+            .unwrap(),
+            [
+                "tool", "--who", "Rust", "--loud", "-l", "-l", "--tag", "x", "--tag", "y", "f1",
+                "f2"
+            ]
+        );
+    }
+
+    #[test]
+    fn hyphen_values_stay_unambiguous() {
+        assert_eq!(
+            argv_for(&["tool", "--who=-x", "--", "-f"]).unwrap(),
+            ["tool", "--who=-x", "--", "-f"]
+        );
+    }
+
+    #[test]
+    fn subcommands_nest() {
+        assert_eq!(
+            argv_for(&["tool", "--loud", "sub", "7"]).unwrap(),
+            ["tool", "--loud", "sub", "7"]
+        );
+    }
+
+    #[test]
+    fn usage_errors_come_from_the_manifest() {
+        let err = argv_for(&["tool", "--mode", "c"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue);
+        let err = argv_for(&["tool", "sub"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        let err = argv_for(&["tool", "--nope"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+    }
+}

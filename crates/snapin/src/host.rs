@@ -1,0 +1,465 @@
+//! The host author's entry point: a builder, then an [`App`] that parses the
+//! command line with plugin commands in it and dispatches them.
+
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use semver::Version;
+use snapin_protocol::{ColorChoice, CommandSpec, Context, HostInfo};
+
+use crate::index::{Index, IndexError};
+use crate::loader::{self, Active, Candidate, Loaded, LoaderSettings, Source, Status};
+use crate::logging::{self, Verbosity};
+use crate::manifest::Reserved;
+use crate::paths::Paths;
+use crate::runtime::exec::{DescribeLimits, ExecPlugin};
+use crate::runtime::{Exit, Invocation, Plugin, PluginError, catch_panic, signal_name};
+use crate::{cli, manage};
+
+/// Exit status when a plugin could not be started at all (missing file,
+/// changed pin, not executable).
+pub const EXIT_CANNOT_RUN: u8 = 126;
+
+/// Configures a [`Host`]: namespace, versions, plugins compiled in.
+pub struct HostBuilder {
+    ns: String,
+    version: String,
+    api: Version,
+    plugins: Vec<Arc<dyn Plugin>>,
+    limits: DescribeLimits,
+    home: Option<PathBuf>,
+}
+
+impl HostBuilder {
+    /// The host program's own version (shown to plugins in their context).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+
+    /// The plugin API version the host provides: bump the minor version when
+    /// the contract gains something, the major when it breaks.
+    pub fn api(mut self, api: Version) -> Self {
+        self.api = api;
+        self
+    }
+
+    /// Compiles a plugin into the host. It goes through the same loader loop
+    /// as installed plugins; a panic while it registers is reported like any
+    /// other failure.
+    pub fn plugin(mut self, plugin: impl Plugin + 'static) -> Self {
+        self.plugins.push(Arc::new(plugin));
+        self
+    }
+
+    /// Bounds on `--snapin-describe` calls at install and upgrade.
+    pub fn describe_limits(mut self, limits: DescribeLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Keeps the index and plugin directories under `root` instead of the
+    /// platform directories or `$<NS>_HOME`.
+    pub fn home(mut self, root: impl Into<PathBuf>) -> Self {
+        self.home = Some(root.into());
+        self
+    }
+
+    /// Finishes the configuration.
+    pub fn build(self) -> Host {
+        debug_assert!(
+            crate::manifest::is_valid_name(&self.ns),
+            "host namespace {:?} must match ^[a-z][a-z0-9-]{{0,63}}$",
+            self.ns
+        );
+        let paths = match self.home {
+            Some(root) => Paths::under(root),
+            None => Paths::for_namespace(&self.ns),
+        };
+        Host {
+            ns: self.ns,
+            version: self.version,
+            api: self.api,
+            plugins: self.plugins,
+            limits: self.limits,
+            paths,
+        }
+    }
+}
+
+/// A host program's plugin settings.
+pub struct Host {
+    pub(crate) ns: String,
+    pub(crate) version: String,
+    pub(crate) api: Version,
+    pub(crate) plugins: Vec<Arc<dyn Plugin>>,
+    pub(crate) limits: DescribeLimits,
+    pub(crate) paths: Paths,
+}
+
+impl Host {
+    /// Starts configuring the host with namespace `ns` (e.g. `mycli`).
+    pub fn builder(ns: impl Into<String>) -> HostBuilder {
+        HostBuilder {
+            ns: ns.into(),
+            version: "0.0.0".to_string(),
+            api: Version::new(1, 0, 0),
+            plugins: Vec::new(),
+            limits: DescribeLimits::default(),
+            home: None,
+        }
+    }
+
+    /// The host's namespace.
+    pub fn namespace(&self) -> &str {
+        &self.ns
+    }
+
+    /// Where the host keeps its index and plugin directories.
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// Reads the installed-plugins index, runs the loader loop, and returns
+    /// the host's command extended with the plugin commands, the `plugins`
+    /// command group and the global options `-v`, `-q`, `--debug` and
+    /// `--color` (each unless `cli` already has an argument with that id).
+    ///
+    /// No plugin is started: commands are built from cached manifests.
+    pub fn load(self, cli: Command) -> App {
+        let mut cli = with_global_args(cli);
+        let mut builtins: HashSet<String> = cli
+            .get_subcommands()
+            .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
+            .map(str::to_string)
+            .collect();
+        builtins.extend([manage::COMMAND.to_string(), "help".to_string()]);
+        let mut reserved = Reserved::clap_defaults();
+        for arg in cli.get_arguments().filter(|a| a.is_global_set()) {
+            reserved.longs.extend(arg.get_long().map(str::to_string));
+            reserved.shorts.extend(arg.get_short());
+        }
+
+        let (index, index_error) = match Index::load(&self.paths.index_file()) {
+            Ok(index) => (index, None),
+            Err(e) => (Index::default(), Some(e)),
+        };
+        let mut app = App {
+            host: self,
+            command: Command::new("placeholder"),
+            loaded: Loaded::default(),
+            builtins,
+            reserved,
+            index_error,
+        };
+        app.loaded = app.run_loader(index, false);
+        for (name, _) in app.loaded.commands.clone() {
+            if let Some((_, spec)) = app.loaded.command(&name) {
+                cli = cli.subcommand(cli::command_from_spec(spec));
+            }
+        }
+        app.command = cli.subcommand(manage::command(&app.host.ns));
+        app
+    }
+}
+
+fn with_global_args(cli: Command) -> Command {
+    let has = |id: &str| cli.get_arguments().any(|a| a.get_id() == id);
+    let mut globals = Vec::new();
+    if !has("verbose") {
+        globals.push(
+            Arg::new("verbose")
+                .short('v')
+                .long("verbose")
+                .action(ArgAction::Count)
+                .global(true)
+                .help("Say more (-v: plugin loading outcomes, -vv: debug)"),
+        );
+    }
+    if !has("quiet") {
+        globals.push(
+            Arg::new("quiet")
+                .short('q')
+                .long("quiet")
+                .action(ArgAction::Count)
+                .global(true)
+                .help("Say less: no warnings about broken plugins"),
+        );
+    }
+    if !has("debug") {
+        globals.push(
+            Arg::new("debug")
+                .long("debug")
+                .action(ArgAction::SetTrue)
+                .global(true)
+                .help("Show everything, with cause chains and plugin stderr"),
+        );
+    }
+    if !has("color") {
+        globals.push(
+            Arg::new("color")
+                .long("color")
+                .value_name("WHEN")
+                .value_parser(["auto", "always", "never"])
+                .default_value("auto")
+                .global(true)
+                .help("When to use colour"),
+        );
+    }
+    cli.args(globals)
+}
+
+/// A host command line with plugins loaded: parse it, then dispatch.
+pub struct App {
+    pub(crate) host: Host,
+    command: Command,
+    pub(crate) loaded: Loaded,
+    pub(crate) builtins: HashSet<String>,
+    pub(crate) reserved: Reserved,
+    pub(crate) index_error: Option<IndexError>,
+}
+
+impl App {
+    /// The full command: the host's own, plugin commands and `plugins`.
+    pub fn command(&self) -> &Command {
+        &self.command
+    }
+
+    /// The host settings.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// Per-plugin results of the loader at start-up.
+    pub fn outcomes(&self) -> &[loader::Outcome] {
+        &self.loaded.outcomes
+    }
+
+    /// Parses the process's arguments (exiting on `--help` or a usage
+    /// error, like clap), sets up logging from the global options and
+    /// reports plugins that failed to load.
+    pub fn get_matches(&mut self) -> ArgMatches {
+        self.get_matches_from(std::env::args_os())
+    }
+
+    /// [`App::get_matches`] with explicit arguments (the first is the
+    /// program name).
+    pub fn get_matches_from<I, T>(&mut self, args: I) -> ArgMatches
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let matches = match self.command.try_get_matches_from_mut(args) {
+            Ok(m) => m,
+            Err(e) => e.exit(),
+        };
+        let options = Options::from_matches(&matches);
+        logging::init(&self.host.ns, options.verbosity, options.color_stderr());
+        let listing = matches.subcommand_name() == Some(manage::COMMAND);
+        self.report(listing);
+        matches
+    }
+
+    /// Logs the loader's outcomes: `ok` lines at info level (`-v`), one
+    /// warning per failing plugin (unless the user is already looking at
+    /// `plugins` output).
+    fn report(&self, listing: bool) {
+        let ns = &self.host.ns;
+        if let Some(e) = &self.index_error {
+            tracing::warn!("{e}");
+        }
+        for o in &self.loaded.outcomes {
+            let version = o.version.as_deref().unwrap_or("?");
+            match o.status {
+                Status::Ok => tracing::info!(
+                    "plugin '{}' {version} ({}): ok, commands: {}",
+                    o.plugin,
+                    o.kind.as_str(),
+                    o.commands.join(", ")
+                ),
+                Status::Disabled => tracing::info!("plugin '{}' {version}: disabled", o.plugin),
+                Status::Skipped | Status::Error if listing => {
+                    tracing::info!("plugin '{}' {version}: {}", o.plugin, o.status_line())
+                }
+                Status::Skipped | Status::Error => tracing::warn!(
+                    "plugin '{}' {}; fix: {} (see `{ns} plugins doctor`)",
+                    o.plugin,
+                    o.status_line(),
+                    o.fix.as_deref().unwrap_or("-")
+                ),
+            }
+        }
+    }
+
+    /// Runs the command in `matches` if it belongs to a plugin or to the
+    /// `plugins` group, and returns its exit status; `None` means the
+    /// command is one of the host's own.
+    pub fn dispatch(&self, matches: &ArgMatches) -> Option<ExitCode> {
+        let (name, sub) = matches.subcommand()?;
+        if name == manage::COMMAND {
+            return Some(manage::run(self, sub, &Options::from_matches(matches)));
+        }
+        let (active, spec) = self.loaded.command(name)?;
+        Some(self.run_plugin(active, spec, matches, sub))
+    }
+
+    fn run_plugin(
+        &self,
+        active: &Active,
+        spec: &CommandSpec,
+        top: &ArgMatches,
+        matches: &ArgMatches,
+    ) -> ExitCode {
+        let ns = &self.host.ns;
+        let name = &active.candidate.name;
+        let options = Options::from_matches(top);
+        let argv = cli::plugin_argv(spec, matches);
+        let command = cli::command_path(spec, matches);
+        let context = Context {
+            host: HostInfo {
+                name: ns.clone(),
+                version: self.host.version.clone(),
+                api: self.host.api.to_string(),
+            },
+            plugin: name.clone(),
+            command: command.clone(),
+            verbosity: options.verbosity.level,
+            color: options.color,
+            dirs: self.host.paths.plugin_dirs(name),
+        };
+        let invocation = Invocation {
+            context: &context,
+            argv: &argv,
+        };
+        tracing::debug!(
+            "running plugin '{name}' with: {}",
+            crate::runtime::exec::display_argv(&argv)
+        );
+        let result = match &active.candidate.source {
+            Source::Installed(entry) => {
+                if let Err(problem) = loader::integrity(entry, ns) {
+                    eprintln!(
+                        "{ns}: error: plugin '{name}' cannot run: {}; fix: {}",
+                        problem.reason, problem.fix
+                    );
+                    return ExitCode::from(EXIT_CANNOT_RUN);
+                }
+                self.exec_plugin(entry.path.clone()).run(&invocation)
+            }
+            Source::InProcess(plugin) => catch_panic(|| plugin.run(&invocation)),
+        };
+        let shown = format!("{ns} {}", command.join(" "));
+        match result {
+            Ok(Exit::Code(code)) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            Ok(Exit::Signal(signal)) => {
+                eprintln!(
+                    "{ns}: error: plugin '{name}' was killed by {} (signal {signal}) while running `{shown}`; this is a bug in the plugin: report it to its author, or turn it off with `{ns} plugins disable {name}`",
+                    signal_name(signal)
+                );
+                ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(127)))
+            }
+            Err(e @ PluginError::Panicked { .. }) => {
+                eprintln!(
+                    "{ns}: error: plugin '{name}' failed while running `{shown}`: {e}; report it to the program's authors"
+                );
+                ExitCode::from(101)
+            }
+            Err(e) => {
+                eprintln!(
+                    "{ns}: error: plugin '{name}' cannot run: {e}; fix: reinstall it, or `{ns} plugins remove {name}`"
+                );
+                ExitCode::from(EXIT_CANNOT_RUN)
+            }
+        }
+    }
+
+    /// The runtime for an executable plugin file.
+    pub(crate) fn exec_plugin(&self, path: PathBuf) -> ExecPlugin {
+        ExecPlugin::new(
+            path,
+            &self.host.ns,
+            &self.host.api.to_string(),
+            self.host.limits,
+        )
+    }
+
+    /// Runs the loader loop over the in-process plugins and `index`.
+    pub(crate) fn run_loader(&self, index: Index, verify_pins: bool) -> Loaded {
+        let candidates = self
+            .host
+            .plugins
+            .iter()
+            .map(|p| Candidate {
+                name: in_process_name(p.as_ref()),
+                kind: crate::index::Kind::Builtin,
+                source: Source::InProcess(Arc::clone(p)),
+            })
+            .chain(index.plugins.into_iter().map(Candidate::installed))
+            .collect();
+        loader::load(candidates, &self.loader_settings(verify_pins))
+    }
+
+    pub(crate) fn loader_settings(&self, verify_pins: bool) -> LoaderSettings<'_> {
+        LoaderSettings {
+            ns: &self.host.ns,
+            api: &self.host.api,
+            reserved: &self.reserved,
+            builtins: &self.builtins,
+            verify_pins,
+        }
+    }
+}
+
+/// The name of a compiled-in plugin, for outcomes: its manifest's, or a
+/// placeholder when it cannot even describe itself.
+fn in_process_name(plugin: &dyn Plugin) -> String {
+    catch_panic(|| plugin.describe())
+        .map(|m| m.name)
+        .unwrap_or_else(|_| "(compiled-in plugin)".to_string())
+}
+
+/// The global options snapin adds, as parsed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Options {
+    pub verbosity: Verbosity,
+    pub color: ColorChoice,
+}
+
+impl Options {
+    fn from_matches(m: &ArgMatches) -> Options {
+        let count = |id| match m.try_get_one::<u8>(id) {
+            Ok(Some(n)) => *n as i8,
+            _ => 0,
+        };
+        let debug = matches!(m.try_get_one::<bool>("debug"), Ok(Some(true)));
+        let color = match m.try_get_one::<String>("color") {
+            Ok(Some(c)) if c == "always" => ColorChoice::Always,
+            Ok(Some(c)) if c == "never" => ColorChoice::Never,
+            _ => ColorChoice::Auto,
+        };
+        Options {
+            verbosity: Verbosity {
+                level: count("verbose") - count("quiet"),
+                debug,
+            },
+            color,
+        }
+    }
+
+    /// Whether to colour what goes to stderr.
+    pub fn color_stderr(&self) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stderr().is_terminal()
+            }
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! The installed-plugins index: the one file start-up reads.
+//!
+//! `plugins install` describes a plugin once and records here what start-up
+//! needs (its manifest, where it came from, its pin), so that no plugin is
+//! scanned or started to build the command line. Writers hold an exclusive
+//! lock on a sibling lock file and replace the index by rename, so a reader
+//! never sees a half-written file, a crash never leaves one, and two
+//! concurrent installs never lose each other's entry. The previous version is
+//! kept beside it as `plugins.json.bak`.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use snapin_protocol::Manifest;
+
+/// The index format this version reads and writes.
+pub const INDEX_FORMAT: u32 = 1;
+
+/// The whole index file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Index {
+    /// Format version of the file; see [`INDEX_FORMAT`].
+    pub index: u32,
+    /// Installed plugins, in install order (which decides who keeps a
+    /// contested command name).
+    #[serde(default)]
+    pub plugins: Vec<Entry>,
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Index {
+            index: INDEX_FORMAT,
+            plugins: Vec::new(),
+        }
+    }
+}
+
+/// One installed plugin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Plugin name (the manifest's, or the file's when it could not describe
+    /// itself and was installed with `--force`).
+    pub name: String,
+    /// Which runtime runs it.
+    pub kind: Kind,
+    /// Absolute path of the plugin file.
+    pub path: PathBuf,
+    /// How the user named it at install.
+    pub origin: Origin,
+    /// Hex sha256 of the file when it was installed or last upgraded.
+    pub sha256: String,
+    /// Disabled plugins stay installed but add no commands.
+    pub enabled: bool,
+    /// When it was installed or last upgraded (RFC 3339, UTC).
+    pub installed_at: String,
+    /// The manifest it described, when describing worked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<Manifest>,
+    /// Why describing failed, for plugins installed with `--force`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub describe_error: Option<String>,
+}
+
+/// The runtime a plugin needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A native executable, any language.
+    Exec,
+    /// Compiled into the host (never stored in the index).
+    Builtin,
+}
+
+impl Kind {
+    /// The short name shown by `plugins list`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Exec => "exec",
+            Kind::Builtin => "builtin",
+        }
+    }
+}
+
+/// How the user pointed at a plugin when installing it, shown in
+/// `plugins list` so they can see where their commands come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Origin {
+    /// A file path, as typed.
+    Path {
+        /// The path as the user gave it.
+        given: String,
+    },
+    /// A `<ns>-NAME` executable found on `PATH`.
+    Search {
+        /// The executable name that was looked up.
+        command: String,
+    },
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Path { given } => write!(f, "path {given}"),
+            Origin::Search { command } => write!(f, "PATH {command}"),
+        }
+    }
+}
+
+/// Why the index could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// The file exists but is not a valid index.
+    #[error(
+        "the plugin index {path} is damaged: {source}; fix: restore {backup} over it, or move it away to start with no plugins",
+        backup = backup_of(path).display()
+    )]
+    Corrupt {
+        /// The index file.
+        path: PathBuf,
+        /// What the parser said.
+        source: serde_json::Error,
+    },
+    /// Written by a newer version of the host.
+    #[error(
+        "the plugin index {path} has format {found}, newer than this program reads ({INDEX_FORMAT}); fix: upgrade this program"
+    )]
+    TooNew {
+        /// The index file.
+        path: PathBuf,
+        /// The format found in the file.
+        found: u32,
+    },
+    /// Reading, locking or writing failed.
+    #[error("cannot {action} the plugin index {path}: {source}")]
+    Io {
+        /// What was being done ("read", "lock", "write").
+        action: &'static str,
+        /// The file involved.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+}
+
+impl Index {
+    /// Reads the index at `path`; a missing file is an empty index.
+    ///
+    /// Takes no lock: writers replace the file by rename, so this always
+    /// sees one whole version.
+    pub fn load(path: &Path) -> Result<Index, IndexError> {
+        let bytes = match fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Index::default()),
+            Err(source) => {
+                return Err(IndexError::Io {
+                    action: "read",
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let index: Index =
+            serde_json::from_slice(&bytes).map_err(|source| IndexError::Corrupt {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if index.index > INDEX_FORMAT {
+            return Err(IndexError::TooNew {
+                path: path.to_path_buf(),
+                found: index.index,
+            });
+        }
+        Ok(index)
+    }
+
+    /// Changes the index at `path` under an exclusive lock: reads the
+    /// current version, lets `change` edit it, and writes it back atomically
+    /// if `change` succeeds. Nothing is written when `change` fails.
+    pub fn update<T, E>(
+        path: &Path,
+        change: impl FnOnce(&mut Index) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<IndexError>,
+    {
+        let io_err = |action, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| IndexError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(dir).map_err(io_err("create the directory of", path))?;
+        let lock_path = dir.join(".plugins.lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err("open the lock file of", path))?;
+        lock.lock().map_err(io_err("lock", path))?;
+
+        let mut index = Index::load(path)?;
+        let out = change(&mut index)?;
+        index.write(path)?;
+        // Dropping `lock` releases it.
+        drop(lock);
+        Ok(out)
+    }
+
+    fn write(&self, path: &Path) -> Result<(), IndexError> {
+        let fail = |action, source| IndexError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".plugins.json.")
+            .tempfile_in(dir)
+            .map_err(|e| fail("create a temporary file beside", e))?;
+        let mut json = serde_json::to_vec_pretty(self).map_err(|e| fail("encode", e.into()))?;
+        json.push(b'\n');
+        tmp.write_all(&json).map_err(|e| fail("write", e))?;
+        tmp.as_file().sync_all().map_err(|e| fail("sync", e))?;
+        if path.exists() {
+            fs::copy(path, backup_of(path)).map_err(|e| fail("back up", e))?;
+        }
+        tmp.persist(path).map_err(|e| fail("replace", e.error))?;
+        Ok(())
+    }
+
+    /// The entry for plugin `name`.
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        self.plugins.iter().find(|e| e.name == name)
+    }
+
+    /// The entry for plugin `name`, to change it.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Entry> {
+        self.plugins.iter_mut().find(|e| e.name == name)
+    }
+}
+
+/// Where the previous version of the index at `path` is kept.
+pub fn backup_of(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".bak");
+    path.with_file_name(name)
+}
+
+/// The current time as RFC 3339 (UTC, seconds), for `installed_at`.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str) -> Entry {
+        Entry {
+            name: name.into(),
+            kind: Kind::Exec,
+            path: PathBuf::from("/bin/true"),
+            origin: Origin::Path {
+                given: "/bin/true".into(),
+            },
+            sha256: "00".repeat(32),
+            enabled: true,
+            installed_at: now_rfc3339(),
+            manifest: None,
+            describe_error: Some("x".into()),
+        }
+    }
+
+    #[test]
+    fn missing_file_is_empty_and_update_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/plugins.json");
+        assert_eq!(Index::load(&path).unwrap(), Index::default());
+        Index::update(&path, |idx| {
+            idx.plugins.push(entry("a"));
+            Ok::<_, IndexError>(())
+        })
+        .unwrap();
+        Index::update(&path, |idx| {
+            idx.plugins.push(entry("b"));
+            Ok::<_, IndexError>(())
+        })
+        .unwrap();
+        let idx = Index::load(&path).unwrap();
+        assert_eq!(idx.plugins.len(), 2);
+        assert_eq!(Index::load(&backup_of(&path)).unwrap().plugins.len(), 1);
+    }
+
+    #[test]
+    fn failed_change_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plugins.json");
+        let r: Result<(), IndexError> = Index::update(&path, |idx| {
+            idx.plugins.push(entry("a"));
+            Err(IndexError::TooNew {
+                path: PathBuf::new(),
+                found: 9,
+            })
+        });
+        assert!(r.is_err());
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn corrupt_index_is_an_error_naming_the_file_and_the_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plugins.json");
+        fs::write(&path, "{not json").unwrap();
+        let msg = Index::load(&path).unwrap_err().to_string();
+        assert!(msg.contains("plugins.json is damaged"), "{msg}");
+        assert!(msg.contains("plugins.json.bak"), "{msg}");
+    }
+
+    #[test]
+    fn concurrent_updates_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plugins.json");
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let path = &path;
+                s.spawn(move || {
+                    for i in 0..10 {
+                        Index::update(path, |idx| {
+                            idx.plugins.push(entry(&format!("p{t}-{i}")));
+                            Ok::<_, IndexError>(())
+                        })
+                        .unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(Index::load(&path).unwrap().plugins.len(), 40);
+    }
+}

@@ -1,0 +1,366 @@
+//! The loader: one loop over every plugin, whatever its kind.
+//!
+//! For each candidate, in order: enabled? → contract check (manifest valid,
+//! built for this host) → version gate → integrity (pin still matches, when
+//! asked: start-up leaves it to the run of the one plugin used) → conflicts
+//! (built-in commands always win; a later plugin never shadows an earlier
+//! one) → register. Each candidate ends with one [`Outcome`]; a failure
+//! affects that plugin only.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use semver::Version;
+use serde::Serialize;
+use snapin_protocol::Manifest;
+
+use crate::gate;
+use crate::index::{Entry, Kind};
+use crate::manifest::{self, Reserved};
+use crate::pin;
+use crate::runtime::{Plugin, catch_panic};
+
+/// A plugin the loader considers.
+pub struct Candidate {
+    /// Its name.
+    pub name: String,
+    /// What runs it.
+    pub kind: Kind,
+    /// Where it comes from.
+    pub source: Source,
+}
+
+/// Where a candidate comes from.
+pub enum Source {
+    /// Recorded in the installed-plugins index.
+    Installed(Entry),
+    /// Compiled into the host.
+    InProcess(Arc<dyn Plugin>),
+}
+
+impl Candidate {
+    /// A candidate for an index entry.
+    pub fn installed(entry: Entry) -> Candidate {
+        Candidate {
+            name: entry.name.clone(),
+            kind: entry.kind,
+            source: Source::Installed(entry),
+        }
+    }
+
+    /// The index entry, for installed plugins.
+    pub fn entry(&self) -> Option<&Entry> {
+        match &self.source {
+            Source::Installed(entry) => Some(entry),
+            Source::InProcess(_) => None,
+        }
+    }
+}
+
+/// The result of the loader for one plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// The plugin's name.
+    pub plugin: String,
+    /// Its version, when known.
+    pub version: Option<String>,
+    /// What runs it.
+    pub kind: Kind,
+    /// Whether its commands are available.
+    pub status: Status,
+    /// Why it is not `ok`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What the user can do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// The top-level commands it adds (or would add).
+    pub commands: Vec<String>,
+}
+
+/// How a plugin came out of the loader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Its commands are registered.
+    Ok,
+    /// The user disabled it.
+    Disabled,
+    /// Deliberately left out (built for another API version).
+    Skipped,
+    /// Something is wrong with it.
+    Error,
+}
+
+impl Status {
+    /// The word shown in listings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Disabled => "disabled",
+            Status::Skipped => "skipped",
+            Status::Error => "error",
+        }
+    }
+}
+
+impl Outcome {
+    /// `ok`, or the status with its reason: `skipped: it requires ...`.
+    pub fn status_line(&self) -> String {
+        match &self.reason {
+            Some(reason) => format!("{}: {reason}", self.status.as_str()),
+            None => self.status.as_str().to_string(),
+        }
+    }
+}
+
+/// A problem found by one step of the loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Skipped or error.
+    pub status: Status,
+    /// Why.
+    pub reason: String,
+    /// What to do.
+    pub fix: String,
+}
+
+/// What the loader needs to know about the host.
+#[derive(Debug, Clone)]
+pub struct LoaderSettings<'a> {
+    /// The host's namespace.
+    pub ns: &'a str,
+    /// The API version the host provides.
+    pub api: &'a Version,
+    /// Options plugins may not use.
+    pub reserved: &'a Reserved,
+    /// Command names the host itself owns.
+    pub builtins: &'a HashSet<String>,
+    /// Also hash every installed plugin file (for `list` and `doctor`).
+    pub verify_pins: bool,
+}
+
+/// A registered plugin.
+pub struct Active {
+    /// The candidate it came from.
+    pub candidate: Candidate,
+    /// Its manifest.
+    pub manifest: Manifest,
+}
+
+/// What the loop produced: the registered plugins, which command belongs to
+/// which, and one outcome per candidate.
+#[derive(Default)]
+pub struct Loaded {
+    /// Registered plugins.
+    pub active: Vec<Active>,
+    /// Top-level command name (not aliases) → (index in `active`, index of
+    /// the command in its manifest).
+    pub commands: BTreeMap<String, (usize, usize)>,
+    /// One per candidate, in order.
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Loaded {
+    /// The plugin and command spec registered under top-level command `name`.
+    pub fn command(&self, name: &str) -> Option<(&Active, &snapin_protocol::CommandSpec)> {
+        let &(plugin, command) = self.commands.get(name)?;
+        let active = &self.active[plugin];
+        Some((active, &active.manifest.commands[command]))
+    }
+}
+
+/// Runs the loader loop over `candidates`.
+pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded {
+    let mut loaded = Loaded::default();
+    // Every name taken so far, with its owner, to report who holds it.
+    let mut taken: BTreeMap<String, String> = BTreeMap::new();
+    for candidate in candidates {
+        let manifest = describe(&candidate);
+        let mut outcome = Outcome {
+            plugin: candidate.name.clone(),
+            version: manifest.as_ref().ok().map(|m| m.version.clone()),
+            kind: candidate.kind,
+            status: Status::Ok,
+            reason: None,
+            fix: None,
+            commands: manifest
+                .as_ref()
+                .map(|m| m.commands.iter().map(|c| c.name.clone()).collect())
+                .unwrap_or_default(),
+        };
+        let checked = enabled(&candidate, settings.ns)
+            .and(manifest)
+            .and_then(|m| {
+                check(&candidate, &m, settings, &taken)?;
+                Ok(m)
+            });
+        match checked {
+            Ok(manifest) => {
+                let at = loaded.active.len();
+                for (i, cmd) in manifest.commands.iter().enumerate() {
+                    loaded.commands.insert(cmd.name.clone(), (at, i));
+                    for name in std::iter::once(&cmd.name).chain(&cmd.aliases) {
+                        taken.insert(name.clone(), candidate.name.clone());
+                    }
+                }
+                loaded.active.push(Active {
+                    candidate,
+                    manifest,
+                });
+            }
+            Err(problem) => {
+                outcome.status = problem.status;
+                outcome.reason = Some(problem.reason);
+                outcome.fix = Some(problem.fix);
+            }
+        }
+        loaded.outcomes.push(outcome);
+    }
+    loaded
+}
+
+/// The candidate's manifest: cached in the index for installed plugins,
+/// asked for (with panics caught) for plugins compiled in.
+fn describe(candidate: &Candidate) -> Result<Manifest, Problem> {
+    let name = &candidate.name;
+    let failed = |reason: String| Problem {
+        status: Status::Error,
+        reason,
+        fix: format!(
+            "fix the plugin, then re-pin it with `plugins upgrade {name}`, or remove it with `plugins remove {name}`"
+        ),
+    };
+    match &candidate.source {
+        Source::Installed(entry) => match (&entry.manifest, &entry.describe_error) {
+            (Some(m), _) => Ok(m.clone()),
+            (None, Some(e)) => Err(failed(format!("it could not describe itself: {e}"))),
+            (None, None) => Err(failed("the index holds no manifest for it".to_string())),
+        },
+        Source::InProcess(plugin) => catch_panic(|| plugin.describe()).map_err(|e| Problem {
+            status: Status::Error,
+            reason: format!("it failed to register: {e}"),
+            fix: "this plugin is compiled into the program: report it to the program's authors"
+                .to_string(),
+        }),
+    }
+}
+
+fn enabled(candidate: &Candidate, ns: &str) -> Result<(), Problem> {
+    match candidate.entry() {
+        Some(entry) if !entry.enabled => Err(Problem {
+            status: Status::Disabled,
+            reason: "disabled by the user".to_string(),
+            fix: format!("`{ns} plugins enable {}`", entry.name),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn check(
+    candidate: &Candidate,
+    m: &Manifest,
+    settings: &LoaderSettings<'_>,
+    taken: &BTreeMap<String, String>,
+) -> Result<(), Problem> {
+    let name = &candidate.name;
+    let ns = settings.ns;
+    contract(m, settings).map_err(|e| Problem {
+        status: Status::Error,
+        reason: format!("invalid manifest: {e}"),
+        fix: format!(
+            "install a release of {name} that follows the snapin contract, or `{ns} plugins remove {name}`"
+        ),
+    })?;
+    gate::check(&m.api, ns, settings.api).map_err(|e| Problem {
+        status: Status::Skipped,
+        reason: e.to_string(),
+        fix: format!(
+            "install a release of {name} built for {ns} API {}.x, or `{ns} plugins remove {name}`",
+            settings.api.major
+        ),
+    })?;
+    if settings.verify_pins
+        && let Some(entry) = candidate.entry()
+    {
+        integrity(entry, ns)?;
+    }
+    conflicts(name, m, settings, taken)
+}
+
+/// The contract check for a manifest under these settings.
+pub fn contract(
+    m: &Manifest,
+    settings: &LoaderSettings<'_>,
+) -> Result<(), manifest::ManifestError> {
+    manifest::validate(m, settings.ns, settings.reserved)
+}
+
+/// Checks that an installed plugin's file is still there and still the one
+/// that was pinned.
+pub fn integrity(entry: &Entry, ns: &str) -> Result<(), Problem> {
+    let name = &entry.name;
+    let path = &entry.path;
+    if !Path::new(path).exists() {
+        return Err(Problem {
+            status: Status::Error,
+            reason: format!("its file {} is missing", path.display()),
+            fix: format!(
+                "put the file back or reinstall the plugin, or `{ns} plugins remove {name}`"
+            ),
+        });
+    }
+    match pin::sha256_file(path) {
+        Ok(sha) if sha == entry.sha256 => Ok(()),
+        Ok(sha) => Err(Problem {
+            status: Status::Error,
+            reason: format!(
+                "its file {} changed since it was pinned (sha256 {} at install, {} now), so it is not run",
+                path.display(),
+                pin::short(&entry.sha256),
+                pin::short(&sha)
+            ),
+            fix: format!("if you trust the new file, re-pin it: `{ns} plugins upgrade {name}`"),
+        }),
+        Err(e) => Err(Problem {
+            status: Status::Error,
+            reason: format!("cannot read its file {}: {e}", path.display()),
+            fix: format!("check the file's permissions, or `{ns} plugins remove {name}`"),
+        }),
+    }
+}
+
+fn conflicts(
+    name: &str,
+    m: &Manifest,
+    settings: &LoaderSettings<'_>,
+    taken: &BTreeMap<String, String>,
+) -> Result<(), Problem> {
+    let ns = settings.ns;
+    for cmd in &m.commands {
+        for command in std::iter::once(&cmd.name).chain(&cmd.aliases) {
+            if settings.builtins.contains(command) {
+                return Err(Problem {
+                    status: Status::Error,
+                    reason: format!("its command '{command}' is built into {ns}, which keeps it"),
+                    fix: format!(
+                        "ask its author to rename the command, or `{ns} plugins remove {name}`"
+                    ),
+                });
+            }
+            if let Some(owner) = taken.get(command) {
+                return Err(Problem {
+                    status: Status::Error,
+                    reason: format!(
+                        "its command '{command}' is already provided by plugin '{owner}'"
+                    ),
+                    fix: format!(
+                        "keep one of them: `{ns} plugins disable {name}` or `{ns} plugins remove {owner}`"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}

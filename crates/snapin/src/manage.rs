@@ -1,0 +1,813 @@
+//! The `plugins` command group: install, list, info, remove, enable,
+//! disable, upgrade, doctor.
+//!
+//! Every check here goes through the same loader loop as start-up, so
+//! `install` refuses exactly what start-up would skip, with the same words.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use serde::Serialize;
+use snapin_protocol::Manifest;
+
+use crate::host::{App, Options};
+use crate::index::{Entry, Index, IndexError, Kind, Origin, now_rfc3339};
+use crate::loader::{Outcome, Status};
+use crate::runtime::Plugin;
+use crate::runtime::exec::is_executable;
+use crate::{manifest, pin};
+
+/// The name of the command group.
+pub const COMMAND: &str = "plugins";
+
+/// The clap definition of `plugins` and its subcommands.
+pub fn command(ns: &str) -> Command {
+    let name = || {
+        Arg::new("name")
+            .required(true)
+            .value_name("NAME")
+            .help("Installed plugin name")
+    };
+    let json = || {
+        Arg::new("json")
+            .long("json")
+            .action(ArgAction::SetTrue)
+            .help("Print JSON instead of text")
+    };
+    let yes = || {
+        Arg::new("yes")
+            .short('y')
+            .long("yes")
+            .action(ArgAction::SetTrue)
+            .help("Trust the plugin without asking")
+    };
+    let force = || {
+        Arg::new("force")
+            .long("force")
+            .action(ArgAction::SetTrue)
+            .help("Record the plugin even if it fails its checks (it will not run until they pass)")
+    };
+    Command::new(COMMAND)
+        .about(format!("Install and manage {ns} plugins"))
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(
+            Command::new("install")
+                .about("Describe, check, pin and record a plugin")
+                .arg(
+                    Arg::new("source")
+                        .required(true)
+                        .value_name("SOURCE")
+                        .help(format!(
+                            "Path to a plugin executable, or NAME of a `{ns}-NAME` executable on PATH"
+                        )),
+                )
+                .arg(yes())
+                .arg(force()),
+        )
+        .subcommand(
+            Command::new("list")
+                .visible_alias("ls")
+                .about("Show installed plugins and whether they load")
+                .arg(json()),
+        )
+        .subcommand(Command::new("info").about("Show everything about one plugin").arg(name()).arg(json()))
+        .subcommand(
+            Command::new("remove")
+                .visible_alias("uninstall")
+                .about("Forget a plugin (its file is left in place)")
+                .arg(name()),
+        )
+        .subcommand(Command::new("enable").about("Turn a disabled plugin back on").arg(name()))
+        .subcommand(Command::new("disable").about("Keep a plugin installed but add none of its commands").arg(name()))
+        .subcommand(
+            Command::new("upgrade")
+                .about("Describe a plugin again and re-pin its file after it changed")
+                .arg(name())
+                .arg(yes())
+                .arg(force()),
+        )
+        .subcommand(
+            Command::new("doctor")
+                .about("Re-check every plugin; one line per problem with its fix")
+                .arg(json()),
+        )
+}
+
+/// A failed `plugins` command: what went wrong and, where there is one,
+/// the fix.
+#[derive(Debug)]
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl Failure {
+    fn new(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            code: 1,
+        }
+    }
+}
+
+impl From<IndexError> for Failure {
+    fn from(e: IndexError) -> Failure {
+        Failure::new(e.to_string())
+    }
+}
+
+type Result<T = ExitCode> = std::result::Result<T, Failure>;
+
+/// Runs `plugins <subcommand>`.
+pub(crate) fn run(app: &App, matches: &ArgMatches, options: &Options) -> ExitCode {
+    let flag = |m: &ArgMatches, id| m.get_flag(id);
+    let name = |m: &ArgMatches| m.get_one::<String>("name").cloned().unwrap_or_default();
+    let result = match matches.subcommand() {
+        Some(("install", m)) => {
+            let source = m.get_one::<String>("source").cloned().unwrap_or_default();
+            install(app, &source, flag(m, "yes"), flag(m, "force"), options)
+        }
+        Some(("list", m)) => list(app, flag(m, "json")),
+        Some(("info", m)) => info(app, &name(m), flag(m, "json")),
+        Some(("remove", m)) => remove(app, &name(m)),
+        Some(("enable", m)) => set_enabled(app, &name(m), true),
+        Some(("disable", m)) => set_enabled(app, &name(m), false),
+        Some(("upgrade", m)) => upgrade(app, &name(m), flag(m, "yes"), flag(m, "force"), options),
+        Some(("doctor", m)) => doctor(app, flag(m, "json")),
+        _ => Err(Failure::new(
+            "unknown plugins command; see `plugins --help`",
+        )),
+    };
+    result.unwrap_or_else(|f| {
+        eprintln!("{}: error: {}", app.host.ns, f.message);
+        ExitCode::from(f.code)
+    })
+}
+
+fn index_path(app: &App) -> PathBuf {
+    app.host.paths.index_file()
+}
+
+fn load_index(app: &App) -> Result<Index> {
+    Ok(Index::load(&index_path(app))?)
+}
+
+/// Finds the plugin file the user meant: a path, or `<ns>-NAME` on PATH.
+fn resolve_source(ns: &str, source: &str) -> Result<(PathBuf, Origin)> {
+    let as_path = Path::new(source);
+    if source.contains(std::path::MAIN_SEPARATOR) || as_path.exists() {
+        let path = std::fs::canonicalize(as_path).map_err(|e| {
+            Failure::new(format!("cannot install {source}: {e}; fix: check the path"))
+        })?;
+        return Ok((
+            path,
+            Origin::Path {
+                given: source.to_string(),
+            },
+        ));
+    }
+    let command = if source.starts_with(&format!("{ns}-")) {
+        source.to_string()
+    } else {
+        format!("{ns}-{source}")
+    };
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|dir| dir.join(&command))
+        .find(|p| is_executable(p));
+    match found {
+        Some(path) => Ok((
+            std::fs::canonicalize(&path).unwrap_or(path),
+            Origin::Search { command },
+        )),
+        None => Err(Failure::new(format!(
+            "cannot install '{source}': there is no such file and no `{command}` executable on PATH; fix: give the path to the plugin executable"
+        ))),
+    }
+}
+
+/// Describes the file at `path` and builds the index entry it would get.
+fn inspect(app: &App, path: &Path, origin: Origin, options: &Options) -> Result<Entry> {
+    let ns = &app.host.ns;
+    if !is_executable(path) {
+        return Err(Failure::new(format!(
+            "{} is not an executable file; fix: `chmod +x {}` if it is a plugin",
+            path.display(),
+            path.display()
+        )));
+    }
+    let sha256 = pin::sha256_file(path)
+        .map_err(|e| Failure::new(format!("cannot read {}: {e}", path.display())))?;
+    let described = app.exec_plugin(path.to_path_buf()).describe();
+    let (manifest, describe_error) = match described {
+        Ok(m) => (Some(m), None),
+        Err(e) => {
+            if options.verbosity.debug
+                && let Some(stderr) = e.stderr()
+            {
+                tracing::debug!(
+                    "{} --snapin-describe wrote on stderr:\n{}",
+                    path.display(),
+                    stderr.trim_end()
+                );
+            }
+            (None, Some(e.to_string()))
+        }
+    };
+    let name = match &manifest {
+        Some(m) => m.name.clone(),
+        None => name_from_file(ns, path),
+    };
+    Ok(Entry {
+        name,
+        kind: Kind::Exec,
+        path: path.to_path_buf(),
+        origin,
+        sha256,
+        enabled: true,
+        installed_at: now_rfc3339(),
+        manifest,
+        describe_error,
+    })
+}
+
+/// `mycli-greet` → `greet`, for plugins that cannot say their own name.
+fn name_from_file(ns: &str, path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = stem
+        .strip_prefix(&format!("{ns}-"))
+        .unwrap_or(&stem)
+        .to_ascii_lowercase();
+    if manifest::is_valid_name(&name) {
+        name
+    } else {
+        "unnamed".to_string()
+    }
+}
+
+/// What the loader would say of `entry` next to the plugins in `index`
+/// (except one of the same name).
+fn check_against(app: &App, index: &Index, entry: &Entry) -> Outcome {
+    let mut others = index.clone();
+    others.plugins.retain(|e| e.name != entry.name);
+    others.plugins.push(entry.clone());
+    let loaded = app.run_loader(others, false);
+    loaded
+        .outcomes
+        .into_iter()
+        .next_back()
+        .expect("the loader returns one outcome per candidate")
+}
+
+fn install(app: &App, source: &str, yes: bool, force: bool, options: &Options) -> Result {
+    let ns = &app.host.ns;
+    let (path, origin) = resolve_source(ns, source)?;
+    let index = load_index(app)?;
+    let entry = inspect(app, &path, origin, options)?;
+    if let Some(existing) = index.get(&entry.name) {
+        return Err(Failure::new(format!(
+            "plugin '{}' is already installed from {}; fix: `{ns} plugins upgrade {}` to re-pin it, or `{ns} plugins remove {}` first",
+            entry.name,
+            existing.path.display(),
+            entry.name,
+            entry.name
+        )));
+    }
+    let outcome = check_against(app, &index, &entry);
+    refuse_unless_forced("install", &outcome, force)?;
+    show_trust(app, &entry, None);
+    confirm(ns, "Install this plugin?", yes)?;
+    let name = entry.name.clone();
+    Index::update(&index_path(app), |index| {
+        if index.get(&name).is_some() {
+            return Err(Failure::new(format!(
+                "plugin '{name}' was installed meanwhile by another {ns} process"
+            )));
+        }
+        index.plugins.push(entry.clone());
+        Ok(())
+    })?;
+    println!(
+        "installed plugin '{}' {}{}",
+        name,
+        version_of(&entry),
+        commands_of(&entry)
+            .map(|c| format!(": commands {c}"))
+            .unwrap_or_default()
+    );
+    if outcome.status != Status::Ok {
+        println!(
+            "it will not run until this is fixed: {}",
+            outcome.status_line()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn refuse_unless_forced(verb: &str, outcome: &Outcome, force: bool) -> Result<()> {
+    if outcome.status == Status::Ok || force {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "cannot {verb} plugin '{}': {}; fix: {} (or `--force` to record it anyway; it will not run until it passes)",
+        outcome.plugin,
+        outcome.status_line(),
+        outcome.fix.as_deref().unwrap_or("-")
+    )))
+}
+
+fn version_of(entry: &Entry) -> String {
+    entry
+        .manifest
+        .as_ref()
+        .map(|m| m.version.clone())
+        .unwrap_or_else(|| "(unknown version)".to_string())
+}
+
+fn commands_of(entry: &Entry) -> Option<String> {
+    let m = entry.manifest.as_ref()?;
+    Some(
+        m.commands
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
+
+/// Shows what the user is about to trust, on stderr (stdout stays for
+/// results).
+fn show_trust(app: &App, entry: &Entry, previous: Option<&Entry>) {
+    let ns = &app.host.ns;
+    let mut err = std::io::stderr().lock();
+    let m = entry.manifest.as_ref();
+    let _ = writeln!(
+        err,
+        "Plugin '{}' {} ({})",
+        entry.name,
+        version_of(entry),
+        entry.kind.as_str()
+    );
+    if let Some(description) = m.and_then(|m| m.description.as_ref()) {
+        let _ = writeln!(err, "  {description}");
+    }
+    let _ = writeln!(err, "  path:     {}", entry.path.display());
+    let _ = writeln!(err, "  origin:   {}", entry.origin);
+    match previous {
+        Some(prev) => {
+            let _ = writeln!(
+                err,
+                "  version:  {} -> {}",
+                version_of(prev),
+                version_of(entry)
+            );
+            let _ = writeln!(err, "  sha256:   {} -> {}", prev.sha256, entry.sha256);
+        }
+        None => {
+            let _ = writeln!(err, "  sha256:   {}", entry.sha256);
+        }
+    }
+    if let Some(m) = m {
+        let _ = writeln!(
+            err,
+            "  api:      {} ({ns} provides {})",
+            m.api, app.host.api
+        );
+    }
+    let _ = writeln!(
+        err,
+        "  commands: {}",
+        commands_of(entry).unwrap_or_else(|| "(none: it could not describe itself)".to_string())
+    );
+    let _ = writeln!(
+        err,
+        "It runs as you, with your permissions, whenever you use one of its commands."
+    );
+}
+
+/// Asks on the terminal; without one, only `--yes` says yes.
+fn confirm(ns: &str, question: &str, yes: bool) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Failure::new(format!(
+            "not confirmed: stdin is not a terminal, so {ns} cannot ask; fix: re-run with --yes if you trust this plugin"
+        )));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::new(format!("cannot read the answer: {e}")))?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(Failure::new("not confirmed: nothing was changed"))
+    }
+}
+
+/// One row of `plugins list`.
+#[derive(Debug, Serialize)]
+struct Row {
+    name: String,
+    version: Option<String>,
+    kind: Kind,
+    status: Status,
+    reason: Option<String>,
+    fix: Option<String>,
+    commands: Vec<String>,
+    origin: Option<String>,
+    path: Option<PathBuf>,
+    sha256: Option<String>,
+    enabled: bool,
+    installed_at: Option<String>,
+}
+
+/// Every plugin with its outcome, checking pins too.
+fn rows(app: &App) -> Result<Vec<Row>> {
+    let index = load_index(app)?;
+    let entries = index.plugins.clone();
+    let loaded = app.run_loader(index, true);
+    let builtin_count = loaded.outcomes.len() - entries.len();
+    Ok(loaded
+        .outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let entry = i.checked_sub(builtin_count).and_then(|j| entries.get(j));
+            Row {
+                name: o.plugin,
+                version: o.version,
+                kind: o.kind,
+                status: o.status,
+                reason: o.reason,
+                fix: o.fix,
+                commands: o.commands,
+                origin: entry.map(|e| e.origin.to_string()),
+                path: entry.map(|e| e.path.clone()),
+                sha256: entry.map(|e| e.sha256.clone()),
+                enabled: entry.is_none_or(|e| e.enabled),
+                installed_at: entry.map(|e| e.installed_at.clone()),
+            }
+        })
+        .collect())
+}
+
+fn status_text(row: &Row) -> String {
+    match (&row.status, &row.reason) {
+        (Status::Ok | Status::Disabled, _) | (_, None) => row.status.as_str().to_string(),
+        (status, Some(reason)) => format!("{}: {reason}", status.as_str()),
+    }
+}
+
+fn print_json(value: &impl Serialize) -> Result {
+    let json = serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::new(format!("cannot encode JSON: {e}")))?;
+    println!("{json}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(app: &App, json: bool) -> Result {
+    let rows = rows(app)?;
+    if json {
+        return print_json(&rows);
+    }
+    if rows.is_empty() {
+        println!(
+            "no plugins installed; add one with `{} plugins install PATH`",
+            app.host.ns
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let table: Vec<[String; 7]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.name.clone(),
+                r.version.clone().unwrap_or_else(|| "-".into()),
+                r.kind.as_str().to_string(),
+                status_text(r),
+                if r.commands.is_empty() {
+                    "-".into()
+                } else {
+                    r.commands.join(",")
+                },
+                r.origin.clone().unwrap_or_else(|| "compiled in".into()),
+                r.sha256
+                    .as_deref()
+                    .map(pin::short)
+                    .unwrap_or("-")
+                    .to_string(),
+            ]
+        })
+        .collect();
+    let header = [
+        "NAME", "VERSION", "KIND", "STATUS", "COMMANDS", "ORIGIN", "SHA256",
+    ]
+    .map(String::from);
+    print_table(&header, &table);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints aligned columns; the status column (the long one) goes last but
+/// one is fine, since every other column is short.
+fn print_table(header: &[String; 7], rows: &[[String; 7]]) {
+    let mut widths = header.each_ref().map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    for row in std::iter::once(header).chain(rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+}
+
+fn find_row(app: &App, name: &str) -> Result<Row> {
+    let rows = rows(app)?;
+    let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+    rows.into_iter()
+        .find(|r| r.name == name)
+        .ok_or_else(|| not_installed(&app.host.ns, name, &names))
+}
+
+fn not_installed(ns: &str, name: &str, installed: &[String]) -> Failure {
+    let known = if installed.is_empty() {
+        "no plugins are installed".to_string()
+    } else {
+        format!("installed: {}", installed.join(", "))
+    };
+    Failure::new(format!(
+        "no plugin named '{name}' is installed ({known}); fix: see `{ns} plugins list`"
+    ))
+}
+
+fn info(app: &App, name: &str, json: bool) -> Result {
+    let row = find_row(app, name)?;
+    let index = load_index(app)?;
+    let manifest: Option<Manifest> = index.get(name).and_then(|e| e.manifest.clone());
+    if json {
+        #[derive(Serialize)]
+        struct Info<'a> {
+            #[serde(flatten)]
+            row: &'a Row,
+            manifest: Option<Manifest>,
+            describe_error: Option<String>,
+        }
+        return print_json(&Info {
+            row: &row,
+            manifest,
+            describe_error: index.get(name).and_then(|e| e.describe_error.clone()),
+        });
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "name:         {}", row.name);
+    let _ = writeln!(
+        out,
+        "version:      {}",
+        row.version.as_deref().unwrap_or("-")
+    );
+    if let Some(d) = manifest.as_ref().and_then(|m| m.description.as_ref()) {
+        let _ = writeln!(out, "description:  {d}");
+    }
+    let _ = writeln!(out, "kind:         {}", row.kind.as_str());
+    let _ = writeln!(out, "status:       {}", status_text(&row));
+    if let Some(fix) = row.fix.as_ref().filter(|_| row.status != Status::Ok) {
+        let _ = writeln!(out, "fix:          {fix}");
+    }
+    if let Some(m) = &manifest {
+        let _ = writeln!(
+            out,
+            "api:          {} ({} provides {})",
+            m.api, app.host.ns, app.host.api
+        );
+    }
+    let _ = writeln!(
+        out,
+        "enabled:      {}",
+        if row.enabled { "yes" } else { "no" }
+    );
+    if let Some(path) = &row.path {
+        let _ = writeln!(out, "path:         {}", path.display());
+    }
+    let _ = writeln!(
+        out,
+        "origin:       {}",
+        row.origin.as_deref().unwrap_or("compiled in")
+    );
+    if let Some(sha) = &row.sha256 {
+        let _ = writeln!(out, "sha256:       {sha}");
+    }
+    if let Some(at) = &row.installed_at {
+        let _ = writeln!(out, "installed at: {at}");
+    }
+    let dirs = app.host.paths.plugin_dirs(name);
+    let _ = writeln!(out, "data dir:     {}", dirs.data.display());
+    if let Some(m) = &manifest {
+        let _ = writeln!(out, "commands:");
+        for cmd in &m.commands {
+            write_command(&mut out, &app.host.ns, cmd, 1);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_command(
+    out: &mut impl Write,
+    prefix: &str,
+    cmd: &snapin_protocol::CommandSpec,
+    depth: usize,
+) {
+    let path = format!("{prefix} {}", cmd.name);
+    let about = cmd
+        .about
+        .as_deref()
+        .map(|a| format!("  {a}"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "{}{path}{about}", "  ".repeat(depth));
+    for sub in &cmd.subcommands {
+        write_command(out, &path, sub, depth + 1);
+    }
+}
+
+fn remove(app: &App, name: &str) -> Result {
+    let ns = &app.host.ns;
+    let removed = Index::update(&index_path(app), |index| {
+        let Some(at) = index.plugins.iter().position(|e| e.name == name) else {
+            let names: Vec<String> = index.plugins.iter().map(|e| e.name.clone()).collect();
+            return Err(not_installed(ns, name, &names));
+        };
+        Ok(index.plugins.remove(at))
+    })?;
+    println!(
+        "removed plugin '{name}' {} (its file {} was left in place)",
+        version_of(&removed),
+        removed.path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn set_enabled(app: &App, name: &str, enabled: bool) -> Result {
+    let ns = &app.host.ns;
+    let changed = Index::update(&index_path(app), |index| {
+        let names: Vec<String> = index.plugins.iter().map(|e| e.name.clone()).collect();
+        let entry = index
+            .get_mut(name)
+            .ok_or_else(|| not_installed(ns, name, &names))?;
+        let changed = entry.enabled != enabled;
+        entry.enabled = enabled;
+        Ok::<_, Failure>(changed)
+    })?;
+    let word = if enabled { "enabled" } else { "disabled" };
+    if changed {
+        println!("{word} plugin '{name}'");
+    } else {
+        println!("plugin '{name}' was already {word}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn upgrade(app: &App, name: &str, yes: bool, force: bool, options: &Options) -> Result {
+    let ns = &app.host.ns;
+    let index = load_index(app)?;
+    let names: Vec<String> = index.plugins.iter().map(|e| e.name.clone()).collect();
+    let old = index
+        .get(name)
+        .cloned()
+        .ok_or_else(|| not_installed(ns, name, &names))?;
+    if !old.path.exists() {
+        return Err(Failure::new(format!(
+            "cannot upgrade plugin '{name}': its file {} is missing; fix: put the new version there, or `{ns} plugins remove {name}`",
+            old.path.display()
+        )));
+    }
+    let mut entry = inspect(app, &old.path, old.origin.clone(), options)?;
+    if entry.sha256 == old.sha256 && entry.manifest == old.manifest {
+        println!(
+            "plugin '{name}' is up to date (sha256 {})",
+            pin::short(&old.sha256)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if entry.name != old.name {
+        return Err(Failure::new(format!(
+            "cannot upgrade plugin '{name}': the file at {} now describes itself as '{}'; fix: `{ns} plugins remove {name}` and install it under its new name",
+            old.path.display(),
+            entry.name
+        )));
+    }
+    entry.enabled = old.enabled;
+    let outcome = check_against(app, &index, &entry);
+    refuse_unless_forced("upgrade", &outcome, force)?;
+    show_trust(app, &entry, Some(&old));
+    confirm(ns, "Trust the new file?", yes)?;
+    Index::update(&index_path(app), |index| {
+        let names: Vec<String> = index.plugins.iter().map(|e| e.name.clone()).collect();
+        let slot = index
+            .get_mut(name)
+            .ok_or_else(|| not_installed(ns, name, &names))?;
+        *slot = entry.clone();
+        Ok::<_, Failure>(())
+    })?;
+    println!(
+        "upgraded plugin '{name}' {} -> {} (sha256 {})",
+        version_of(&old),
+        version_of(&entry),
+        pin::short(&entry.sha256)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn doctor(app: &App, json: bool) -> Result {
+    let ns = &app.host.ns;
+    let mut problems: Vec<(String, String, String)> = Vec::new();
+    if let Some(e) = &app.index_error {
+        problems.push(("(index)".into(), e.to_string(), "see above".into()));
+    }
+    let rows = rows(app)?;
+    for row in &rows {
+        if let Some(path) = &row.path
+            && path.exists()
+            && !is_executable(path)
+        {
+            problems.push((
+                row.name.clone(),
+                format!("its file {} is not executable", path.display()),
+                format!("`chmod +x {}`", path.display()),
+            ));
+        }
+        if matches!(row.status, Status::Skipped | Status::Error) {
+            problems.push((
+                row.name.clone(),
+                status_text(row),
+                row.fix.clone().unwrap_or_default(),
+            ));
+        }
+    }
+    if json {
+        #[derive(Serialize)]
+        struct Problem<'a> {
+            plugin: &'a str,
+            problem: &'a str,
+            fix: &'a str,
+        }
+        let list: Vec<Problem> = problems
+            .iter()
+            .map(|(p, what, fix)| Problem {
+                plugin: p,
+                problem: what,
+                fix,
+            })
+            .collect();
+        print_json(&list)?;
+    } else if problems.is_empty() {
+        println!("{ns} plugins: all {} healthy", rows.len());
+    } else {
+        for (plugin, what, fix) in &problems {
+            println!("{plugin}: {what}; fix: {fix}");
+        }
+    }
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_files() {
+        assert_eq!(
+            name_from_file("mycli", Path::new("/x/mycli-greet")),
+            "greet"
+        );
+        assert_eq!(name_from_file("mycli", Path::new("/x/tool.py")), "tool");
+        assert_eq!(name_from_file("mycli", Path::new("/x/9lives")), "unnamed");
+    }
+
+    #[test]
+    fn the_group_is_a_valid_clap_command() {
+        command("mycli").debug_assert();
+    }
+}

@@ -1,0 +1,371 @@
+//! The contract check: is a manifest well formed and built for this host?
+//!
+//! Run at install on what a plugin describes, and again by the loader on
+//! the cached copy, so that a manifest the host cannot turn into clap
+//! commands never reaches clap (which would panic on it).
+
+use std::collections::HashSet;
+
+use snapin_protocol::{ArgSpec, CommandSpec, MANIFEST_FORMAT, Manifest};
+
+/// What is wrong with a manifest, with the field it is about.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    /// The `manifest` format number is not one this host reads.
+    #[error("manifest format {found} is not supported (this host reads format {MANIFEST_FORMAT})")]
+    Format {
+        /// The number found.
+        found: u32,
+    },
+    /// Built for another host program.
+    #[error("it is built for host '{found}', not '{expected}'")]
+    WrongHost {
+        /// The `host` field.
+        found: String,
+        /// This host's namespace.
+        expected: String,
+    },
+    /// A field has a value the contract does not allow.
+    #[error("{field} {value:?} is invalid: {why}")]
+    Invalid {
+        /// Where in the manifest, e.g. `commands[0].args[1].long`.
+        field: String,
+        /// The offending value.
+        value: String,
+        /// The rule it breaks.
+        why: &'static str,
+    },
+}
+
+/// Options and names a plugin may not use because the host owns them.
+#[derive(Debug, Clone, Default)]
+pub struct Reserved {
+    /// Long options (without `--`) of the host's global arguments.
+    pub longs: HashSet<String>,
+    /// Short options of the host's global arguments.
+    pub shorts: HashSet<char>,
+}
+
+impl Reserved {
+    /// The options clap itself adds to every command.
+    pub fn clap_defaults() -> Reserved {
+        Reserved {
+            longs: HashSet::from(["help".to_string()]),
+            shorts: HashSet::from(['h']),
+        }
+    }
+}
+
+/// Checks `m` against the contract for host namespace `ns`. `reserved`
+/// lists the options every command inherits from the host.
+pub fn validate(m: &Manifest, ns: &str, reserved: &Reserved) -> Result<(), ManifestError> {
+    if m.manifest != MANIFEST_FORMAT {
+        return Err(ManifestError::Format { found: m.manifest });
+    }
+    if m.host != ns {
+        return Err(ManifestError::WrongHost {
+            found: m.host.clone(),
+            expected: ns.to_string(),
+        });
+    }
+    check_name("name", &m.name)?;
+    if semver::Version::parse(&m.version).is_err() {
+        return invalid("version", &m.version, "not a semver version like 1.2.3");
+    }
+    if semver::VersionReq::parse(&m.api).is_err() {
+        return invalid("api", &m.api, "not a semver requirement like ^1.0");
+    }
+    if m.commands.is_empty() {
+        return invalid("commands", "[]", "a plugin must add at least one command");
+    }
+    check_commands("commands", &m.commands, reserved)
+}
+
+/// Whether `name` is a valid plugin or command name:
+/// `^[a-z][a-z0-9-]{0,63}$`.
+pub fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && name.len() <= 64
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-'))
+}
+
+fn check_name(field: &str, name: &str) -> Result<(), ManifestError> {
+    if is_valid_name(name) {
+        Ok(())
+    } else {
+        invalid(
+            field,
+            name,
+            "names are a lowercase letter then up to 63 of a-z, 0-9 and '-'",
+        )
+    }
+}
+
+fn invalid(field: &str, value: &str, why: &'static str) -> Result<(), ManifestError> {
+    Err(ManifestError::Invalid {
+        field: field.to_string(),
+        value: value.to_string(),
+        why,
+    })
+}
+
+fn check_commands(
+    at: &str,
+    commands: &[CommandSpec],
+    reserved: &Reserved,
+) -> Result<(), ManifestError> {
+    let mut seen = HashSet::new();
+    for (i, cmd) in commands.iter().enumerate() {
+        let here = format!("{at}[{i}]");
+        check_name(&format!("{here}.name"), &cmd.name)?;
+        for (j, alias) in cmd.aliases.iter().enumerate() {
+            check_name(&format!("{here}.aliases[{j}]"), alias)?;
+        }
+        for name in std::iter::once(&cmd.name).chain(&cmd.aliases) {
+            if name == "help" || !seen.insert(name.as_str()) {
+                return invalid(
+                    &format!("{here}.name"),
+                    name,
+                    "a command name or alias is used twice (or is 'help')",
+                );
+            }
+        }
+        check_args(&here, &cmd.args, reserved)?;
+        check_commands(&format!("{here}.subcommands"), &cmd.subcommands, reserved)?;
+    }
+    Ok(())
+}
+
+fn check_args(at: &str, args: &[ArgSpec], reserved: &Reserved) -> Result<(), ManifestError> {
+    let mut ids = HashSet::new();
+    let mut longs = HashSet::new();
+    let mut shorts = HashSet::new();
+    let mut optional_positional = false;
+    let mut multiple_positional = false;
+    for (i, arg) in args.iter().enumerate() {
+        let here = format!("{at}.args[{i}]");
+        let ok_id = !arg.name.is_empty()
+            && arg
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !ok_id || arg.name == "help" {
+            return invalid(
+                &format!("{here}.name"),
+                &arg.name,
+                "arg names are letters, digits, '-' and '_', and not 'help'",
+            );
+        }
+        if !ids.insert(arg.name.as_str()) {
+            return invalid(
+                &format!("{here}.name"),
+                &arg.name,
+                "used twice in one command",
+            );
+        }
+        if let Some(long) = &arg.long {
+            let ok = long.len() > 1
+                && long.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !long.starts_with('-');
+            if !ok {
+                return invalid(
+                    &format!("{here}.long"),
+                    long,
+                    "long options are two or more letters, digits or '-', without the leading --",
+                );
+            }
+            if reserved.longs.contains(long) || !longs.insert(long.as_str()) {
+                return invalid(
+                    &format!("{here}.long"),
+                    long,
+                    "already used by the host or by another arg of this command",
+                );
+            }
+        }
+        if let Some(short) = arg.short {
+            if !short.is_ascii_alphanumeric() {
+                return invalid(
+                    &format!("{here}.short"),
+                    &short.to_string(),
+                    "short options are one letter or digit",
+                );
+            }
+            if reserved.shorts.contains(&short) || !shorts.insert(short) {
+                return invalid(
+                    &format!("{here}.short"),
+                    &short.to_string(),
+                    "already used by the host or by another arg of this command",
+                );
+            }
+        }
+        if arg.flag && (arg.default.is_some() || !arg.choices.is_empty() || arg.required) {
+            return invalid(
+                &format!("{here}.flag"),
+                "true",
+                "a flag takes no value, so it has no default, choices or required",
+            );
+        }
+        if arg.flag && arg.is_positional() {
+            return invalid(
+                &format!("{here}.flag"),
+                "true",
+                "a flag needs a long or short name",
+            );
+        }
+        if let Some(default) = &arg.default
+            && !arg.choices.is_empty()
+            && !arg.choices.contains(default)
+        {
+            return invalid(
+                &format!("{here}.default"),
+                default,
+                "not one of the arg's choices",
+            );
+        }
+        if arg.is_positional() {
+            if multiple_positional {
+                return invalid(
+                    &format!("{here}.name"),
+                    &arg.name,
+                    "no positional may follow one that takes multiple values",
+                );
+            }
+            let optional = !arg.required;
+            if arg.required && optional_positional {
+                return invalid(
+                    &format!("{here}.required"),
+                    "true",
+                    "a required positional cannot follow an optional one",
+                );
+            }
+            optional_positional |= optional;
+            multiple_positional |= arg.multiple;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn greet() -> Manifest {
+        serde_json::from_str(
+            r#"{"manifest":1,"host":"mycli","name":"greet","version":"0.2.0","api":"^1.0",
+                "commands":[{"name":"greet","args":[{"name":"who","long":"who","default":"world"}]}]}"#,
+        )
+        .unwrap()
+    }
+
+    fn check(m: &Manifest) -> Result<(), ManifestError> {
+        validate(m, "mycli", &Reserved::clap_defaults())
+    }
+
+    #[test]
+    fn valid_manifest_passes() {
+        assert_eq!(check(&greet()), Ok(()));
+    }
+
+    #[test]
+    fn names_follow_the_pattern() {
+        assert!(is_valid_name("a"));
+        assert!(is_valid_name("my-plugin2"));
+        assert!(!is_valid_name(""));
+        assert!(!is_valid_name("2fa"));
+        assert!(!is_valid_name("Greet"));
+        assert!(!is_valid_name("a_b"));
+        assert!(is_valid_name(&format!("a{}", "b".repeat(63))));
+        assert!(!is_valid_name(&format!("a{}", "b".repeat(64))));
+    }
+
+    #[test]
+    fn wrong_host_format_version_and_api_are_named() {
+        let mut m = greet();
+        m.host = "othercli".into();
+        assert!(
+            check(&m)
+                .unwrap_err()
+                .to_string()
+                .contains("built for host 'othercli'")
+        );
+        let mut m = greet();
+        m.manifest = 2;
+        assert!(check(&m).unwrap_err().to_string().contains("format 2"));
+        let mut m = greet();
+        m.version = "one".into();
+        assert!(
+            check(&m)
+                .unwrap_err()
+                .to_string()
+                .starts_with("version \"one\"")
+        );
+        let mut m = greet();
+        m.api = "lots".into();
+        assert!(
+            check(&m)
+                .unwrap_err()
+                .to_string()
+                .starts_with("api \"lots\"")
+        );
+        let mut m = greet();
+        m.commands.clear();
+        assert!(check(&m).is_err());
+    }
+
+    #[test]
+    fn clashes_within_a_command_and_with_the_host_are_refused() {
+        let mut m = greet();
+        m.commands[0].args[0].long = Some("help".into());
+        assert!(
+            check(&m)
+                .unwrap_err()
+                .to_string()
+                .contains("commands[0].args[0].long")
+        );
+
+        let mut m = greet();
+        let mut dup = m.commands[0].args[0].clone();
+        dup.name = "other".into();
+        m.commands[0].args.push(dup);
+        assert!(check(&m).is_err());
+
+        let mut m = greet();
+        m.commands[0].args[0].short = Some('v');
+        let mut reserved = Reserved::clap_defaults();
+        assert_eq!(validate(&m, "mycli", &reserved), Ok(()));
+        reserved.shorts.insert('v');
+        assert!(validate(&m, "mycli", &reserved).is_err());
+
+        let mut m = greet();
+        m.commands.push(CommandSpec {
+            name: "greet".into(),
+            ..Default::default()
+        });
+        assert!(check(&m).unwrap_err().to_string().contains("used twice"));
+    }
+
+    #[test]
+    fn positional_order_and_flag_rules() {
+        let pos = |name: &str, required: bool, multiple: bool| ArgSpec {
+            name: name.into(),
+            required,
+            multiple,
+            ..Default::default()
+        };
+        let mut m = greet();
+        m.commands[0].args = vec![pos("a", false, false), pos("b", true, false)];
+        assert!(check(&m).is_err());
+        m.commands[0].args = vec![pos("a", false, true), pos("b", false, false)];
+        assert!(check(&m).is_err());
+        m.commands[0].args = vec![pos("a", true, false), pos("b", false, true)];
+        assert_eq!(check(&m), Ok(()));
+
+        let mut m = greet();
+        m.commands[0].args[0].flag = true;
+        assert!(check(&m).unwrap_err().to_string().contains("flag"));
+        let mut m = greet();
+        m.commands[0].args[0].choices = vec!["a".into()];
+        assert!(check(&m).unwrap_err().to_string().contains("choices"));
+    }
+}

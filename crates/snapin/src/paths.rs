@@ -1,0 +1,93 @@
+//! Where a host keeps its installed-plugins index and each plugin's own
+//! directories.
+//!
+//! Everything lives under one directory so that `<NS>_HOME` (e.g.
+//! `MYCLI_HOME`) can move all of it at once: tests, demos and users with
+//! several setups point it at a throw-away directory.
+
+use std::path::{Path, PathBuf};
+
+use snapin_protocol::PluginDirs;
+
+/// The directories a host uses, resolved once at start-up.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    data: PathBuf,
+    config: PathBuf,
+    cache: PathBuf,
+}
+
+impl Paths {
+    /// Resolves the directories for namespace `ns`: `$<NS>_HOME` when set,
+    /// otherwise the platform's data, config and cache directories.
+    pub fn for_namespace(ns: &str) -> Paths {
+        if let Some(home) = std::env::var_os(home_var(ns)).filter(|h| !h.is_empty()) {
+            return Paths::under(PathBuf::from(home));
+        }
+        match directories::ProjectDirs::from("", "", ns) {
+            Some(dirs) => Paths {
+                data: dirs.data_dir().to_path_buf(),
+                config: dirs.config_dir().to_path_buf(),
+                cache: dirs.cache_dir().to_path_buf(),
+            },
+            // No home directory at all (rare: some service accounts): use the
+            // working directory rather than failing every command.
+            None => Paths::under(PathBuf::from(format!(".{ns}"))),
+        }
+    }
+
+    /// All directories under one root, as with `$<NS>_HOME`.
+    pub fn under(root: PathBuf) -> Paths {
+        Paths {
+            config: root.join("config"),
+            cache: root.join("cache"),
+            data: root,
+        }
+    }
+
+    /// The installed-plugins index file.
+    pub fn index_file(&self) -> PathBuf {
+        self.data.join("plugins.json")
+    }
+
+    /// The host's data directory, which holds the index.
+    pub fn data_dir(&self) -> &Path {
+        &self.data
+    }
+
+    /// The directories reserved for plugin `name`.
+    pub fn plugin_dirs(&self, name: &str) -> PluginDirs {
+        PluginDirs {
+            config: self.config.join("plugins").join(name),
+            data: self.data.join("plugins").join(name),
+            cache: self.cache.join("plugins").join(name),
+        }
+    }
+}
+
+/// The environment variable that overrides the home of namespace `ns`:
+/// `mycli` → `MYCLI_HOME`.
+pub fn home_var(ns: &str) -> String {
+    format!("{}_HOME", ns.to_ascii_uppercase().replace('-', "_"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_var_is_upper_snake() {
+        assert_eq!(home_var("mycli"), "MYCLI_HOME");
+        assert_eq!(home_var("my-cli"), "MY_CLI_HOME");
+    }
+
+    #[test]
+    fn everything_lives_under_one_root() {
+        let p = Paths::under(PathBuf::from("/h"));
+        assert_eq!(p.index_file(), PathBuf::from("/h/plugins.json"));
+        let d = p.plugin_dirs("greet");
+        assert_eq!(d.data, PathBuf::from("/h/plugins/greet"));
+        assert_eq!(d.config, PathBuf::from("/h/config/plugins/greet"));
+        assert_eq!(d.cache, PathBuf::from("/h/cache/plugins/greet"));
+    }
+}

@@ -1,0 +1,164 @@
+//! Runtimes: the ways a plugin's code can run behind the one contract.
+//!
+//! Every kind of plugin — an executable, a plugin compiled into the host, and
+//! later others — implements [`Plugin`]: describe yourself, run a command.
+//! The loader and the `plugins` commands only ever talk to this trait, so a
+//! new runtime is a new implementation, not a new code path.
+
+pub mod exec;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use snapin_protocol::{Context, Manifest};
+
+/// The plugin contract, whatever runs the plugin.
+///
+/// Implement it to compile a plugin into a host
+/// ([`HostBuilder::plugin`](crate::HostBuilder::plugin)); such plugins go
+/// through the same loader loop as installed ones.
+pub trait Plugin: Send + Sync {
+    /// Returns the plugin's manifest.
+    fn describe(&self) -> Result<Manifest, PluginError>;
+
+    /// Runs one of the plugin's commands to completion.
+    fn run(&self, invocation: &Invocation<'_>) -> Result<Exit, PluginError>;
+}
+
+/// One run of a plugin command.
+#[derive(Debug)]
+pub struct Invocation<'a> {
+    /// What the plugin is told about the run (also in `SNAPIN_CONTEXT`).
+    pub context: &'a Context,
+    /// The arguments for the plugin: the command path, then the arguments
+    /// the user gave it (`["greet", "--who", "Rust"]`).
+    pub argv: &'a [OsString],
+}
+
+/// How a plugin run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// It exited with this status (0 is success).
+    Code(i32),
+    /// It was killed by this signal.
+    Signal(i32),
+}
+
+/// Why a plugin could not describe itself or run.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    /// The plugin file is gone.
+    #[error("its file {path} is missing")]
+    Missing {
+        /// Where it was installed from.
+        path: PathBuf,
+    },
+    /// The plugin process could not be started.
+    #[error("cannot start {path}: {source}")]
+    Spawn {
+        /// The plugin file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// Describing took longer than allowed.
+    #[error("it did not describe itself within {seconds} s (it was killed)")]
+    Timeout {
+        /// The limit.
+        seconds: u64,
+    },
+    /// Describing printed more than allowed.
+    #[error("its description is larger than the {limit} byte limit")]
+    TooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// Describing exited with a failure.
+    #[error("`--snapin-describe` failed ({status}){}", stderr_line(.stderr))]
+    DescribeFailed {
+        /// How it ended.
+        status: String,
+        /// What it printed on stderr (bounded).
+        stderr: String,
+    },
+    /// Describing printed something that is not a manifest.
+    #[error("its description is not a valid manifest: {reason}")]
+    BadManifest {
+        /// The parser's complaint.
+        reason: String,
+    },
+    /// A plugin compiled into the host panicked.
+    #[error("it panicked: {message}")]
+    Panicked {
+        /// The panic message.
+        message: String,
+    },
+    /// Any other failure a runtime reports.
+    #[error("{0}")]
+    Other(String),
+}
+
+fn stderr_line(stderr: &str) -> String {
+    match stderr.lines().rev().find(|l| !l.trim().is_empty()) {
+        Some(line) => format!(": {}", line.trim()),
+        None => String::new(),
+    }
+}
+
+impl PluginError {
+    /// The plugin's stderr output, when there is some worth showing with
+    /// `--debug`.
+    pub fn stderr(&self) -> Option<&str> {
+        match self {
+            PluginError::DescribeFailed { stderr, .. } if !stderr.trim().is_empty() => Some(stderr),
+            _ => None,
+        }
+    }
+}
+
+/// The message of a caught panic payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_string()
+    }
+}
+
+/// Calls `f`, turning a panic into [`PluginError::Panicked`], for plugins
+/// that run inside the host process.
+pub(crate) fn catch_panic<T>(f: impl FnOnce() -> Result<T, PluginError>) -> Result<T, PluginError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => Err(PluginError::Panicked {
+            message: panic_message(payload.as_ref()),
+        }),
+    }
+}
+
+/// The conventional name of a signal, for one-line error messages.
+pub fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        10 => "SIGUSR1",
+        11 => "SIGSEGV",
+        12 => "SIGUSR2",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        24 => "SIGXCPU",
+        25 => "SIGXFSZ",
+        31 => "SIGSYS",
+        _ => "a signal",
+    }
+}

@@ -1,0 +1,202 @@
+//! Workspace helpers, so that a fresh clone needs one command for each job:
+//!
+//! - `cargo xtask demo`: builds mycli and the example plugins, installs them
+//!   into a throw-away `MYCLI_HOME` and shows what a user sees.
+//! - `cargo xtask test`: the whole test suite, exactly as CI runs it.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// The example plugins built from this workspace (package names).
+const PLUGIN_PACKAGES: &[&str] = &[
+    "mycli-greet",
+    "mycli-stats",
+    "mycli-broken",
+    "mycli-stale",
+    "mycli-crashy",
+];
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let result = match task.as_str() {
+        "demo" => demo(),
+        "test" => test(),
+        _ => Err("usage: cargo xtask <demo|test>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does".to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Runs `cmd` with inherited output; fails if it fails.
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let shown = format!("{cmd:?}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+fn test() -> Result<(), String> {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    // The end-to-end tests drive the real binaries: build them all first.
+    run(cargo().args(["build", "--workspace", "--bins"]))?;
+    let nextest = cargo()
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if nextest {
+        run(cargo()
+            .args(["nextest", "run", "--workspace", "--no-fail-fast"])
+            .env("SNAPIN_TEST_PREBUILT", "1"))?;
+        run(cargo().args(["test", "--workspace", "--doc"]))
+    } else {
+        run(cargo()
+            .args(["test", "--workspace", "--no-fail-fast"])
+            .env("SNAPIN_TEST_PREBUILT", "1"))
+    }
+}
+
+fn demo() -> Result<(), String> {
+    let mut build = cargo();
+    build.args(["build", "--quiet", "-p", "mycli"]);
+    for p in PLUGIN_PACKAGES {
+        build.args(["-p", p]);
+    }
+    run(&mut build)?;
+    let bin = root().join("target").join("debug");
+    let home = tempfile::Builder::new()
+        .prefix("mycli-demo-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temporary MYCLI_HOME: {e}"))?;
+    let demo = Demo {
+        mycli: bin.join("mycli"),
+        home: home.path().to_path_buf(),
+    };
+    println!("# A throw-away MYCLI_HOME: {}", home.path().display());
+
+    section("Install plugins (explicitly: nothing is ever installed on its own)");
+    for name in ["greet", "stats", "crashy"] {
+        demo.mycli(&["plugins", "install", &plugin(&bin, name), "--yes"]);
+    }
+    demo.mycli(&[
+        "plugins",
+        "install",
+        &root()
+            .join("examples/plugins/hello-sh/mycli-hello")
+            .display()
+            .to_string(),
+        "--yes",
+    ]);
+    section("A plugin built for a future host API is refused, and `broken` cannot describe itself");
+    demo.mycli(&["plugins", "install", &plugin(&bin, "stale"), "--yes"]);
+    demo.mycli(&["plugins", "install", &plugin(&bin, "broken"), "--yes"]);
+    section(
+        "A plugin can reach the index and fail its checks later (host upgrade, changed file): --force records them to show it",
+    );
+    demo.mycli(&[
+        "plugins",
+        "install",
+        &plugin(&bin, "stale"),
+        "--yes",
+        "--force",
+    ]);
+    demo.mycli(&[
+        "plugins",
+        "install",
+        &plugin(&bin, "broken"),
+        "--yes",
+        "--force",
+    ]);
+
+    section("What is installed, and what loads");
+    demo.mycli(&["plugins", "list"]);
+    section("Plugin commands in help, from cached manifests (no plugin is started)");
+    demo.mycli(&["--quiet", "--help"]);
+    section("Run plugin commands");
+    demo.mycli(&["greet", "--who", "Rust"]);
+    demo.mycli(&["stats", "10"]);
+    demo.mycli(&["hello", "--upper", "snapin"]);
+    section("A usage error comes from the host, from the manifest");
+    demo.mycli(&["stats", "--nope"]);
+    section("A crashing plugin costs one line; the host reports the signal");
+    demo.mycli(&["-q", "crash"]);
+    section("Problems, one line each, with the fix");
+    demo.mycli(&["plugins", "doctor"]);
+    Ok(())
+}
+
+fn plugin(bin: &Path, name: &str) -> String {
+    bin.join(format!("mycli-{name}")).display().to_string()
+}
+
+fn section(title: &str) {
+    println!("\n## {title}");
+}
+
+struct Demo {
+    mycli: PathBuf,
+    home: PathBuf,
+}
+
+impl Demo {
+    /// Runs mycli, echoing the command line and its exit status.
+    fn mycli(&self, args: &[&str]) {
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| {
+                let p = Path::new(a);
+                if p.is_absolute() {
+                    p.strip_prefix(root())
+                        .map_or_else(|_| a.to_string(), |r| format!("./{}", r.display()))
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect();
+        println!("$ mycli {}", shown.join(" "));
+        let status = Command::new(&self.mycli)
+            .args(args.iter().map(OsStr::new))
+            .env("MYCLI_HOME", &self.home)
+            .env("NO_COLOR", "1")
+            .status();
+        match status {
+            Ok(s) if s.success() => {}
+            Ok(s) => println!(
+                "[exit status {}]",
+                s.code().map_or("none".to_string(), |c| c.to_string())
+            ),
+            Err(e) => println!("[cannot run mycli: {e}]"),
+        }
+    }
+}
