@@ -3,6 +3,8 @@
 //! Its own commands are few on purpose: everything else comes from plugins.
 //! The whole integration is the `main` below.
 
+mod echo;
+
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
     let host = snapin::Host::builder("mycli")
         .version(env!("CARGO_PKG_VERSION"))
         .api(api.clone())
+        .plugin(echo::Echo)
         .build();
     let mut app = host.load(Cli::command());
     let matches = app.get_matches();

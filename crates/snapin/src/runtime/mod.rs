@@ -129,8 +129,14 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Calls `f`, turning a panic into [`PluginError::Panicked`], for plugins
 /// that run inside the host process.
+/// The default panic hook is silenced meanwhile, so the panic costs the user
+/// one reported line rather than a backtrace banner.
 pub(crate) fn catch_panic<T>(f: impl FnOnce() -> Result<T, PluginError>) -> Result<T, PluginError> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    match result {
         Ok(result) => result,
         Err(payload) => Err(PluginError::Panicked {
             message: panic_message(payload.as_ref()),

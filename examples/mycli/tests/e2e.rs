@@ -1,0 +1,769 @@
+//! End-to-end tests: the real `mycli` binary with the real example plugins
+//! and plugin scripts, each test in its own throw-away `MYCLI_HOME`.
+
+mod support;
+
+use std::fs;
+
+use predicates::prelude::*;
+use predicates::str::contains;
+use support::{Home, example, manifest, stderr, stdout};
+
+// ---------------------------------------------------------------- scenario
+
+#[test]
+fn classic_scenario_greet_stats_ok_broken_error_stale_skipped() {
+    let h = Home::new();
+    h.install(&example("greet"));
+    h.install(&example("stats"));
+
+    // Refused at install, with the reason and the fix ...
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(example("stale"))
+        .arg("--yes")
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "it requires mycli API ^99, but this mycli provides API 1.2.0",
+        ))
+        .stderr(contains("built for mycli API 1.x"));
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(example("broken"))
+        .arg("--yes")
+        .assert()
+        .code(1)
+        .stderr(contains("could not describe itself"))
+        .stderr(contains("exit status 3"));
+    // ... and recorded anyway with --force, to fail its checks at load.
+    for name in ["stale", "broken"] {
+        h.mycli()
+            .args(["plugins", "install"])
+            .arg(example(name))
+            .args(["--yes", "--force"])
+            .assert()
+            .success()
+            .stdout(contains("it will not run until this is fixed"));
+    }
+
+    let greet = h.row("greet");
+    assert_eq!(greet["status"], "ok");
+    assert_eq!(greet["version"], "0.2.0");
+    assert_eq!(greet["kind"], "exec");
+    assert_eq!(greet["commands"], serde_json::json!(["greet"]));
+    assert!(greet["origin"].as_str().unwrap().starts_with("path "));
+    assert_eq!(greet["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(h.row("stats")["status"], "ok");
+    let stale = h.row("stale");
+    assert_eq!(stale["status"], "skipped");
+    assert!(stale["reason"].as_str().unwrap().contains("^99"));
+    assert!(
+        stale["fix"]
+            .as_str()
+            .unwrap()
+            .contains("plugins remove stale")
+    );
+    let broken = h.row("broken");
+    assert_eq!(broken["status"], "error");
+    assert!(
+        broken["reason"]
+            .as_str()
+            .unwrap()
+            .contains("could not describe itself")
+    );
+
+    // The table a user reads.
+    let out = h.mycli().args(["plugins", "list"]).output().unwrap();
+    let table = stdout(&out);
+    let line = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no row for {name} in\n{table}"))
+            .to_string()
+    };
+    assert!(table.starts_with("NAME"), "{table}");
+    assert!(line("greet").contains(" ok "), "{table}");
+    assert!(line("greet").contains(&greet["sha256"].as_str().unwrap()[..12]));
+    assert!(
+        line("stale").contains("skipped: it requires mycli API ^99"),
+        "{table}"
+    );
+    assert!(
+        line("broken").contains("error: it could not describe itself"),
+        "{table}"
+    );
+
+    // The two good ones run, despite the two bad ones.
+    h.mycli()
+        .args(["greet", "--who", "Rust"])
+        .assert()
+        .success()
+        .stdout("hello, Rust\n");
+    h.mycli()
+        .args(["stats", "10"])
+        .assert()
+        .success()
+        .stdout("sum 0..10 = 55\n");
+    h.mycli()
+        .args(["greet"])
+        .assert()
+        .success()
+        .stdout("hello, world\n");
+}
+
+#[test]
+fn a_plugin_without_the_sdk_works_from_the_protocol_alone() {
+    let h = Home::new();
+    let script = support::repo().join("examples/plugins/hello-sh/mycli-hello");
+    h.install(&script);
+    h.mycli()
+        .args(["hello", "--upper", "snapin"])
+        .assert()
+        .success()
+        .stdout(contains("hello from sh, SNAPIN"))
+        .stdout(contains("host=mycli api=1.2.0"));
+    h.mycli()
+        .arg("hello")
+        .assert()
+        .success()
+        .stdout(contains("hello from sh, world"));
+}
+
+#[test]
+fn a_compiled_in_plugin_goes_through_the_same_loader() {
+    let h = Home::new();
+    h.mycli()
+        .args(["echo", "a", "-b"])
+        .assert()
+        .success()
+        .stdout("a -b\n");
+    let row = h.row("echo");
+    assert_eq!(row["kind"], "builtin");
+    assert_eq!(row["status"], "ok");
+    assert_eq!(row["origin"], serde_json::Value::Null);
+    let out = h.mycli().args(["plugins", "list"]).output().unwrap();
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l.starts_with("echo ") && l.contains("compiled in"))
+    );
+}
+
+#[test]
+fn install_by_name_finds_the_executable_on_path() {
+    let h = Home::new();
+    let path = format!(
+        "{}:{}",
+        example("greet").parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    h.mycli()
+        .args(["plugins", "install", "greet", "--yes"])
+        .env("PATH", &path)
+        .assert()
+        .success();
+    assert_eq!(h.row("greet")["origin"], "PATH mycli-greet");
+    h.mycli()
+        .args(["plugins", "install", "no-such-plugin", "--yes"])
+        .env("PATH", &path)
+        .assert()
+        .code(1)
+        .stderr(contains("no `mycli-no-such-plugin` executable on PATH"));
+}
+
+// ------------------------------------------------- help without spawning
+
+#[test]
+fn help_and_usage_errors_come_from_the_index_without_starting_plugins() {
+    let h = Home::new();
+    let log = h.scratch("starts.log");
+    let probe = h.script(
+        "mycli-probe",
+        &manifest("probe", "probe", "^1.0"),
+        &format!("echo start >> '{}'\necho probed", log.display()),
+    );
+    // Describing at install is the one start we allow.
+    h.install(&probe);
+    fs::write(&log, "").unwrap();
+
+    h.mycli()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(contains("probe").and(contains("The probe command")));
+    h.mycli()
+        .args(["probe", "--help"])
+        .assert()
+        .success()
+        .stdout(
+            contains("--level <level>")
+                .and(contains("How much"))
+                .and(contains("[item]")),
+        );
+    h.mycli()
+        .args(["probe", "--no-such-flag"])
+        .assert()
+        .code(2)
+        .stderr(contains("unexpected argument '--no-such-flag'"));
+    h.mycli()
+        .args(["probe", "a", "b"])
+        .assert()
+        .code(2)
+        .stderr(contains("unexpected argument 'b'"));
+    h.mycli().args(["plugins", "list"]).assert().success();
+    h.mycli().arg("version").assert().success();
+    assert_eq!(
+        fs::read_to_string(&log).unwrap(),
+        "",
+        "a plugin was started"
+    );
+
+    h.mycli()
+        .args(["probe", "--level", "3", "x"])
+        .assert()
+        .success()
+        .stdout("probed\n");
+    assert_eq!(fs::read_to_string(&log).unwrap(), "start\n");
+}
+
+#[test]
+fn usage_errors_for_sdk_plugins_come_from_the_host() {
+    let h = Home::new();
+    h.install(&example("stats"));
+    h.mycli().arg("stats").assert().code(2).stderr(
+        contains("required arguments were not provided").and(contains("Usage: mycli stats")),
+    );
+}
+
+// ---------------------------------------------------------- run contract
+
+#[test]
+fn the_plugin_gets_its_arguments_and_context() {
+    let h = Home::new();
+    let plugin = h.script(
+        "mycli-ctx",
+        &manifest("ctx", "ctx", "^1.0"),
+        r#"printf '%s\n' "$@"; echo "HOST=$SNAPIN_HOST"; echo "API=$SNAPIN_API"; echo "$SNAPIN_CONTEXT""#,
+    );
+    h.install(&plugin);
+    let out = h
+        .mycli()
+        .args(["-v", "ctx", "thing", "--level=-3"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[..5],
+        ["ctx", "--level=-3", "thing", "HOST=mycli", "API=1.2.0"]
+    );
+    let ctx: serde_json::Value = serde_json::from_str(lines[5]).unwrap();
+    assert_eq!(ctx["host"]["name"], "mycli");
+    assert_eq!(ctx["host"]["api"], "1.2.0");
+    assert_eq!(ctx["plugin"], "ctx");
+    assert_eq!(ctx["command"], serde_json::json!(["ctx"]));
+    assert_eq!(ctx["verbosity"], 1);
+    assert_eq!(ctx["color"], "auto");
+    let data = ctx["dirs"]["data"].as_str().unwrap();
+    assert!(data.starts_with(h.home().to_str().unwrap()), "{data}");
+    assert!(data.ends_with("ctx"), "{data}");
+}
+
+#[test]
+fn a_non_zero_exit_status_passes_through_silently() {
+    let h = Home::new();
+    let plugin = h.script(
+        "mycli-fail",
+        &manifest("fail", "fail", "^1.0"),
+        "echo 'fail: nothing to do' >&2\nexit 7",
+    );
+    h.install(&plugin);
+    h.mycli()
+        .arg("fail")
+        .assert()
+        .code(7)
+        .stderr("fail: nothing to do\n");
+}
+
+#[test]
+fn a_plugin_killed_by_a_signal_costs_one_line_and_128_plus_signal() {
+    let h = Home::new();
+    h.install(&example("crashy"));
+    let out = h.mycli().arg("crash").output().unwrap();
+    assert_eq!(out.status.code(), Some(128 + 11));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("plugin 'crashy' was killed by SIGSEGV (signal 11)"),
+        "{err}"
+    );
+    assert!(err.contains("plugins disable crashy"), "{err}");
+
+    let out = h
+        .mycli()
+        .args(["crash", "--signal", "abort"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(128 + 6));
+    assert!(stderr(&out).contains("killed by SIGABRT (signal 6)"));
+    // The host is fine afterwards.
+    h.mycli().args(["plugins", "doctor"]).assert().success();
+}
+
+#[test]
+fn a_missing_plugin_file_gives_the_fix() {
+    let h = Home::new();
+    let copy = h.copy_example("greet");
+    h.install(&copy);
+    fs::remove_file(&copy).unwrap();
+    h.mycli()
+        .arg("greet")
+        .assert()
+        .code(126)
+        .stderr(contains("plugin 'greet' cannot run: its file").and(contains("is missing")))
+        .stderr(contains("plugins remove greet"));
+    assert_eq!(h.row("greet")["status"], "error");
+}
+
+#[test]
+fn a_changed_plugin_file_is_refused_until_upgrade() {
+    let h = Home::new();
+    let copy = h.copy_example("greet");
+    h.install(&copy);
+    let before = h.row("greet")["sha256"].clone();
+    let mut bytes = fs::read(&copy).unwrap();
+    bytes.extend_from_slice(b"tampered");
+    fs::write(&copy, bytes).unwrap();
+
+    h.mycli()
+        .args(["greet", "--who", "x"])
+        .assert()
+        .code(126)
+        .stdout("")
+        .stderr(
+            contains("changed since it was pinned").and(contains("mycli plugins upgrade greet")),
+        );
+    let row = h.row("greet");
+    assert_eq!(row["status"], "error");
+    h.mycli()
+        .args(["plugins", "doctor"])
+        .assert()
+        .code(1)
+        .stdout(contains("greet: error: its file").and(contains("fix: if you trust the new file")));
+
+    h.mycli()
+        .args(["plugins", "upgrade", "greet"])
+        .assert()
+        .code(1)
+        .stderr(contains("--yes"));
+    h.mycli()
+        .args(["plugins", "upgrade", "greet", "--yes"])
+        .assert()
+        .success()
+        .stdout(contains("upgraded plugin 'greet'"));
+    assert_ne!(h.row("greet")["sha256"], before);
+    h.mycli()
+        .args(["greet", "--who", "x"])
+        .assert()
+        .success()
+        .stdout("hello, x\n");
+    h.mycli()
+        .args(["plugins", "upgrade", "greet"])
+        .assert()
+        .success()
+        .stdout(contains("is up to date"));
+}
+
+// ------------------------------------------------------------- conflicts
+
+#[test]
+fn built_in_commands_win_and_plugins_never_shadow_each_other() {
+    let h = Home::new();
+    h.install(&example("greet"));
+    let rival = h.script(
+        "mycli-rival",
+        &manifest("rival", "greet", "^1.0"),
+        "echo rival",
+    );
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(&rival)
+        .arg("--yes")
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "its command 'greet' is already provided by plugin 'greet'",
+        ));
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(&rival)
+        .args(["--yes", "--force"])
+        .assert()
+        .success();
+    // The first one keeps the command, and the second is reported.
+    h.mycli()
+        .arg("greet")
+        .assert()
+        .success()
+        .stdout("hello, world\n");
+    let row = h.row("rival");
+    assert_eq!(row["status"], "error");
+    assert!(
+        row["reason"]
+            .as_str()
+            .unwrap()
+            .contains("already provided by plugin 'greet'")
+    );
+    h.mycli().arg("version").assert().success().stderr(contains(
+        "plugin 'rival' error: its command 'greet' is already provided",
+    ));
+
+    for builtin in ["version", "plugins", "help"] {
+        let usurper = h.script(
+            &format!("mycli-{builtin}-usurper"),
+            &manifest(&format!("{builtin}-usurper"), builtin, "^1.0"),
+            "echo usurper",
+        );
+        h.mycli()
+            .args(["plugins", "install"])
+            .arg(&usurper)
+            .arg("--yes")
+            .assert()
+            .code(1)
+            .stderr(
+                contains("invalid manifest")
+                    .or(contains(format!("'{builtin}' is built into mycli"))),
+            );
+    }
+    h.mycli()
+        .arg("version")
+        .assert()
+        .success()
+        .stdout(contains("mycli 0.1.0"));
+}
+
+#[test]
+fn a_plugin_option_may_not_take_a_host_global_option() {
+    let h = Home::new();
+    let m = r#"{"manifest":1,"host":"mycli","name":"vee","version":"1.0.0","api":"^1.0","commands":[{"name":"vee","args":[{"name":"verbose","short":"v","flag":true}]}]}"#;
+    let plugin = h.script("mycli-vee", m, "echo vee");
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(&plugin)
+        .arg("--yes")
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "commands[0].args[0].short \"v\" is invalid: already used by the host",
+        ));
+}
+
+// --------------------------------------------------- management commands
+
+#[test]
+fn enable_disable_remove_and_info() {
+    let h = Home::new();
+    h.install(&example("greet"));
+    h.mycli()
+        .args(["plugins", "disable", "greet"])
+        .assert()
+        .success()
+        .stdout("disabled plugin 'greet'\n");
+    assert_eq!(h.row("greet")["status"], "disabled");
+    assert_eq!(h.row("greet")["enabled"], false);
+    h.mycli()
+        .arg("greet")
+        .assert()
+        .code(2)
+        .stderr(contains("unrecognized subcommand 'greet'"));
+    // A disabled plugin is not a problem to warn about.
+    h.mycli().arg("version").assert().success().stderr("");
+    h.mycli()
+        .args(["plugins", "enable", "greet"])
+        .assert()
+        .success();
+    h.mycli()
+        .arg("greet")
+        .assert()
+        .success()
+        .stdout("hello, world\n");
+
+    let out = h
+        .mycli()
+        .args(["plugins", "info", "greet"])
+        .output()
+        .unwrap();
+    let info = stdout(&out);
+    let sha = h.row("greet")["sha256"].as_str().unwrap().to_string();
+    assert!(info.contains(&format!("sha256:       {sha}")), "{info}");
+    assert!(info.contains("description:  Friendly greetings"), "{info}");
+    assert!(info.contains("mycli greet  Say hello"), "{info}");
+    let json: serde_json::Value = serde_json::from_slice(
+        &h.mycli()
+            .args(["plugins", "info", "greet", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(json["manifest"]["commands"][0]["args"][0]["long"], "who");
+
+    h.mycli()
+        .args(["plugins", "remove", "greet"])
+        .assert()
+        .success()
+        .stdout(contains("removed plugin 'greet' 0.2.0"));
+    assert!(h.list().iter().all(|r| r["name"] != "greet"));
+    h.mycli().arg("greet").assert().code(2);
+    h.mycli()
+        .args(["plugins", "remove", "greet"])
+        .assert()
+        .code(1)
+        .stderr(contains("no plugin named 'greet' is installed"));
+    // The file itself is never touched.
+    assert!(example("greet").exists());
+}
+
+#[test]
+fn install_needs_confirmation_and_shows_what_is_trusted() {
+    let h = Home::new();
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(example("greet"))
+        .assert()
+        .code(1)
+        .stderr(contains("Plugin 'greet' 0.2.0 (exec)"))
+        .stderr(contains("origin:   path "))
+        .stderr(contains("commands: greet"))
+        .stderr(contains("not confirmed: stdin is not a terminal"));
+    assert!(
+        !h.index().exists(),
+        "nothing may be installed without confirmation"
+    );
+    h.install(&example("greet"));
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(example("greet"))
+        .arg("--yes")
+        .assert()
+        .code(1)
+        .stderr(contains("plugin 'greet' is already installed"));
+}
+
+#[test]
+fn install_asks_on_a_terminal() {
+    // `script` gives mycli a real pseudo-terminal; skip where it is absent.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipping: no `script` command");
+        return;
+    }
+    let h = Home::new();
+    let run = |answer: &str| {
+        let cmd = format!(
+            "{} plugins install {}",
+            env!("CARGO_BIN_EXE_mycli"),
+            example("greet").display()
+        );
+        assert_cmd::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("MYCLI_HOME", h.home())
+            .env("NO_COLOR", "1")
+            .write_stdin(answer)
+            .output()
+            .unwrap()
+    };
+    let out = run("n\n");
+    assert!(
+        stdout(&out).contains("Install this plugin? [y/N]"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!h.index().exists());
+    let out = run("y\n");
+    assert!(
+        stdout(&out).contains("installed plugin 'greet'"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(h.row("greet")["status"], "ok");
+}
+
+#[test]
+fn doctor_lists_each_problem_with_its_fix() {
+    let h = Home::new();
+    h.install(&example("greet"));
+    h.mycli()
+        .args(["plugins", "doctor"])
+        .assert()
+        .success()
+        .stdout("mycli plugins: all 2 healthy\n");
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(example("stale"))
+        .args(["--yes", "--force"])
+        .assert()
+        .success();
+    let copy = h.copy_example("stats");
+    h.install(&copy);
+    fs::remove_file(&copy).unwrap();
+    let out = h.mycli().args(["plugins", "doctor"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with("stale: skipped: it requires mycli API ^99"),
+        "{text}"
+    );
+    assert!(lines[1].starts_with("stats: error: its file"), "{text}");
+    assert!(lines.iter().all(|l| l.contains("; fix: ")), "{text}");
+}
+
+// ------------------------------------------------------- index integrity
+
+#[test]
+fn the_index_survives_a_plugin_that_writes_garbage() {
+    let h = Home::new();
+    h.install(&example("greet"));
+    let before = fs::read(h.index()).unwrap();
+    let garbage = h.scratch("mycli-garbage");
+    support::write_executable(
+        &garbage,
+        "#!/bin/sh\nhead -c 4096 /dev/urandom\nprintf '\\n{\"manifest\": 1, oops'\n",
+    );
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(&garbage)
+        .arg("--yes")
+        .assert()
+        .code(1)
+        .stderr(contains("its description is not a valid manifest"));
+    assert_eq!(fs::read(h.index()).unwrap(), before, "the index changed");
+    h.mycli()
+        .arg("greet")
+        .assert()
+        .success()
+        .stdout("hello, world\n");
+}
+
+#[test]
+fn a_damaged_index_is_reported_and_never_overwritten() {
+    let h = Home::new();
+    h.install(&example("greet"));
+    fs::write(h.index(), "{ half a file").unwrap();
+    h.mycli()
+        .arg("version")
+        .assert()
+        .success()
+        .stderr(contains("plugins.json is damaged").and(contains("plugins.json.bak")));
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(example("stats"))
+        .arg("--yes")
+        .assert()
+        .code(1)
+        .stderr(contains("is damaged"));
+    assert_eq!(fs::read_to_string(h.index()).unwrap(), "{ half a file");
+}
+
+#[test]
+fn concurrent_installs_lose_no_entry() {
+    let h = Home::new();
+    let plugins: Vec<_> = (0..6)
+        .map(|i| {
+            h.script(
+                &format!("mycli-p{i}"),
+                &manifest(&format!("p{i}"), &format!("cmd{i}"), "^1.0"),
+                "echo ok",
+            )
+        })
+        .collect();
+    let children: Vec<_> = plugins
+        .iter()
+        .map(|p| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_mycli"))
+                .args(["plugins", "install"])
+                .arg(p)
+                .arg("--yes")
+                .env("MYCLI_HOME", h.home())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    assert_eq!(h.list().len(), 6);
+}
+
+// --------------------------------------------------------------- logging
+
+#[test]
+fn a_failing_plugin_costs_one_warning_line_and_quiet_silences_it() {
+    let h = Home::new();
+    h.install(&example("greet"));
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(example("stale"))
+        .args(["--yes", "--force"])
+        .assert()
+        .success();
+
+    let out = h.mycli().args(["greet"]).output().unwrap();
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("mycli: warning: plugin 'stale' skipped: it requires mycli API ^99"),
+        "{err}"
+    );
+
+    h.mycli()
+        .args(["-q", "greet"])
+        .assert()
+        .success()
+        .stderr("");
+
+    let out = h.mycli().args(["-v", "greet"]).output().unwrap();
+    let err = stderr(&out);
+    assert!(
+        err.contains("mycli: info: plugin 'greet' 0.2.0 (exec): ok, commands: greet"),
+        "{err}"
+    );
+    assert!(err.contains("plugin 'stale' skipped"), "{err}");
+}
+
+#[test]
+fn debug_shows_the_plugin_stderr_when_describe_fails() {
+    let h = Home::new();
+    let args = |debug: bool| {
+        let mut cmd = h.mycli();
+        if debug {
+            cmd.arg("--debug");
+        }
+        cmd.args(["plugins", "install"])
+            .arg(example("broken"))
+            .arg("--yes");
+        cmd.output().unwrap()
+    };
+    let plain = stderr(&args(false));
+    let debug = stderr(&args(true));
+    assert!(!plain.contains("wrote on stderr"), "{plain}");
+    assert!(
+        debug.contains("--snapin-describe wrote on stderr"),
+        "{debug}"
+    );
+    assert!(
+        debug.contains("configuration file /nonexistent/broken.toml is missing"),
+        "{debug}"
+    );
+}

@@ -1,0 +1,176 @@
+//! Test support: a throw-away `MYCLI_HOME`, the real built binaries, and
+//! plugin scripts written on the fly.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+use std::sync::OnceLock;
+
+use assert_cmd::Command;
+
+/// The example plugin packages the tests run.
+const PLUGINS: &[&str] = &[
+    "mycli-greet",
+    "mycli-stats",
+    "mycli-broken",
+    "mycli-stale",
+    "mycli-crashy",
+];
+
+/// The directory holding the built binaries (target/debug).
+pub fn bin_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_mycli"))
+        .parent()
+        .expect("the mycli binary lives in a directory")
+        .to_path_buf()
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Builds the example plugins once per test process, unless the caller
+/// (`cargo xtask test`) already did.
+fn ensure_built() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        if std::env::var_os("SNAPIN_TEST_PREBUILT").is_some() {
+            return;
+        }
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut cmd = StdCommand::new(cargo);
+        cmd.current_dir(repo()).args(["build", "--quiet"]);
+        for p in PLUGINS {
+            cmd.args(["-p", p]);
+        }
+        let status = cmd.status().expect("cargo runs");
+        assert!(status.success(), "building the example plugins failed");
+    });
+}
+
+/// The path of example plugin `name` (`greet` → target/debug/mycli-greet).
+pub fn example(name: &str) -> PathBuf {
+    ensure_built();
+    let path = bin_dir().join(format!("mycli-{name}"));
+    assert!(path.exists(), "{} is not built", path.display());
+    path
+}
+
+/// A throw-away `MYCLI_HOME` with a scratch directory beside it.
+pub struct Home {
+    pub dir: tempfile::TempDir,
+}
+
+impl Home {
+    pub fn new() -> Home {
+        Home {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn index(&self) -> PathBuf {
+        self.home().join("plugins.json")
+    }
+
+    /// A scratch path outside the home.
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        let dir = self.dir.path().join("scratch");
+        fs::create_dir_all(&dir).expect("scratch dir");
+        dir.join(name)
+    }
+
+    /// `mycli` with this home, no colour and no inherited snapin variables.
+    pub fn mycli(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mycli"));
+        cmd.env("MYCLI_HOME", self.home())
+            .env("NO_COLOR", "1")
+            .env_remove("SNAPIN_CONTEXT")
+            .env_remove("SNAPIN_HOST")
+            .env_remove("SNAPIN_API")
+            .env_remove("RUST_LOG");
+        cmd
+    }
+
+    /// Installs the plugin file at `path` with `--yes`, asserting success.
+    pub fn install(&self, path: &Path) {
+        self.mycli()
+            .args(["plugins", "install"])
+            .arg(path)
+            .arg("--yes")
+            .assert()
+            .success();
+    }
+
+    /// Copies example plugin `name` into the scratch directory, so a test
+    /// can change or delete it.
+    pub fn copy_example(&self, name: &str) -> PathBuf {
+        let to = self.scratch(&format!("mycli-{name}"));
+        fs::copy(example(name), &to).expect("copy plugin");
+        to
+    }
+
+    /// Writes an executable POSIX sh plugin: `manifest` is printed on
+    /// `--snapin-describe`, `body` runs otherwise.
+    pub fn script(&self, file: &str, manifest: &str, body: &str) -> PathBuf {
+        let path = self.scratch(file);
+        let text = format!(
+            "#!/bin/sh\nif [ \"$1\" = --snapin-describe ]; then\ncat <<'MANIFEST'\n{manifest}\nMANIFEST\nexit 0\nfi\n{body}\n"
+        );
+        write_executable(&path, &text);
+        path
+    }
+
+    /// The `plugins list --json` rows.
+    pub fn list(&self) -> Vec<serde_json::Value> {
+        let out = self
+            .mycli()
+            .args(["plugins", "list", "--json"])
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("list --json is JSON")
+    }
+
+    /// The row of plugin `name` in `plugins list --json`.
+    pub fn row(&self, name: &str) -> serde_json::Value {
+        self.list()
+            .into_iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no plugin {name} in the list"))
+    }
+}
+
+/// A manifest for host mycli with one command.
+pub fn manifest(name: &str, command: &str, api: &str) -> String {
+    format!(
+        r#"{{"manifest":1,"host":"mycli","name":"{name}","version":"1.0.0","api":"{api}","commands":[{{"name":"{command}","about":"The {command} command","args":[{{"name":"level","long":"level","help":"How much"}},{{"name":"item","help":"What"}}]}}]}}"#
+    )
+}
+
+/// stdout as a string.
+pub fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// stderr as a string.
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Writes `text` to `path` and makes it executable.
+pub fn write_executable(path: &Path, text: &str) {
+    fs::write(path, text).expect("write script");
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).expect("chmod");
+}
