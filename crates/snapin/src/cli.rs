@@ -43,19 +43,16 @@ fn arg_from_spec(spec: &ArgSpec) -> Arg {
             ArgAction::SetTrue
         });
     }
+    arg = arg.value_name(
+        spec.value_name
+            .clone()
+            .unwrap_or_else(|| spec.name.to_uppercase()),
+    );
     if spec.is_positional() {
-        arg = arg.value_name(
-            spec.value_name
-                .clone()
-                .unwrap_or_else(|| spec.name.to_uppercase()),
-        );
         if spec.multiple {
             arg = arg.num_args(1..).action(ArgAction::Append);
         }
     } else {
-        if let Some(value_name) = &spec.value_name {
-            arg = arg.value_name(value_name.clone());
-        }
         arg = arg.action(if spec.multiple {
             ArgAction::Append
         } else {

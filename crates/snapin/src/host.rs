@@ -278,17 +278,17 @@ impl App {
             match o.status {
                 Status::Ok => tracing::info!(
                     "plugin '{}' {version} ({}): ok, commands: {}",
-                    o.plugin,
+                    o.name,
                     o.kind.as_str(),
                     o.commands.join(", ")
                 ),
-                Status::Disabled => tracing::info!("plugin '{}' {version}: disabled", o.plugin),
+                Status::Disabled => tracing::info!("plugin '{}' {version}: disabled", o.name),
                 Status::Skipped | Status::Error if listing => {
-                    tracing::info!("plugin '{}' {version}: {}", o.plugin, o.status_line())
+                    tracing::info!("plugin '{}' {version}: {}", o.name, o.status_line())
                 }
                 Status::Skipped | Status::Error => tracing::warn!(
                     "plugin '{}' {}; fix: {} (see `{ns} plugins doctor`)",
-                    o.plugin,
+                    o.name,
                     o.status_line(),
                     o.fix.as_deref().unwrap_or("-")
                 ),
@@ -351,7 +351,7 @@ impl App {
                 }
                 self.exec_plugin(entry.path.clone()).run(&invocation)
             }
-            Source::InProcess(plugin) => catch_panic(|| plugin.run(&invocation)),
+            Source::InProcess { plugin, .. } => catch_panic(|| plugin.run(&invocation)),
         };
         let shown = format!("{ns} {}", command.join(" "));
         match result {
@@ -394,11 +394,7 @@ impl App {
             .host
             .plugins
             .iter()
-            .map(|p| Candidate {
-                name: in_process_name(p.as_ref()),
-                kind: crate::index::Kind::Builtin,
-                source: Source::InProcess(Arc::clone(p)),
-            })
+            .map(|p| Candidate::in_process(Arc::clone(p)))
             .chain(index.plugins.into_iter().map(Candidate::installed))
             .collect();
         loader::load(candidates, &self.loader_settings(verify_pins))
@@ -413,14 +409,6 @@ impl App {
             verify_pins,
         }
     }
-}
-
-/// The name of a compiled-in plugin, for outcomes: its manifest's, or a
-/// placeholder when it cannot even describe itself.
-fn in_process_name(plugin: &dyn Plugin) -> String {
-    catch_panic(|| plugin.describe())
-        .map(|m| m.name)
-        .unwrap_or_else(|_| "(compiled-in plugin)".to_string())
 }
 
 /// The global options snapin adds, as parsed.

@@ -36,7 +36,12 @@ pub enum Source {
     /// Recorded in the installed-plugins index.
     Installed(Entry),
     /// Compiled into the host.
-    InProcess(Arc<dyn Plugin>),
+    InProcess {
+        /// The plugin.
+        plugin: Arc<dyn Plugin>,
+        /// What its `describe` returned (or why it failed or panicked).
+        described: Result<Manifest, String>,
+    },
 }
 
 impl Candidate {
@@ -49,11 +54,24 @@ impl Candidate {
         }
     }
 
+    /// A candidate for a plugin compiled into the host: asks it to
+    /// describe itself once, catching a panic.
+    pub fn in_process(plugin: Arc<dyn Plugin>) -> Candidate {
+        let described = catch_panic(|| plugin.describe()).map_err(|e| e.to_string());
+        Candidate {
+            name: described
+                .as_ref()
+                .map_or_else(|_| "(compiled-in plugin)".to_string(), |m| m.name.clone()),
+            kind: Kind::Builtin,
+            source: Source::InProcess { plugin, described },
+        }
+    }
+
     /// The index entry, for installed plugins.
     pub fn entry(&self) -> Option<&Entry> {
         match &self.source {
             Source::Installed(entry) => Some(entry),
-            Source::InProcess(_) => None,
+            Source::InProcess { .. } => None,
         }
     }
 }
@@ -62,7 +80,7 @@ impl Candidate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Outcome {
     /// The plugin's name.
-    pub plugin: String,
+    pub name: String,
     /// Its version, when known.
     pub version: Option<String>,
     /// What runs it.
@@ -106,11 +124,14 @@ impl Status {
 }
 
 impl Outcome {
-    /// `ok`, or the status with its reason: `skipped: it requires ...`.
+    /// `ok`, `disabled`, or the status with its reason:
+    /// `skipped: it requires ...`.
     pub fn status_line(&self) -> String {
-        match &self.reason {
-            Some(reason) => format!("{}: {reason}", self.status.as_str()),
-            None => self.status.as_str().to_string(),
+        match (self.status, &self.reason) {
+            (Status::Skipped | Status::Error, Some(reason)) => {
+                format!("{}: {reason}", self.status.as_str())
+            }
+            _ => self.status.as_str().to_string(),
         }
     }
 }
@@ -177,9 +198,9 @@ pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded
     // Every name taken so far, with its owner, to report who holds it.
     let mut taken: BTreeMap<String, String> = BTreeMap::new();
     for candidate in candidates {
-        let manifest = describe(&candidate);
+        let manifest = describe(&candidate, settings.ns);
         let mut outcome = Outcome {
-            plugin: candidate.name.clone(),
+            name: candidate.name.clone(),
             version: manifest.as_ref().ok().map(|m| m.version.clone()),
             kind: candidate.kind,
             status: Status::Ok,
@@ -222,14 +243,14 @@ pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded
 }
 
 /// The candidate's manifest: cached in the index for installed plugins,
-/// asked for (with panics caught) for plugins compiled in.
-fn describe(candidate: &Candidate) -> Result<Manifest, Problem> {
+/// described once when the candidate was made for plugins compiled in.
+fn describe(candidate: &Candidate, ns: &str) -> Result<Manifest, Problem> {
     let name = &candidate.name;
     let failed = |reason: String| Problem {
         status: Status::Error,
         reason,
         fix: format!(
-            "fix the plugin, then re-pin it with `plugins upgrade {name}`, or remove it with `plugins remove {name}`"
+            "fix the plugin, then re-pin it with `{ns} plugins upgrade {name}`, or `{ns} plugins remove {name}`"
         ),
     };
     match &candidate.source {
@@ -238,13 +259,16 @@ fn describe(candidate: &Candidate) -> Result<Manifest, Problem> {
             (None, Some(e)) => Err(failed(format!("it could not describe itself: {e}"))),
             (None, None) => Err(failed("the index holds no manifest for it".to_string())),
         },
-        Source::InProcess(plugin) => catch_panic(|| plugin.describe()).map_err(|e| Problem {
+        Source::InProcess { described, .. } => described.clone().map_err(|e| Problem {
             status: Status::Error,
             reason: format!("it failed to register: {e}"),
-            fix: "this plugin is compiled into the program: report it to the program's authors"
-                .to_string(),
+            fix: compiled_in_fix(ns),
         }),
     }
+}
+
+fn compiled_in_fix(ns: &str) -> String {
+    format!("this plugin is compiled into {ns}: report it to {ns}'s authors")
 }
 
 fn enabled(candidate: &Candidate, ns: &str) -> Result<(), Problem> {
@@ -266,20 +290,25 @@ fn check(
 ) -> Result<(), Problem> {
     let name = &candidate.name;
     let ns = settings.ns;
+    // Plugins compiled in cannot be reinstalled by the user.
+    let fix = |installed_fix: String| match candidate.entry() {
+        Some(_) => installed_fix,
+        None => compiled_in_fix(ns),
+    };
     contract(m, settings).map_err(|e| Problem {
         status: Status::Error,
         reason: format!("invalid manifest: {e}"),
-        fix: format!(
+        fix: fix(format!(
             "install a release of {name} that follows the snapin contract, or `{ns} plugins remove {name}`"
-        ),
+        )),
     })?;
     gate::check(&m.api, ns, settings.api).map_err(|e| Problem {
         status: Status::Skipped,
         reason: e.to_string(),
-        fix: format!(
+        fix: fix(format!(
             "install a release of {name} built for {ns} API {}.x, or `{ns} plugins remove {name}`",
             settings.api.major
-        ),
+        )),
     })?;
     if settings.verify_pins
         && let Some(entry) = candidate.entry()

@@ -318,7 +318,7 @@ fn refuse_unless_forced(verb: &str, outcome: &Outcome, force: bool) -> Result<()
     }
     Err(Failure::new(format!(
         "cannot {verb} plugin '{}': {}; fix: {} (or `--force` to record it anyway; it will not run until it passes)",
-        outcome.plugin,
+        outcome.name,
         outcome.status_line(),
         outcome.fix.as_deref().unwrap_or("-")
     )))
@@ -418,16 +418,12 @@ fn confirm(ns: &str, question: &str, yes: bool) -> Result<()> {
     }
 }
 
-/// One row of `plugins list`.
+/// One row of `plugins list`: the loader's outcome and, for installed
+/// plugins, what the index says about the file.
 #[derive(Debug, Serialize)]
 struct Row {
-    name: String,
-    version: Option<String>,
-    kind: Kind,
-    status: Status,
-    reason: Option<String>,
-    fix: Option<String>,
-    commands: Vec<String>,
+    #[serde(flatten)]
+    outcome: Outcome,
     origin: Option<String>,
     path: Option<PathBuf>,
     sha256: Option<String>,
@@ -440,21 +436,15 @@ fn rows(app: &App) -> Result<Vec<Row>> {
     let index = load_index(app)?;
     let entries = index.plugins.clone();
     let loaded = app.run_loader(index, true);
-    let builtin_count = loaded.outcomes.len() - entries.len();
+    let compiled_in = loaded.outcomes.len() - entries.len();
     Ok(loaded
         .outcomes
         .into_iter()
         .enumerate()
-        .map(|(i, o)| {
-            let entry = i.checked_sub(builtin_count).and_then(|j| entries.get(j));
+        .map(|(i, outcome)| {
+            let entry = i.checked_sub(compiled_in).and_then(|j| entries.get(j));
             Row {
-                name: o.plugin,
-                version: o.version,
-                kind: o.kind,
-                status: o.status,
-                reason: o.reason,
-                fix: o.fix,
-                commands: o.commands,
+                outcome,
                 origin: entry.map(|e| e.origin.to_string()),
                 path: entry.map(|e| e.path.clone()),
                 sha256: entry.map(|e| e.sha256.clone()),
@@ -463,13 +453,6 @@ fn rows(app: &App) -> Result<Vec<Row>> {
             }
         })
         .collect())
-}
-
-fn status_text(row: &Row) -> String {
-    match (&row.status, &row.reason) {
-        (Status::Ok | Status::Disabled, _) | (_, None) => row.status.as_str().to_string(),
-        (status, Some(reason)) => format!("{}: {reason}", status.as_str()),
-    }
 }
 
 fn print_json(value: &impl Serialize) -> Result {
@@ -495,14 +478,14 @@ fn list(app: &App, json: bool) -> Result {
         .iter()
         .map(|r| {
             [
-                r.name.clone(),
-                r.version.clone().unwrap_or_else(|| "-".into()),
-                r.kind.as_str().to_string(),
-                status_text(r),
-                if r.commands.is_empty() {
+                r.outcome.name.clone(),
+                r.outcome.version.clone().unwrap_or_else(|| "-".into()),
+                r.outcome.kind.as_str().to_string(),
+                r.outcome.status_line(),
+                if r.outcome.commands.is_empty() {
                     "-".into()
                 } else {
-                    r.commands.join(",")
+                    r.outcome.commands.join(",")
                 },
                 r.origin.clone().unwrap_or_else(|| "compiled in".into()),
                 r.sha256
@@ -543,9 +526,9 @@ fn print_table(header: &[String; 7], rows: &[[String; 7]]) {
 
 fn find_row(app: &App, name: &str) -> Result<Row> {
     let rows = rows(app)?;
-    let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+    let names: Vec<String> = rows.iter().map(|r| r.outcome.name.clone()).collect();
     rows.into_iter()
-        .find(|r| r.name == name)
+        .find(|r| r.outcome.name == name)
         .ok_or_else(|| not_installed(&app.host.ns, name, &names))
 }
 
@@ -579,18 +562,23 @@ fn info(app: &App, name: &str, json: bool) -> Result {
         });
     }
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "name:         {}", row.name);
+    let _ = writeln!(out, "name:         {}", row.outcome.name);
     let _ = writeln!(
         out,
         "version:      {}",
-        row.version.as_deref().unwrap_or("-")
+        row.outcome.version.as_deref().unwrap_or("-")
     );
     if let Some(d) = manifest.as_ref().and_then(|m| m.description.as_ref()) {
         let _ = writeln!(out, "description:  {d}");
     }
-    let _ = writeln!(out, "kind:         {}", row.kind.as_str());
-    let _ = writeln!(out, "status:       {}", status_text(&row));
-    if let Some(fix) = row.fix.as_ref().filter(|_| row.status != Status::Ok) {
+    let _ = writeln!(out, "kind:         {}", row.outcome.kind.as_str());
+    let _ = writeln!(out, "status:       {}", row.outcome.status_line());
+    if let Some(fix) = row
+        .outcome
+        .fix
+        .as_ref()
+        .filter(|_| row.outcome.status != Status::Ok)
+    {
         let _ = writeln!(out, "fix:          {fix}");
     }
     if let Some(m) = &manifest {
@@ -749,16 +737,16 @@ fn doctor(app: &App, json: bool) -> Result {
             && !is_executable(path)
         {
             problems.push((
-                row.name.clone(),
+                row.outcome.name.clone(),
                 format!("its file {} is not executable", path.display()),
                 format!("`chmod +x {}`", path.display()),
             ));
         }
-        if matches!(row.status, Status::Skipped | Status::Error) {
+        if matches!(row.outcome.status, Status::Skipped | Status::Error) {
             problems.push((
-                row.name.clone(),
-                status_text(row),
-                row.fix.clone().unwrap_or_default(),
+                row.outcome.name.clone(),
+                row.outcome.status_line(),
+                row.outcome.fix.clone().unwrap_or_default(),
             ));
         }
     }
