@@ -1,0 +1,338 @@
+//! From clap definitions to a [`Manifest`].
+//!
+//! The host never starts a plugin to show help or report a usage error: it
+//! builds its own clap commands from the manifest. So the manifest has to say
+//! what the plugin's clap definitions say, and the simplest way to keep the
+//! two in step is to derive one from the other. This module walks an unbuilt
+//! [`clap::Command`] (no `.build()`, so clap's automatic `--help`/`--version`
+//! are absent) and maps each command and argument to the contract types.
+//!
+//! Anything the contract cannot express (argument groups, conflicts, value
+//! parsers beyond a list of choices, ...) is left out; the plugin still
+//! enforces it when it parses its own arguments at run time.
+
+use clap::{Arg, ArgAction, Command};
+use snapin_protocol::{ArgSpec, CommandSpec};
+
+/// Argument ids that clap adds by itself; they are never part of a manifest.
+const AUTO_ARGS: [&str; 2] = ["help", "version"];
+
+/// The manifest entry for `cmd`, including its subcommands.
+///
+/// `inherited` are global arguments (`#[arg(global = true)]`) of the
+/// enclosing commands; clap would propagate them when building, so they are
+/// added here too, so that the host accepts them at every level.
+pub(crate) fn command_spec(cmd: &Command, inherited: &[ArgSpec]) -> CommandSpec {
+    let mut args: Vec<ArgSpec> = cmd.get_arguments().filter_map(arg_spec).collect();
+    let mut globals: Vec<ArgSpec> = inherited.to_vec();
+    for arg in cmd.get_arguments().filter(|a| a.is_global_set()) {
+        if let Some(spec) = arg_spec(arg) {
+            globals.retain(|g| g.name != spec.name);
+            globals.push(spec);
+        }
+    }
+    for global in inherited {
+        if !args.iter().any(|a| a.name == global.name) {
+            args.push(global.clone());
+        }
+    }
+    CommandSpec {
+        name: cmd.get_name().to_owned(),
+        about: cmd
+            .get_about()
+            .or(cmd.get_long_about())
+            .and_then(|s| first_line(&s.to_string())),
+        aliases: cmd.get_all_aliases().map(str::to_owned).collect(),
+        hidden: cmd.is_hide_set(),
+        args,
+        subcommands: cmd
+            .get_subcommands()
+            .map(|sub| command_spec(sub, &globals))
+            .collect(),
+    }
+}
+
+/// The manifest entry for one argument, or `None` for clap's own
+/// `--help`/`--version`.
+pub(crate) fn arg_spec(arg: &Arg) -> Option<ArgSpec> {
+    let name = arg.get_id().as_str();
+    if AUTO_ARGS.contains(&name) {
+        return None;
+    }
+    let action = arg.get_action();
+    let flag = !action.takes_values();
+    let many_values = arg.get_num_args().is_some_and(|r| r.max_values() > 1);
+    Some(ArgSpec {
+        name: name.to_owned(),
+        help: arg
+            .get_help()
+            .or(arg.get_long_help())
+            .and_then(|s| first_line(&s.to_string())),
+        long: arg.get_long().map(str::to_owned),
+        short: arg.get_short(),
+        required: arg.is_required_set(),
+        // A switch's implicit default ("false", "0") is not worth showing.
+        default: if flag {
+            None
+        } else {
+            arg.get_default_values()
+                .first()
+                .map(|v| v.to_string_lossy().into_owned())
+        },
+        multiple: matches!(action, ArgAction::Append | ArgAction::Count) || many_values,
+        // Before `build()`, clap reports a switch's bool parser ("true",
+        // "false") as possible values; those are not choices for the user.
+        choices: if flag {
+            Vec::new()
+        } else {
+            arg.get_possible_values()
+                .iter()
+                .filter(|pv| !pv.is_hide_set())
+                .map(|pv| pv.get_name().to_owned())
+                .collect()
+        },
+        value_name: if flag {
+            None
+        } else {
+            arg.get_value_names()
+                .and_then(|names| names.first())
+                .map(|n| n.as_str().to_owned())
+        },
+        flag,
+    })
+}
+
+/// The first non-empty line of a help text, trimmed.
+fn first_line(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{Args, Subcommand, ValueEnum};
+    use snapin_protocol::{ArgSpec, CommandSpec, MANIFEST_FORMAT, Manifest};
+
+    use crate::Plugin;
+
+    #[derive(Subcommand)]
+    #[allow(dead_code)]
+    enum Commands {
+        /// Copy files somewhere.
+        ///
+        /// Longer text that is not part of the manifest.
+        #[command(alias = "cp", visible_alias = "dup")]
+        Copy(CopyArgs),
+        /// Manage remotes
+        #[command(subcommand)]
+        Remote(RemoteCommands),
+        /// Internal
+        #[command(hide = true)]
+        Debug,
+    }
+
+    #[derive(Args)]
+    #[allow(dead_code)]
+    struct CopyArgs {
+        /// Where to copy to
+        #[arg(short, long, value_name = "DIR")]
+        to: Option<String>,
+        /// Say more
+        #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+        verbose: u8,
+        /// Overwrite existing files
+        #[arg(long)]
+        force: bool,
+        /// How to copy
+        #[arg(long, value_enum, default_value_t = Mode::Fast)]
+        mode: Mode,
+        /// Tags to add
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Files to copy
+        #[arg(required = true)]
+        files: Vec<String>,
+    }
+
+    #[derive(Clone, ValueEnum)]
+    enum Mode {
+        Fast,
+        Safe,
+        #[value(hide = true)]
+        Secret,
+    }
+
+    #[derive(Subcommand)]
+    #[allow(dead_code)]
+    enum RemoteCommands {
+        /// Add a remote
+        Add {
+            /// Remote name
+            name: String,
+            #[arg(long, hide = true)]
+            token: Option<String>,
+        },
+    }
+
+    fn arg(name: &str) -> ArgSpec {
+        ArgSpec {
+            name: name.into(),
+            ..ArgSpec::default()
+        }
+    }
+
+    #[test]
+    fn manifest_mirrors_the_clap_definitions() {
+        let plugin = Plugin::new("mycli", "^1.0", "files", "0.3.0").description("File tools");
+        let expected = Manifest {
+            manifest: MANIFEST_FORMAT,
+            host: "mycli".into(),
+            name: "files".into(),
+            version: "0.3.0".into(),
+            api: "^1.0".into(),
+            description: Some("File tools".into()),
+            commands: vec![
+                CommandSpec {
+                    name: "copy".into(),
+                    about: Some("Copy files somewhere".into()),
+                    aliases: vec!["cp".into(), "dup".into()],
+                    hidden: false,
+                    args: vec![
+                        ArgSpec {
+                            help: Some("Where to copy to".into()),
+                            long: Some("to".into()),
+                            short: Some('t'),
+                            value_name: Some("DIR".into()),
+                            ..arg("to")
+                        },
+                        ArgSpec {
+                            help: Some("Say more".into()),
+                            long: Some("verbose".into()),
+                            short: Some('v'),
+                            multiple: true,
+                            flag: true,
+                            ..arg("verbose")
+                        },
+                        ArgSpec {
+                            help: Some("Overwrite existing files".into()),
+                            long: Some("force".into()),
+                            flag: true,
+                            ..arg("force")
+                        },
+                        ArgSpec {
+                            help: Some("How to copy".into()),
+                            long: Some("mode".into()),
+                            default: Some("fast".into()),
+                            choices: vec!["fast".into(), "safe".into()],
+                            value_name: Some("MODE".into()),
+                            ..arg("mode")
+                        },
+                        ArgSpec {
+                            help: Some("Tags to add".into()),
+                            long: Some("tag".into()),
+                            multiple: true,
+                            value_name: Some("TAGS".into()),
+                            ..arg("tags")
+                        },
+                        ArgSpec {
+                            help: Some("Files to copy".into()),
+                            required: true,
+                            multiple: true,
+                            value_name: Some("FILES".into()),
+                            ..arg("files")
+                        },
+                    ],
+                    subcommands: vec![],
+                },
+                CommandSpec {
+                    name: "remote".into(),
+                    about: Some("Manage remotes".into()),
+                    subcommands: vec![CommandSpec {
+                        name: "add".into(),
+                        about: Some("Add a remote".into()),
+                        args: vec![
+                            ArgSpec {
+                                help: Some("Remote name".into()),
+                                required: true,
+                                value_name: Some("NAME".into()),
+                                ..arg("name")
+                            },
+                            ArgSpec {
+                                long: Some("token".into()),
+                                value_name: Some("TOKEN".into()),
+                                ..arg("token")
+                            },
+                        ],
+                        ..CommandSpec::default()
+                    }],
+                    ..CommandSpec::default()
+                },
+                CommandSpec {
+                    name: "debug".into(),
+                    about: Some("Internal".into()),
+                    hidden: true,
+                    ..CommandSpec::default()
+                },
+            ],
+        };
+        assert_eq!(plugin.manifest::<Commands>(), expected);
+    }
+
+    #[derive(Subcommand)]
+    #[allow(dead_code)]
+    enum Nested {
+        /// Tool with a global switch
+        Tool {
+            /// Be quiet
+            #[arg(long, global = true)]
+            quiet: bool,
+            #[command(subcommand)]
+            sub: Sub,
+        },
+    }
+
+    #[derive(Subcommand)]
+    enum Sub {
+        /// Run it
+        Run,
+    }
+
+    #[test]
+    fn global_args_reach_nested_commands() {
+        let m = Plugin::new("mycli", "^1.0", "tool", "1.0.0").manifest::<Nested>();
+        let tool = &m.commands[0];
+        assert_eq!(tool.args.len(), 1);
+        assert_eq!(tool.subcommands[0].name, "run");
+        assert_eq!(tool.subcommands[0].args, tool.args);
+        assert!(tool.subcommands[0].args[0].flag);
+    }
+
+    #[test]
+    fn manifest_serializes_to_the_documented_shape() {
+        #[derive(Subcommand)]
+        #[allow(dead_code)]
+        enum Greet {
+            /// Say hello
+            Greet {
+                /// Who to greet
+                #[arg(long, default_value = "world")]
+                who: String,
+            },
+        }
+        let m = Plugin::new("mycli", "^1.0", "greet", "0.2.0").manifest::<Greet>();
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "manifest": 1, "host": "mycli", "name": "greet", "version": "0.2.0",
+                "api": "^1.0",
+                "commands": [{ "name": "greet", "about": "Say hello", "args": [{
+                    "name": "who", "long": "who", "default": "world",
+                    "help": "Who to greet", "value_name": "WHO"
+                }]}]
+            })
+        );
+    }
+}
