@@ -287,10 +287,9 @@ impl App {
                     tracing::info!("plugin '{}' {version}: {}", o.name, o.status_line())
                 }
                 Status::Skipped | Status::Error => tracing::warn!(
-                    "plugin '{}' {}; fix: {} (see `{ns} plugins doctor`)",
+                    "plugin '{}' {} (`{ns} plugins doctor` says how to fix it)",
                     o.name,
                     o.status_line(),
-                    o.fix.as_deref().unwrap_or("-")
                 ),
             }
         }

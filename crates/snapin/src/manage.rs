@@ -481,31 +481,31 @@ fn list(app: &App, json: bool) -> Result {
                 r.outcome.name.clone(),
                 r.outcome.version.clone().unwrap_or_else(|| "-".into()),
                 r.outcome.kind.as_str().to_string(),
-                r.outcome.status_line(),
                 if r.outcome.commands.is_empty() {
                     "-".into()
                 } else {
                     r.outcome.commands.join(",")
                 },
-                r.origin.clone().unwrap_or_else(|| "compiled in".into()),
                 r.sha256
                     .as_deref()
                     .map(pin::short)
                     .unwrap_or("-")
                     .to_string(),
+                r.origin.clone().unwrap_or_else(|| "compiled in".into()),
+                r.outcome.status_line(),
             ]
         })
         .collect();
     let header = [
-        "NAME", "VERSION", "KIND", "STATUS", "COMMANDS", "ORIGIN", "SHA256",
+        "NAME", "VERSION", "KIND", "COMMANDS", "SHA256", "ORIGIN", "STATUS",
     ]
     .map(String::from);
     print_table(&header, &table);
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints aligned columns; the status column (the long one) goes last but
-/// one is fine, since every other column is short.
+/// Prints aligned columns; the status, the one long column, goes last so
+/// a long reason does not push the others apart.
 fn print_table(header: &[String; 7], rows: &[[String; 7]]) {
     let mut widths = header.each_ref().map(|h| h.chars().count());
     for row in rows {
