@@ -54,6 +54,49 @@ pub struct Manifest {
     /// The top-level commands the plugin adds to the host.
     #[serde(default)]
     pub commands: Vec<CommandSpec>,
+    /// What a sandboxed (WebAssembly) plugin asks to reach beyond its
+    /// sandbox. Nothing is granted unless the user grants it at install.
+    #[serde(default, skip_serializing_if = "Capabilities::is_empty")]
+    pub capabilities: Capabilities,
+}
+
+/// Access a sandboxed plugin requests; the user decides what to grant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// Directories it would like to read or write (the user picks which).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dirs: Vec<DirRequest>,
+    /// Names of environment variables it would like to read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+}
+
+impl Capabilities {
+    /// Whether nothing is requested.
+    pub fn is_empty(&self) -> bool {
+        self.dirs.is_empty() && self.env.is_empty()
+    }
+}
+
+/// A request for one directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirRequest {
+    /// Read only, or read and write.
+    pub access: Access,
+    /// What the plugin needs it for, shown to the user at install.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+}
+
+/// How a directory may be used.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    /// List and read files.
+    #[default]
+    Read,
+    /// Also create, change and delete files.
+    Write,
 }
 
 /// One command (or subcommand) a plugin adds.

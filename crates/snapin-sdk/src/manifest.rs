@@ -276,6 +276,7 @@ mod tests {
                     ..CommandSpec::default()
                 },
             ],
+            capabilities: Default::default(),
         };
         assert_eq!(plugin.manifest::<Commands>(), expected);
     }

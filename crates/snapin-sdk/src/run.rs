@@ -99,6 +99,7 @@ impl Plugin {
                 .get_subcommands()
                 .map(|c| command_spec(c, &[]))
                 .collect::<Vec<CommandSpec>>(),
+            capabilities: Default::default(),
         }
     }
 

@@ -20,6 +20,7 @@ fn manifest(name: &str, api: &str) -> Manifest {
             name: name.into(),
             ..CommandSpec::default()
         }],
+        capabilities: Default::default(),
     }
 }
 

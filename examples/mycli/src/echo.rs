@@ -27,6 +27,7 @@ impl Plugin for Echo {
                 }],
                 ..CommandSpec::default()
             }],
+            capabilities: Default::default(),
         })
     }
 
