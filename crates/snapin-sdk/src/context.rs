@@ -60,7 +60,7 @@ impl ContextExt for Context {
     }
 
     fn standalone(host: &str, plugin: &str, command: Vec<String>) -> Self {
-        let base = env::temp_dir().join(format!("{host}-{plugin}"));
+        let base = temp_dir().join(format!("{host}-{plugin}"));
         Context {
             host: HostInfo {
                 name: host.to_owned(),
@@ -77,6 +77,17 @@ impl ContextExt for Context {
                 cache: base.join("cache"),
             },
         }
+    }
+}
+
+/// The system's temporary directory. WASI has none to ask for (the standard
+/// library panics there), so a sandboxed plugin run standalone gets `/tmp`,
+/// which is only a name: it has no files unless a host grants some.
+fn temp_dir() -> std::path::PathBuf {
+    if cfg!(target_os = "wasi") {
+        std::path::PathBuf::from("/tmp")
+    } else {
+        env::temp_dir()
     }
 }
 

@@ -56,6 +56,14 @@
 //! A handler returns [`Error`], which any standard error converts into, so
 //! `?` works; it is printed as `error: MESSAGE` and its code (1 by default)
 //! becomes the exit status. Usage errors exit with status 2, as with clap.
+//!
+//! # WebAssembly plugins
+//!
+//! The same [`Plugin`], clap definitions and handler make a sandboxed
+//! WebAssembly plugin with crate `snapin-guest`, which exports
+//! [`Plugin::manifest`] and [`Plugin::run_command`] to the host. Such a
+//! plugin can ask for access beyond its sandbox with
+//! [`Plugin::request_dir`] and [`Plugin::request_env`].
 
 mod context;
 mod manifest;
@@ -64,7 +72,8 @@ mod run;
 pub use context::{ContextError, ContextExt};
 pub use run::{Error, Plugin};
 pub use snapin_protocol::{
-    ArgSpec, ColorChoice, CommandSpec, Context, HostInfo, Manifest, PluginDirs,
+    Access, ArgSpec, Capabilities, ColorChoice, CommandSpec, Context, DirRequest, HostInfo,
+    Manifest, PluginDirs,
 };
 
 /// A [`Plugin`] described by the calling crate's `Cargo.toml`.

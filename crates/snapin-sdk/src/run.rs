@@ -7,20 +7,26 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Command, FromArgMatches, Subcommand};
-use snapin_protocol::{CommandSpec, Context, DESCRIBE_FLAG, ENV_HOST, MANIFEST_FORMAT, Manifest};
+use snapin_protocol::{
+    Access, Capabilities, CommandSpec, Context, DESCRIBE_FLAG, DirRequest, ENV_HOST,
+    MANIFEST_FORMAT, Manifest,
+};
 
-use crate::context::ContextExt;
+use crate::context::{ContextError, ContextExt};
 use crate::manifest::command_spec;
 
 /// Exit status for problems between host and plugin (a bad `SNAPIN_CONTEXT`),
 /// the same status clap uses for usage errors.
 const EXIT_USAGE: u8 = 2;
 
-/// An executable plugin: who it is, which host and API it is built for.
+/// A plugin: who it is, which host and API it is built for, and what a
+/// sandboxed plugin asks to reach.
 ///
 /// Usually made with [`plugin!`](crate::plugin!), which fills in the name,
 /// version and description from `Cargo.toml`; then
-/// [`run`](Plugin::run) is the whole of `main`.
+/// [`run`](Plugin::run) is the whole of `main` of an executable plugin. A
+/// WebAssembly plugin (crate `snapin-guest`) uses the same type through
+/// [`manifest`](Plugin::manifest) and [`run_command`](Plugin::run_command).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plugin {
     host: String,
@@ -28,6 +34,7 @@ pub struct Plugin {
     name: String,
     version: String,
     description: Option<String>,
+    capabilities: Capabilities,
 }
 
 impl Plugin {
@@ -45,6 +52,7 @@ impl Plugin {
             name: name.into(),
             version: version.into(),
             description: None,
+            capabilities: Capabilities::default(),
         }
     }
 
@@ -79,6 +87,34 @@ impl Plugin {
         self
     }
 
+    /// Replaces the capabilities the manifest requests (see
+    /// [`Capabilities`]). Only sandboxed (WebAssembly) plugins are limited by
+    /// them; the user decides at install what to grant.
+    #[must_use]
+    pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+
+    /// Requests one directory with `access`; `why` is shown to the user at
+    /// install, who picks which directory (if any) to grant.
+    #[must_use]
+    pub fn request_dir(mut self, access: Access, why: impl Into<String>) -> Self {
+        let why = why.into();
+        self.capabilities.dirs.push(DirRequest {
+            access,
+            why: (!why.trim().is_empty()).then_some(why),
+        });
+        self
+    }
+
+    /// Requests read access to the environment variable `name`.
+    #[must_use]
+    pub fn request_env(mut self, name: impl Into<String>) -> Self {
+        self.capabilities.env.push(name.into());
+        self
+    }
+
     /// The plugin's name, as in its manifest.
     pub fn name(&self) -> &str {
         &self.name
@@ -99,7 +135,7 @@ impl Plugin {
                 .get_subcommands()
                 .map(|c| command_spec(c, &[]))
                 .collect::<Vec<CommandSpec>>(),
-            capabilities: Default::default(),
+            capabilities: self.capabilities.clone(),
         }
     }
 
@@ -134,15 +170,115 @@ impl Plugin {
         if args.get(1).is_some_and(|a| a == DESCRIBE_FLAG) {
             return self.describe::<C>();
         }
+        // Usage lines read `mycli greet ...` when a host runs the plugin (that
+        // is what the user typed) and `mycli-greet greet ...` when run by hand.
+        let bin_name = std::env::var(ENV_HOST)
+            .ok()
+            .filter(|h| !h.is_empty())
+            .or_else(|| {
+                args.first()
+                    .and_then(|a| Path::new(a).file_name())
+                    .map(|f| f.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| format!("{}-{}", self.host, self.name));
+        let code = self.execute(
+            bin_name,
+            args.into_iter().skip(1),
+            |path| Context::from_env(&self.host, &self.name, path),
+            handler,
+        );
+        ExitCode::from(code)
+    }
 
-        let mut cmd = self.command::<C>(args.first());
-        let matches = match cmd.try_get_matches_from_mut(&args) {
-            Ok(m) => m,
-            Err(e) => e.exit(),
-        };
-        let parsed = match C::from_arg_matches(&matches) {
-            Ok(c) => c,
-            Err(e) => e.format(&mut cmd).exit(),
+    /// Runs one command and returns its exit status; this is how a host runs
+    /// a WebAssembly plugin (see crate `snapin-guest`), and what
+    /// [`run_from`](Plugin::run_from) does after reading the process's
+    /// arguments and environment.
+    ///
+    /// `argv` is the command path then its arguments, without a program name
+    /// (`["greet", "--who", "Rust"]`); `context` is the run's [`Context`] as
+    /// JSON (the value of `SNAPIN_CONTEXT`), or empty for a
+    /// [standalone](ContextExt::standalone) run without a host.
+    ///
+    /// Usage errors are printed on stderr and return 2, `--help` prints help
+    /// on stdout and returns 0; an unusable `context` prints
+    /// `error: SNAPIN_CONTEXT ...` and returns 2; otherwise `handler` runs, and
+    /// an [`Error`] is printed as `error: MESSAGE` on stderr and its code is
+    /// returned. Nothing here exits the process.
+    ///
+    /// ```
+    /// use clap::Subcommand;
+    /// use snapin_sdk::{Context, Error, Plugin};
+    ///
+    /// #[derive(Subcommand)]
+    /// enum Commands {
+    ///     /// Fail on purpose
+    ///     Fail,
+    /// }
+    /// let plugin = Plugin::new("mycli", "^1.0", "demo", "1.0.0");
+    /// let code = plugin.run_command(["fail"], "", |cmd: Commands, _ctx: &Context| match cmd {
+    ///     Commands::Fail => Err(Error::new("").with_code(3)),
+    /// });
+    /// assert_eq!(code, 3);
+    /// assert_eq!(plugin.run_command(["nope"], "", |_: Commands, _: &Context| Ok(())), 2);
+    /// ```
+    pub fn run_command<C, I, T>(
+        &self,
+        argv: I,
+        context: &str,
+        handler: impl FnOnce(C, &Context) -> Result<(), Error>,
+    ) -> u8
+    where
+        C: Subcommand + FromArgMatches,
+        I: IntoIterator<Item = T>,
+        T: Into<OsString>,
+    {
+        self.execute(
+            self.host.clone(),
+            argv,
+            |path| {
+                if context.trim().is_empty() {
+                    Ok(Context::standalone(&self.host, &self.name, path))
+                } else {
+                    Context::from_json(context)
+                }
+            },
+            handler,
+        )
+    }
+
+    /// Parses `argv` (command path and arguments) for commands `C`, gets the
+    /// context for the parsed command path and calls `handler`; returns the
+    /// exit status. Shared by executable and WebAssembly plugins.
+    fn execute<C, I, T>(
+        &self,
+        bin_name: String,
+        argv: I,
+        context: impl FnOnce(Vec<String>) -> Result<Context, ContextError>,
+        handler: impl FnOnce(C, &Context) -> Result<(), Error>,
+    ) -> u8
+    where
+        C: Subcommand + FromArgMatches,
+        I: IntoIterator<Item = T>,
+        T: Into<OsString>,
+    {
+        let mut cmd = self.command::<C>(bin_name.clone());
+        let args =
+            std::iter::once(OsString::from(bin_name)).chain(argv.into_iter().map(Into::into));
+        let parsed = cmd.try_get_matches_from_mut(args).and_then(|matches| {
+            C::from_arg_matches(&matches)
+                .map_err(|e| e.format(&mut cmd))
+                .map(|parsed| (matches, parsed))
+        });
+        let (matches, parsed) = match parsed {
+            Ok(ok) => ok,
+            Err(e) => {
+                // Help and version on stdout with status 0, usage errors on
+                // stderr with status 2: what `clap::Error::exit` does, without
+                // ending the process.
+                let _ = e.print();
+                return u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE);
+            }
         };
         let mut path = Vec::new();
         let mut level = &matches;
@@ -150,22 +286,26 @@ impl Plugin {
             path.push(name.to_owned());
             level = sub;
         }
-        let ctx = match Context::from_env(&self.host, &self.name, path) {
-            Ok(ctx) => ctx,
+        let code = match context(path) {
             Err(e) => {
                 eprintln!("error: {e}");
-                return ExitCode::from(EXIT_USAGE);
+                EXIT_USAGE
             }
-        };
-        match handler(parsed, &ctx) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                if !e.message.is_empty() {
-                    eprintln!("error: {}", e.message);
+            Ok(ctx) => match handler(parsed, &ctx) {
+                Ok(()) => 0,
+                Err(e) => {
+                    if !e.message.is_empty() {
+                        eprintln!("error: {}", e.message);
+                    }
+                    e.code
                 }
-                ExitCode::from(e.code)
-            }
-        }
+            },
+        };
+        // A WebAssembly plugin does not end its process after a command, so
+        // whatever the handler printed without a newline is flushed here.
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        code
     }
 
     /// Prints the manifest on stdout.
@@ -188,19 +328,9 @@ impl Plugin {
         }
     }
 
-    /// The clap command that parses `COMMAND [ARGS...]`.
-    fn command<C: Subcommand>(&self, argv0: Option<&OsString>) -> Command {
-        // Usage lines read `mycli greet ...` when a host runs the plugin (that
-        // is what the user typed) and `mycli-greet greet ...` when run by hand.
-        let bin_name = std::env::var(ENV_HOST)
-            .ok()
-            .filter(|h| !h.is_empty())
-            .or_else(|| {
-                argv0
-                    .and_then(|a| Path::new(a).file_name())
-                    .map(|f| f.to_string_lossy().into_owned())
-            })
-            .unwrap_or_else(|| format!("{}-{}", self.host, self.name));
+    /// The clap command that parses `COMMAND [ARGS...]`, with usage lines
+    /// that start with `bin_name`.
+    fn command<C: Subcommand>(&self, bin_name: String) -> Command {
         let cmd = Command::new(self.name.clone())
             .bin_name(bin_name)
             .version(self.version.clone())
@@ -323,6 +453,95 @@ mod tests {
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
         let err = Error::from(Outer(io));
         assert_eq!(err.to_string(), "cannot read config: no such file");
+    }
+
+    #[derive(clap::Subcommand, Debug, PartialEq)]
+    enum Commands {
+        /// Add two numbers
+        Add {
+            /// First
+            a: u8,
+            /// Second
+            b: u8,
+        },
+    }
+
+    fn add(cmd: Commands, ctx: &Context) -> Result<(), Error> {
+        assert_eq!(ctx.command, ["add"]);
+        let Commands::Add { a, b } = cmd;
+        a.checked_add(b)
+            .map(drop)
+            .ok_or_else(|| Error::new("too big").with_code(5))
+    }
+
+    #[test]
+    fn run_command_returns_the_exit_status() {
+        let plugin = Plugin::new("mycli", "^1.0", "calc", "1.0.0");
+        assert_eq!(plugin.run_command(["add", "1", "2"], "", add), 0);
+        assert_eq!(plugin.run_command(["add", "200", "100"], "", add), 5);
+        // Usage errors, a missing command and an unknown one.
+        assert_eq!(plugin.run_command(["add", "1"], "", add), 2);
+        assert_eq!(plugin.run_command(Vec::<String>::new(), "", add), 2);
+        assert_eq!(plugin.run_command(["sub"], "", add), 2);
+        // Help is not a failure.
+        assert_eq!(plugin.run_command(["add", "--help"], "", add), 0);
+    }
+
+    #[test]
+    fn run_command_reads_the_context_json() {
+        let plugin = Plugin::new("mycli", "^1.0", "calc", "1.0.0");
+        let json = r#"{"host": {"name": "mycli", "version": "1.4.0", "api": "1.2.0"},
+            "plugin": "calc", "command": ["add"], "verbosity": 2,
+            "dirs": {"config": "/c", "data": "/d", "cache": "/k"}}"#;
+        let mut seen = None;
+        let code = plugin.run_command(["add", "1", "2"], json, |cmd: Commands, ctx: &Context| {
+            seen = Some((cmd, ctx.verbosity, ctx.host.version.clone()));
+            Ok(())
+        });
+        assert_eq!(code, 0);
+        assert_eq!(
+            seen,
+            Some((Commands::Add { a: 1, b: 2 }, 2, "1.4.0".into()))
+        );
+
+        let called = std::cell::Cell::new(false);
+        let code = plugin.run_command(["add", "1", "2"], "{", |_: Commands, _: &Context| {
+            called.set(true);
+            Ok(())
+        });
+        assert_eq!(code, 2);
+        assert!(!called.get());
+    }
+
+    #[test]
+    fn capabilities_reach_the_manifest() {
+        let plugin = Plugin::new("mycli", "^1.0", "calc", "1.0.0")
+            .request_dir(Access::Read, "inputs")
+            .request_dir(Access::Write, "")
+            .request_env("HOME");
+        let m = plugin.manifest::<Commands>();
+        assert_eq!(
+            m.capabilities.dirs,
+            [
+                DirRequest {
+                    access: Access::Read,
+                    why: Some("inputs".into())
+                },
+                DirRequest {
+                    access: Access::Write,
+                    why: None
+                },
+            ]
+        );
+        assert_eq!(m.capabilities.env, ["HOME"]);
+        let plain = Plugin::new("mycli", "^1.0", "calc", "1.0.0");
+        assert!(plain.manifest::<Commands>().capabilities.is_empty());
+        assert_eq!(
+            plain
+                .capabilities(m.capabilities.clone())
+                .manifest::<Commands>(),
+            m
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use semver::Version;
 use snapin_protocol::{ColorChoice, CommandSpec, Context, HostInfo};
 
-use crate::index::{Index, IndexError};
+use crate::index::{Entry, Index, IndexError, Kind};
 use crate::loader::{self, Active, Candidate, Loaded, LoaderSettings, Source, Status};
 use crate::logging::{self, Verbosity};
 use crate::manifest::Reserved;
@@ -25,6 +25,18 @@ use crate::{cli, manage};
 /// changed pin, not executable).
 pub const EXIT_CANNOT_RUN: u8 = 126;
 
+/// Exit status when a sandboxed plugin crashed (a WebAssembly trap), like
+/// a native program's abort.
+pub const EXIT_TRAP: u8 = 134;
+
+/// Exit status when a sandboxed plugin ran past its time limit, like
+/// `timeout(1)`.
+pub const EXIT_TIME_LIMIT: u8 = 124;
+
+/// Exit status when a sandboxed plugin hit its memory limit, like a
+/// process killed for using too much memory.
+pub const EXIT_MEMORY_LIMIT: u8 = 137;
+
 /// Configures a [`Host`]: namespace, versions, plugins compiled in.
 pub struct HostBuilder {
     ns: String,
@@ -32,6 +44,8 @@ pub struct HostBuilder {
     api: Version,
     plugins: Vec<Arc<dyn Plugin>>,
     limits: DescribeLimits,
+    #[cfg(feature = "wasm")]
+    wasm_limits: crate::runtime::wasm::Limits,
     home: Option<PathBuf>,
 }
 
@@ -63,6 +77,14 @@ impl HostBuilder {
         self
     }
 
+    /// Default memory and time limits for sandboxed plugins (users can
+    /// override them per plugin in the configuration file).
+    #[cfg(feature = "wasm")]
+    pub fn wasm_limits(mut self, limits: crate::runtime::wasm::Limits) -> Self {
+        self.wasm_limits = limits;
+        self
+    }
+
     /// Keeps the index and plugin directories under `root` instead of the
     /// platform directories or `$<NS>_HOME`.
     pub fn home(mut self, root: impl Into<PathBuf>) -> Self {
@@ -87,6 +109,8 @@ impl HostBuilder {
             api: self.api,
             plugins: self.plugins,
             limits: self.limits,
+            #[cfg(feature = "wasm")]
+            wasm_limits: self.wasm_limits,
             paths,
         }
     }
@@ -99,6 +123,8 @@ pub struct Host {
     pub(crate) api: Version,
     pub(crate) plugins: Vec<Arc<dyn Plugin>>,
     pub(crate) limits: DescribeLimits,
+    #[cfg(feature = "wasm")]
+    pub(crate) wasm_limits: crate::runtime::wasm::Limits,
     pub(crate) paths: Paths,
 }
 
@@ -111,6 +137,8 @@ impl Host {
             api: Version::new(1, 0, 0),
             plugins: Vec::new(),
             limits: DescribeLimits::default(),
+            #[cfg(feature = "wasm")]
+            wasm_limits: crate::runtime::wasm::Limits::default(),
             home: None,
         }
     }
@@ -156,6 +184,8 @@ impl Host {
             builtins,
             reserved,
             index_error,
+            #[cfg(feature = "wasm")]
+            wasm: std::sync::OnceLock::new(),
         };
         app.loaded = app.run_loader(index, false);
         for (name, _) in app.loaded.commands.clone() {
@@ -222,6 +252,9 @@ pub struct App {
     pub(crate) builtins: HashSet<String>,
     pub(crate) reserved: Reserved,
     pub(crate) index_error: Option<IndexError>,
+    /// The WebAssembly engine, made on first use.
+    #[cfg(feature = "wasm")]
+    wasm: std::sync::OnceLock<Result<crate::runtime::wasm::WasmRuntime, String>>,
 }
 
 impl App {
@@ -348,7 +381,7 @@ impl App {
                     );
                     return ExitCode::from(EXIT_CANNOT_RUN);
                 }
-                self.exec_plugin(entry.path.clone()).run(&invocation)
+                self.with_runtime(entry, |plugin| plugin.run(&invocation))
             }
             Source::InProcess { plugin, .. } => catch_panic(|| plugin.run(&invocation)),
         };
@@ -361,6 +394,26 @@ impl App {
                     signal_name(signal)
                 );
                 ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(127)))
+            }
+            Err(e @ PluginError::Trap { .. }) => {
+                eprintln!(
+                    "{ns}: error: plugin '{name}' {e} while running `{shown}`; this is a bug in the plugin: report it to its author, or turn it off with `{ns} plugins disable {name}`"
+                );
+                ExitCode::from(EXIT_TRAP)
+            }
+            Err(e @ PluginError::TimeLimit { .. }) => {
+                eprintln!(
+                    "{ns}: error: plugin '{name}' {e} while running `{shown}`; if it needs longer, set `cpu-seconds` under [plugins.{name}] in {}",
+                    self.host.paths.config_file().display()
+                );
+                ExitCode::from(EXIT_TIME_LIMIT)
+            }
+            Err(e @ PluginError::MemoryLimit { .. }) => {
+                eprintln!(
+                    "{ns}: error: plugin '{name}' {e} while running `{shown}`; if it needs more, set `memory-mib` under [plugins.{name}] in {}",
+                    self.host.paths.config_file().display()
+                );
+                ExitCode::from(EXIT_MEMORY_LIMIT)
             }
             Err(e @ PluginError::Panicked { .. }) => {
                 eprintln!(
@@ -377,14 +430,72 @@ impl App {
         }
     }
 
-    /// The runtime for an executable plugin file.
-    pub(crate) fn exec_plugin(&self, path: PathBuf) -> ExecPlugin {
-        ExecPlugin::new(
-            path,
-            &self.host.ns,
-            &self.host.api.to_string(),
-            self.host.limits,
-        )
+    /// Calls `f` with the runtime that runs the installed plugin `entry`.
+    pub(crate) fn with_runtime<T>(
+        &self,
+        entry: &Entry,
+        f: impl FnOnce(&dyn Plugin) -> Result<T, PluginError>,
+    ) -> Result<T, PluginError> {
+        match entry.kind {
+            Kind::Exec => f(&ExecPlugin::new(
+                entry.path.clone(),
+                &self.host.ns,
+                &self.host.api.to_string(),
+                self.host.limits,
+            )),
+            Kind::Wasm => self.with_wasm(entry, f),
+            Kind::Builtin => Err(PluginError::Other(
+                "a compiled-in plugin cannot come from the index".to_string(),
+            )),
+        }
+    }
+
+    #[cfg(feature = "wasm")]
+    fn with_wasm<T>(
+        &self,
+        entry: &Entry,
+        f: impl FnOnce(&dyn Plugin) -> Result<T, PluginError>,
+    ) -> Result<T, PluginError> {
+        use crate::config::HostConfig;
+        use crate::runtime::wasm::{WasmPluginSpec, WasmRuntime};
+
+        let runtime = self
+            .wasm
+            .get_or_init(|| {
+                WasmRuntime::new(self.host.paths.compiled_cache()).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| PluginError::Other(e.clone()))?;
+        let config = HostConfig::load(&self.host.paths.config_file())
+            .map_err(|e| PluginError::Other(e.to_string()))?
+            .plugin(&entry.name);
+        let mut limits = self.host.wasm_limits;
+        if let Some(mib) = config.memory_mib {
+            limits.memory = usize::try_from(mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+        }
+        if let Some(seconds) = config.cpu_seconds.filter(|s| s.is_finite() && *s > 0.0) {
+            limits.time = std::time::Duration::from_secs_f64(seconds);
+        }
+        f(&runtime.plugin(WasmPluginSpec {
+            name: entry.name.clone(),
+            path: entry.path.clone(),
+            sha256: entry.sha256.clone(),
+            grants: entry.grants.clone(),
+            limits,
+            config: config.config,
+        }))
+    }
+
+    #[cfg(not(feature = "wasm"))]
+    fn with_wasm<T>(
+        &self,
+        _entry: &Entry,
+        _f: impl FnOnce(&dyn Plugin) -> Result<T, PluginError>,
+    ) -> Result<T, PluginError> {
+        Err(PluginError::Other(format!(
+            "this {} was built without WebAssembly support (snapin's `wasm` feature)",
+            self.host.ns
+        )))
     }
 
     /// Runs the loader loop over the in-process plugins and `index`.

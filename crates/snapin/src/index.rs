@@ -63,6 +63,53 @@ pub struct Entry {
     /// Why describing failed, for plugins installed with `--force`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub describe_error: Option<String>,
+    /// What the user let a sandboxed plugin reach beyond its sandbox.
+    #[serde(default, skip_serializing_if = "Grants::is_empty")]
+    pub grants: Grants,
+}
+
+/// Access granted by the user to a sandboxed plugin at install. Nothing
+/// else is reachable from inside the sandbox.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grants {
+    /// Directories, visible to the plugin at the same absolute path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dirs: Vec<DirGrant>,
+    /// Names of environment variables it may read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+}
+
+impl Grants {
+    /// Whether nothing is granted.
+    pub fn is_empty(&self) -> bool {
+        self.dirs.is_empty() && self.env.is_empty()
+    }
+}
+
+impl std::fmt::Display for Grants {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_empty() {
+            return f.write_str("nothing");
+        }
+        let dirs = self.dirs.iter().map(|d| {
+            let access = if d.write { "write" } else { "read" };
+            format!("{access} {}", d.path.display())
+        });
+        let env = self.env.iter().map(|e| format!("env {e}"));
+        let all: Vec<String> = dirs.chain(env).collect();
+        f.write_str(&all.join(", "))
+    }
+}
+
+/// One granted directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirGrant {
+    /// Absolute path on the host (and in the sandbox).
+    pub path: PathBuf,
+    /// Whether the plugin may also create, change and delete files there.
+    #[serde(default)]
+    pub write: bool,
 }
 
 /// The runtime a plugin needs.
@@ -71,6 +118,8 @@ pub struct Entry {
 pub enum Kind {
     /// A native executable, any language.
     Exec,
+    /// A WebAssembly component, run in a sandbox inside the host.
+    Wasm,
     /// Compiled into the host (never stored in the index).
     Builtin,
 }
@@ -80,6 +129,7 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Exec => "exec",
+            Kind::Wasm => "wasm",
             Kind::Builtin => "builtin",
         }
     }
@@ -277,6 +327,7 @@ mod tests {
             installed_at: now_rfc3339(),
             manifest: None,
             describe_error: Some("x".into()),
+            grants: Grants::default(),
         }
     }
 

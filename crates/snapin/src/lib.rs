@@ -51,6 +51,7 @@
 //! into the host that implement [`Plugin`].
 
 pub mod cli;
+pub mod config;
 pub mod gate;
 mod host;
 pub mod index;
@@ -62,7 +63,9 @@ pub mod paths;
 pub mod pin;
 pub mod runtime;
 
-pub use host::{App, EXIT_CANNOT_RUN, Host, HostBuilder};
+pub use host::{
+    App, EXIT_CANNOT_RUN, EXIT_MEMORY_LIMIT, EXIT_TIME_LIMIT, EXIT_TRAP, Host, HostBuilder,
+};
 pub use runtime::{Exit, Invocation, Plugin, PluginError};
 pub use semver::Version;
 pub use snapin_protocol as protocol;

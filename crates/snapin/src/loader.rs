@@ -290,6 +290,17 @@ fn check(
 ) -> Result<(), Problem> {
     let name = &candidate.name;
     let ns = settings.ns;
+    if candidate.kind == Kind::Wasm && !cfg!(feature = "wasm") {
+        return Err(Problem {
+            status: Status::Error,
+            reason: format!(
+                "it is a WebAssembly plugin, and this {ns} was built without WebAssembly support"
+            ),
+            fix: format!(
+                "use a build of {ns} with snapin's `wasm` feature, or `{ns} plugins remove {name}`"
+            ),
+        });
+    }
     // Plugins compiled in cannot be reinstalled by the user.
     let fix = |installed_fix: String| match candidate.entry() {
         Some(_) => installed_fix,

@@ -10,12 +10,11 @@ use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde::Serialize;
-use snapin_protocol::Manifest;
+use snapin_protocol::{Access, Manifest};
 
 use crate::host::{App, Options};
-use crate::index::{Entry, Index, IndexError, Kind, Origin, now_rfc3339};
+use crate::index::{DirGrant, Entry, Grants, Index, IndexError, Kind, Origin, now_rfc3339};
 use crate::loader::{Outcome, Status};
-use crate::runtime::Plugin;
 use crate::runtime::exec::is_executable;
 use crate::{manifest, pin};
 
@@ -63,6 +62,13 @@ pub fn command(ns: &str) -> Command {
                         .help(format!(
                             "Path to a plugin executable, or NAME of a `{ns}-NAME` executable on PATH"
                         )),
+                )
+                .arg(
+                    Arg::new("grant")
+                        .long("grant")
+                        .value_name("WHAT=TARGET")
+                        .action(ArgAction::Append)
+                        .help("Let a sandboxed plugin reach read=DIR, write=DIR or env=NAME (repeatable)"),
                 )
                 .arg(yes())
                 .arg(force()),
@@ -128,7 +134,18 @@ pub(crate) fn run(app: &App, matches: &ArgMatches, options: &Options) -> ExitCod
     let result = match matches.subcommand() {
         Some(("install", m)) => {
             let source = m.get_one::<String>("source").cloned().unwrap_or_default();
-            install(app, &source, flag(m, "yes"), flag(m, "force"), options)
+            let grants: Vec<String> = m
+                .get_many::<String>("grant")
+                .map(|g| g.cloned().collect())
+                .unwrap_or_default();
+            install(
+                app,
+                &source,
+                &grants,
+                flag(m, "yes"),
+                flag(m, "force"),
+                options,
+            )
         }
         Some(("list", m)) => list(app, flag(m, "json")),
         Some(("info", m)) => info(app, &name(m), flag(m, "json")),
@@ -192,20 +209,35 @@ fn resolve_source(ns: &str, source: &str) -> Result<(PathBuf, Origin)> {
 }
 
 /// Describes the file at `path` and builds the index entry it would get.
-fn inspect(app: &App, path: &Path, origin: Origin, options: &Options) -> Result<Entry> {
+/// A WebAssembly component is compiled here, once, into the cache.
+fn inspect(
+    app: &App,
+    path: &Path,
+    origin: Origin,
+    grants: Grants,
+    options: &Options,
+) -> Result<Entry> {
     let ns = &app.host.ns;
-    if !is_executable(path) {
-        return Err(Failure::new(format!(
-            "{} is not an executable file; fix: `chmod +x {}` if it is a plugin",
-            path.display(),
-            path.display()
-        )));
-    }
+    let kind = kind_of(path)?;
     let sha256 = pin::sha256_file(path)
         .map_err(|e| Failure::new(format!("cannot read {}: {e}", path.display())))?;
-    let described = app.exec_plugin(path.to_path_buf()).describe();
-    let (manifest, describe_error) = match described {
-        Ok(m) => (Some(m), None),
+    let mut entry = Entry {
+        name: name_from_file(ns, path),
+        kind,
+        path: path.to_path_buf(),
+        origin,
+        sha256,
+        enabled: true,
+        installed_at: now_rfc3339(),
+        manifest: None,
+        describe_error: None,
+        grants,
+    };
+    match app.with_runtime(&entry, |plugin| plugin.describe()) {
+        Ok(m) => {
+            entry.name = m.name.clone();
+            entry.manifest = Some(m);
+        }
         Err(e) => {
             if options.verbosity.debug
                 && let Some(stderr) = e.stderr()
@@ -216,24 +248,148 @@ fn inspect(app: &App, path: &Path, origin: Origin, options: &Options) -> Result<
                     stderr.trim_end()
                 );
             }
-            (None, Some(e.to_string()))
+            entry.describe_error = Some(e.to_string());
         }
+    }
+    Ok(entry)
+}
+
+/// Tells a WebAssembly component from an executable by its first bytes.
+fn kind_of(path: &Path) -> Result<Kind> {
+    let mut head = [0u8; 4];
+    let read = std::fs::File::open(path).and_then(|mut f| {
+        use std::io::Read;
+        f.read(&mut head)
+    });
+    match read {
+        Ok(4) if &head == b"\0asm" => Ok(Kind::Wasm),
+        Ok(_) if is_executable(path) => Ok(Kind::Exec),
+        Ok(_) => Err(Failure::new(format!(
+            "{} is neither an executable file nor a WebAssembly component; fix: `chmod +x {}` if it is an executable plugin",
+            path.display(),
+            path.display()
+        ))),
+        Err(e) => Err(Failure::new(format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+/// Parses `--grant read=DIR`, `--grant write=DIR` and `--grant env=NAME`.
+fn parse_grants(values: &[String]) -> Result<Grants> {
+    let mut grants = Grants::default();
+    for value in values {
+        let bad = || {
+            Failure::new(format!(
+                "--grant {value:?} is not understood; fix: use read=DIR, write=DIR or env=NAME"
+            ))
+        };
+        let (what, target) = value.split_once('=').ok_or_else(bad)?;
+        match what {
+            "read" | "write" => {
+                let path = std::fs::canonicalize(target)
+                    .ok()
+                    .filter(|p| p.is_dir())
+                    .ok_or_else(|| {
+                        Failure::new(format!(
+                            "--grant {value}: {target} is not a directory; fix: grant an existing directory"
+                        ))
+                    })?;
+                grants.dirs.push(DirGrant {
+                    path,
+                    write: what == "write",
+                });
+            }
+            "env" if !target.is_empty() => grants.env.push(target.to_string()),
+            _ => return Err(bad()),
+        }
+    }
+    Ok(grants)
+}
+
+/// Refuses grants the plugin did not ask for: a sandbox gets no more than
+/// it requested, and only for sandboxed plugins.
+fn check_grants(ns: &str, entry: &Entry) -> Result<()> {
+    let grants = &entry.grants;
+    if grants.is_empty() {
+        return Ok(());
+    }
+    if entry.kind != Kind::Wasm {
+        return Err(Failure::new(format!(
+            "--grant applies to sandboxed (WebAssembly) plugins only: '{}' is an executable and already runs with all your permissions",
+            entry.name
+        )));
+    }
+    let requested = entry
+        .manifest
+        .as_ref()
+        .map(|m| m.capabilities.clone())
+        .unwrap_or_default();
+    for env in &grants.env {
+        if !requested.env.contains(env) {
+            return Err(Failure::new(format!(
+                "plugin '{}' does not ask for the environment variable {env}, so it cannot be granted; see `{ns} plugins info {}`",
+                entry.name, entry.name
+            )));
+        }
+    }
+    let wants_write = requested.dirs.iter().any(|d| d.access == Access::Write);
+    for dir in &grants.dirs {
+        if requested.dirs.is_empty() || (dir.write && !wants_write) {
+            return Err(Failure::new(format!(
+                "plugin '{}' does not ask for {} access to a directory, so {} cannot be granted",
+                entry.name,
+                if dir.write { "write" } else { "read" },
+                dir.path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// On a terminal, asks about each capability the plugin requests that the
+/// command line did not settle.
+fn prompt_grants(entry: &mut Entry) -> Result<()> {
+    let Some(m) = entry.manifest.as_ref() else {
+        return Ok(());
     };
-    let name = match &manifest {
-        Some(m) => m.name.clone(),
-        None => name_from_file(ns, path),
-    };
-    Ok(Entry {
-        name,
-        kind: Kind::Exec,
-        path: path.to_path_buf(),
-        origin,
-        sha256,
-        enabled: true,
-        installed_at: now_rfc3339(),
-        manifest,
-        describe_error,
-    })
+    let requested = m.capabilities.clone();
+    if entry.kind != Kind::Wasm || requested.is_empty() || !std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    for dir in &requested.dirs {
+        let access = match dir.access {
+            Access::Read => "read",
+            Access::Write => "write",
+        };
+        let why = dir.why.as_deref().unwrap_or("no reason given");
+        let answer = ask(&format!(
+            "It asks to {access} a directory ({why}). Directory to grant (empty: none): "
+        ))?;
+        if !answer.is_empty() {
+            let mut more = parse_grants(&[format!("{access}={answer}")])?;
+            entry.grants.dirs.append(&mut more.dirs);
+        }
+    }
+    for env in &requested.env {
+        if entry.grants.env.contains(env) {
+            continue;
+        }
+        let answer = ask(&format!("It asks to read ${env}. Allow? [y/N] "))?;
+        if matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes") {
+            entry.grants.env.push(env.clone());
+        }
+    }
+    Ok(())
+}
+
+fn ask(question: &str) -> Result<String> {
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::new(format!("cannot read the answer: {e}")))?;
+    Ok(answer.trim().to_string())
 }
 
 /// `mycli-greet` → `greet`, for plugins that cannot say their own name.
@@ -242,6 +398,7 @@ fn name_from_file(ns: &str, path: &Path) -> String {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let stem = stem.replace('_', "-");
     let name = stem
         .strip_prefix(&format!("{ns}-"))
         .unwrap_or(&stem)
@@ -267,11 +424,18 @@ fn check_against(app: &App, index: &Index, entry: &Entry) -> Outcome {
         .expect("the loader returns one outcome per candidate")
 }
 
-fn install(app: &App, source: &str, yes: bool, force: bool, options: &Options) -> Result {
+fn install(
+    app: &App,
+    source: &str,
+    grants: &[String],
+    yes: bool,
+    force: bool,
+    options: &Options,
+) -> Result {
     let ns = &app.host.ns;
     let (path, origin) = resolve_source(ns, source)?;
     let index = load_index(app)?;
-    let entry = inspect(app, &path, origin, options)?;
+    let mut entry = inspect(app, &path, origin, parse_grants(grants)?, options)?;
     if let Some(existing) = index.get(&entry.name) {
         return Err(Failure::new(format!(
             "plugin '{}' is already installed from {}; fix: `{ns} plugins upgrade {}` to re-pin it, or `{ns} plugins remove {}` first",
@@ -284,6 +448,10 @@ fn install(app: &App, source: &str, yes: bool, force: bool, options: &Options) -
     let outcome = check_against(app, &index, &entry);
     refuse_unless_forced("install", &outcome, force)?;
     show_trust(app, &entry, None);
+    if grants.is_empty() && !yes {
+        prompt_grants(&mut entry)?;
+    }
+    check_grants(ns, &entry)?;
     confirm(ns, "Install this plugin?", yes)?;
     let name = entry.name.clone();
     Index::update(&index_path(app), |index| {
@@ -387,10 +555,37 @@ fn show_trust(app: &App, entry: &Entry, previous: Option<&Entry>) {
         "  commands: {}",
         commands_of(entry).unwrap_or_else(|| "(none: it could not describe itself)".to_string())
     );
-    let _ = writeln!(
-        err,
-        "It runs as you, with your permissions, whenever you use one of its commands."
-    );
+    if entry.kind == Kind::Wasm {
+        if let Some(m) = m.filter(|m| !m.capabilities.is_empty()) {
+            let _ = writeln!(err, "  requests: {}", describe_requests(m));
+        }
+        let _ = writeln!(err, "  grants:   {}", entry.grants);
+        let _ = writeln!(
+            err,
+            "It runs in a sandbox: no files, network or environment beyond what is granted."
+        );
+    } else {
+        let _ = writeln!(
+            err,
+            "It runs as you, with your permissions, whenever you use one of its commands."
+        );
+    }
+}
+
+/// What a sandboxed plugin asks for, in one line.
+fn describe_requests(m: &Manifest) -> String {
+    let dirs = m.capabilities.dirs.iter().map(|d| {
+        let access = match d.access {
+            Access::Read => "read",
+            Access::Write => "write",
+        };
+        match &d.why {
+            Some(why) => format!("{access} a directory ({why})"),
+            None => format!("{access} a directory"),
+        }
+    });
+    let env = m.capabilities.env.iter().map(|e| format!("env {e}"));
+    dirs.chain(env).collect::<Vec<_>>().join(", ")
 }
 
 /// Asks on the terminal; without one, only `--yes` says yes.
@@ -404,14 +599,8 @@ fn confirm(ns: &str, question: &str, yes: bool) -> Result<()> {
             "not confirmed: stdin is not a terminal, so {ns} cannot ask; fix: re-run with --yes if you trust this plugin"
         )));
     }
-    eprint!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    stdin
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Failure::new(format!("cannot read the answer: {e}")))?;
-    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+    let answer = ask(&format!("{question} [y/N] "))?;
+    if matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes") {
         Ok(())
     } else {
         Err(Failure::new("not confirmed: nothing was changed"))
@@ -604,6 +793,16 @@ fn info(app: &App, name: &str, json: bool) -> Result {
     if let Some(sha) = &row.sha256 {
         let _ = writeln!(out, "sha256:       {sha}");
     }
+    if row.outcome.kind == Kind::Wasm {
+        if let Some(m) = manifest.as_ref().filter(|m| !m.capabilities.is_empty()) {
+            let _ = writeln!(out, "requests:     {}", describe_requests(m));
+        }
+        let grants = index
+            .get(name)
+            .map(|e| e.grants.to_string())
+            .unwrap_or_default();
+        let _ = writeln!(out, "grants:       {grants}");
+    }
     if let Some(at) = &row.installed_at {
         let _ = writeln!(out, "installed at: {at}");
     }
@@ -687,7 +886,13 @@ fn upgrade(app: &App, name: &str, yes: bool, force: bool, options: &Options) -> 
             old.path.display()
         )));
     }
-    let mut entry = inspect(app, &old.path, old.origin.clone(), options)?;
+    let mut entry = inspect(
+        app,
+        &old.path,
+        old.origin.clone(),
+        old.grants.clone(),
+        options,
+    )?;
     if entry.sha256 == old.sha256 && entry.manifest == old.manifest {
         println!(
             "plugin '{name}' is up to date (sha256 {})",
@@ -705,6 +910,12 @@ fn upgrade(app: &App, name: &str, yes: bool, force: bool, options: &Options) -> 
     entry.enabled = old.enabled;
     let outcome = check_against(app, &index, &entry);
     refuse_unless_forced("upgrade", &outcome, force)?;
+    check_grants(ns, &entry).map_err(|f| {
+        Failure::new(format!(
+            "{}; the new release asks for less than was granted: `{ns} plugins remove {name}` and install it again",
+            f.message
+        ))
+    })?;
     show_trust(app, &entry, Some(&old));
     confirm(ns, "Trust the new file?", yes)?;
     Index::update(&index_path(app), |index| {

@@ -50,6 +50,16 @@ impl Paths {
         self.data.join("plugins.json")
     }
 
+    /// The host's configuration file (see [`crate::config`]).
+    pub fn config_file(&self) -> PathBuf {
+        self.config.join("config.toml")
+    }
+
+    /// Where compiled WebAssembly components are cached.
+    pub fn compiled_cache(&self) -> PathBuf {
+        self.cache.join("compiled")
+    }
+
     /// The host's data directory, which holds the index.
     pub fn data_dir(&self) -> &Path {
         &self.data

@@ -14,6 +14,11 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
+/// The hex sha256 of `bytes`.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
 /// The first 12 hex digits of a sha256, as shown in listings.
 pub fn short(sha256: &str) -> &str {
     sha256.get(..12).unwrap_or(sha256)

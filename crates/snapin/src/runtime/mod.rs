@@ -6,6 +6,8 @@
 //! new runtime is a new implementation, not a new code path.
 
 pub mod exec;
+#[cfg(feature = "wasm")]
+pub mod wasm;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -92,6 +94,24 @@ pub enum PluginError {
     Panicked {
         /// The panic message.
         message: String,
+    },
+    /// A sandboxed plugin crashed (a WebAssembly trap, e.g. a panic).
+    #[error("it crashed (WebAssembly trap: {message})")]
+    Trap {
+        /// What the trap was.
+        message: String,
+    },
+    /// A sandboxed plugin ran past its time limit and was stopped.
+    #[error("it ran longer than its limit of {seconds} s and was stopped")]
+    TimeLimit {
+        /// The limit.
+        seconds: f64,
+    },
+    /// A sandboxed plugin tried to use more memory than allowed.
+    #[error("it tried to use more than its memory limit of {mib} MiB and was stopped")]
+    MemoryLimit {
+        /// The limit.
+        mib: usize,
     },
     /// Any other failure a runtime reports.
     #[error("{0}")]

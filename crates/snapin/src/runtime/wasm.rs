@@ -1,0 +1,540 @@
+//! WebAssembly component plugins, run by wasmtime in a sandbox inside the
+//! host process.
+//!
+//! A component gets WASI 0.2 stdio, clocks and random, plus exactly what the
+//! user granted at install (directories, named environment variables): no
+//! other files, no network, no subprocesses. Memory is capped by a
+//! [`ResourceLimiter`] and running time by epoch interruption. Components are
+//! compiled once, at install, into a cache keyed by the component's sha256
+//! and the engine's configuration; a run only loads machine code, after
+//! checking the cached artifact against its recorded checksum.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use snapin_protocol::Manifest;
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::{Exit, Invocation, Plugin, PluginError};
+use crate::index::Grants;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        world: "plugin",
+        path: "../../wit",
+    });
+}
+
+use bindings::snapin::plugin::host::{Host as HostImports, Level};
+
+/// The WIT package version this host implements.
+pub const WIT_VERSION: &str = "1.0.0";
+
+/// The export every snapin component provides, without its version.
+const GUEST_EXPORT: &str = "snapin:plugin/guest";
+
+/// How often the deadline clock ticks.
+const TICK: Duration = Duration::from_millis(10);
+
+/// Memory and time a sandboxed plugin may use in one call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Bytes of linear memory, all memories together.
+    pub memory: usize,
+    /// Wall-clock time the call may run.
+    pub time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory: 256 * 1024 * 1024,
+            time: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The wasmtime engine, linker and compiled-component cache of one host
+/// process. Made once, only when a sandboxed plugin is installed or run.
+pub struct WasmRuntime {
+    engine: Engine,
+    linker: Linker<State>,
+    cache_dir: PathBuf,
+    engine_key: String,
+}
+
+impl WasmRuntime {
+    /// Sets up the engine with epoch interruption and the component model,
+    /// caching compiled components in `cache_dir`.
+    pub fn new(cache_dir: PathBuf) -> Result<WasmRuntime, PluginError> {
+        let setup = |e: wasmtime::Error| {
+            PluginError::Other(format!("cannot set up the WebAssembly runtime: {e}"))
+        };
+        let mut config = Config::new();
+        config.wasm_component_model(true).epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(setup)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(setup)?;
+        bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            .map_err(setup)?;
+        // Compiled code is only valid for an engine configured the same way
+        // (and the same wasmtime), so that goes into the cache key.
+        let mut hasher = std::hash::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let engine_key = format!("{:016x}", hasher.finish());
+        Ok(WasmRuntime {
+            engine,
+            linker,
+            cache_dir,
+            engine_key,
+        })
+    }
+
+    /// Where the compiled form of the component with this sha256 lives.
+    pub fn artifact_path(&self, sha256: &str) -> PathBuf {
+        self.cache_dir
+            .join(format!("{sha256}-{}.cwasm", self.engine_key))
+    }
+
+    /// The compiled component for the file at `path` pinned as `sha256`:
+    /// from the cache when the entry is there and intact, else compiled
+    /// (and cached) from the file, which must still match the pin.
+    pub fn load(&self, path: &Path, sha256: &str) -> Result<Component, PluginError> {
+        let artifact = self.artifact_path(sha256);
+        if let Some(component) = self.load_cached(&artifact) {
+            return Ok(component);
+        }
+        self.compile(path, sha256)
+    }
+
+    fn load_cached(&self, artifact: &Path) -> Option<Component> {
+        let bytes = std::fs::read(artifact).ok()?;
+        let recorded = std::fs::read_to_string(checksum_path(artifact)).ok()?;
+        if crate::pin::sha256_bytes(&bytes) != recorded.trim() {
+            tracing::debug!(
+                "compiled cache entry {} is corrupt; compiling again",
+                artifact.display()
+            );
+            return None;
+        }
+        // SAFETY: `deserialize` trusts its input to be machine code that this
+        // engine produced. The bytes are exactly what `compile` wrote for this
+        // engine configuration (the key names it), as the checksum written
+        // after them proves; wasmtime also checks the engine compatibility
+        // header itself.
+        #[allow(unsafe_code)]
+        let component = unsafe { Component::deserialize(&self.engine, &bytes) };
+        match component {
+            Ok(component) => Some(component),
+            Err(e) => {
+                tracing::debug!(
+                    "compiled cache entry {} is unusable ({e}); compiling again",
+                    artifact.display()
+                );
+                None
+            }
+        }
+    }
+
+    /// Compiles the component at `path` (which must match `sha256`) and
+    /// stores the result in the cache.
+    pub fn compile(&self, path: &Path, sha256: &str) -> Result<Component, PluginError> {
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => PluginError::Missing {
+                path: path.to_path_buf(),
+            },
+            _ => PluginError::Other(format!("cannot read {}: {e}", path.display())),
+        })?;
+        if crate::pin::sha256_bytes(&bytes) != sha256 {
+            return Err(PluginError::Other(format!(
+                "{} changed since it was pinned",
+                path.display()
+            )));
+        }
+        check_component_header(&bytes)?;
+        let component = Component::new(&self.engine, &bytes).map_err(|e| {
+            PluginError::Other(format!("it is not a valid WebAssembly component: {e}"))
+        })?;
+        check_world(&self.engine, &component)?;
+        match component.serialize() {
+            Ok(compiled) => {
+                if let Err(e) = self.store_artifact(&self.artifact_path(sha256), &compiled) {
+                    // A cache that cannot be written costs speed, not safety.
+                    tracing::warn!(
+                        "cannot cache the compiled component in {}: {e}",
+                        self.cache_dir.display()
+                    );
+                }
+            }
+            Err(e) => tracing::warn!("cannot serialize the compiled component: {e}"),
+        }
+        Ok(component)
+    }
+
+    fn store_artifact(&self, artifact: &Path, compiled: &[u8]) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.cache_dir)?;
+        let write = |path: &Path, bytes: &[u8]| -> std::io::Result<()> {
+            let mut tmp = tempfile::NamedTempFile::new_in(&self.cache_dir)?;
+            tmp.write_all(bytes)?;
+            tmp.as_file().sync_all()?;
+            tmp.persist(path).map_err(|e| e.error)?;
+            Ok(())
+        };
+        // The artifact first, its checksum last: a crash in between leaves
+        // an entry without a valid checksum, which is rebuilt.
+        write(artifact, compiled)?;
+        write(
+            &checksum_path(artifact),
+            crate::pin::sha256_bytes(compiled).as_bytes(),
+        )
+    }
+
+    /// A plugin backed by the component at `path`.
+    pub fn plugin<'a>(&'a self, spec: WasmPluginSpec) -> WasmPlugin<'a> {
+        WasmPlugin {
+            runtime: self,
+            spec,
+        }
+    }
+}
+
+fn checksum_path(artifact: &Path) -> PathBuf {
+    artifact.with_extension("cwasm.sha256")
+}
+
+/// Whether `bytes` start like a WebAssembly binary (module or component).
+pub fn is_wasm(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\0asm")
+}
+
+/// Refuses core modules with the fix, and anything that is not wasm.
+fn check_component_header(bytes: &[u8]) -> Result<(), PluginError> {
+    match bytes.get(4..8) {
+        _ if !is_wasm(bytes) => Err(PluginError::Other(
+            "it is not a WebAssembly file".to_string(),
+        )),
+        Some([1, 0, 0, 0]) => Err(PluginError::Other(
+            "it is a core WebAssembly module, not a component; fix: build it with `cargo build --target wasm32-wasip2` (or wrap it with `wasm-tools component new`)".to_string(),
+        )),
+        Some([_, _, 1, 0]) => Ok(()),
+        _ => Err(PluginError::Other(
+            "it is a WebAssembly binary of an unknown kind".to_string(),
+        )),
+    }
+}
+
+/// Checks that the component exports `snapin:plugin/guest` at a version
+/// this host runs.
+fn check_world(engine: &Engine, component: &Component) -> Result<(), PluginError> {
+    let ty = component.component_type();
+    let exports: Vec<String> = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let guest = exports
+        .iter()
+        .find_map(|name| name.strip_prefix(GUEST_EXPORT)?.strip_prefix('@'));
+    let Some(version) = guest else {
+        return Err(PluginError::Other(format!(
+            "it is not a snapin plugin: the component does not export {GUEST_EXPORT} (it exports: {}); fix: build it against wit/ (world `plugin` of snapin:plugin@{WIT_VERSION})",
+            if exports.is_empty() {
+                "nothing".to_string()
+            } else {
+                exports.join(", ")
+            }
+        )));
+    };
+    let compatible = semver::Version::parse(version)
+        .ok()
+        .zip(semver::VersionReq::parse(&format!("^{WIT_VERSION}")).ok())
+        .is_some_and(|(v, req)| req.matches(&v));
+    if compatible {
+        Ok(())
+    } else {
+        Err(PluginError::Other(format!(
+            "it is built for snapin:plugin@{version}, but this host runs snapin:plugin@{WIT_VERSION} components; fix: install a release of the plugin built for snapin:plugin@1.x"
+        )))
+    }
+}
+
+/// Everything needed to run one sandboxed plugin.
+#[derive(Debug, Clone)]
+pub struct WasmPluginSpec {
+    /// Plugin name (for logs and the context).
+    pub name: String,
+    /// The component file.
+    pub path: PathBuf,
+    /// Its pinned sha256.
+    pub sha256: String,
+    /// What the user granted.
+    pub grants: Grants,
+    /// Memory and time limits.
+    pub limits: Limits,
+    /// Values for the `config` host function.
+    pub config: BTreeMap<String, String>,
+}
+
+/// A sandboxed plugin, ready to describe itself or run.
+pub struct WasmPlugin<'a> {
+    runtime: &'a WasmRuntime,
+    spec: WasmPluginSpec,
+}
+
+impl WasmPlugin<'_> {
+    /// Instantiates the component in a fresh store with `grants` and calls
+    /// `f` on it, mapping traps, limits and `exit` to [`Exit`] or errors.
+    fn call<T>(
+        &self,
+        grants: &Grants,
+        args: &[String],
+        f: impl FnOnce(&bindings::Plugin, &mut Store<State>) -> wasmtime::Result<T>,
+    ) -> Result<Result<T, Exit>, PluginError> {
+        let rt = self.runtime;
+        let spec = &self.spec;
+        let component = rt.load(&spec.path, &spec.sha256)?;
+
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.inherit_stdin()
+            .inherit_stdout()
+            .inherit_stderr()
+            .args(args);
+        for name in &grants.env {
+            if let Ok(value) = std::env::var(name) {
+                wasi.env(name, value);
+            }
+        }
+        for dir in &grants.dirs {
+            let perms = if dir.write {
+                FsPerms::ReadWrite
+            } else {
+                FsPerms::ReadOnly
+            };
+            let guest = dir.path.to_string_lossy();
+            wasi.preopened_dir(&dir.path, &guest, perms).map_err(|e| {
+                PluginError::Other(format!(
+                    "cannot open the granted directory {}: {e}",
+                    dir.path.display()
+                ))
+            })?;
+        }
+        let state = State {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            budget: Budget {
+                memory: spec.limits.memory,
+                exceeded: false,
+            },
+            plugin: spec.name.clone(),
+            config: spec.config.clone(),
+        };
+        let mut store = Store::new(&rt.engine, state);
+        store.limiter(|state| &mut state.budget);
+        let ticks = (spec.limits.time.as_millis() / TICK.as_millis()).max(1);
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.epoch_deadline_trap();
+        let _ticker = Ticker::start(&rt.engine);
+
+        let result = bindings::Plugin::instantiate(&mut store, &component, &rt.linker)
+            .map_err(|e| (e, true))
+            .and_then(|bindings| f(&bindings, &mut store).map_err(|e| (e, false)));
+        match result {
+            Ok(value) => Ok(Ok(value)),
+            Err((e, instantiating)) => self.classify(e, &store, instantiating).map(Err),
+        }
+    }
+
+    fn classify(
+        &self,
+        e: wasmtime::Error,
+        store: &Store<State>,
+        instantiating: bool,
+    ) -> Result<Exit, PluginError> {
+        if let Some(exit) = e.downcast_ref::<I32Exit>() {
+            return Ok(Exit::Code(exit.0));
+        }
+        tracing::debug!("plugin '{}' stopped: {e:?}", self.spec.name);
+        if store.data().budget.exceeded {
+            return Err(PluginError::MemoryLimit {
+                mib: self.spec.limits.memory / (1024 * 1024),
+            });
+        }
+        match e.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => Err(PluginError::TimeLimit {
+                seconds: self.spec.limits.time.as_secs_f64(),
+            }),
+            Some(trap) => Err(PluginError::Trap {
+                message: trap.to_string(),
+            }),
+            None if instantiating => Err(PluginError::Other(format!(
+                "the component cannot be set up: {}",
+                e.root_cause()
+            ))),
+            None => Err(PluginError::Trap {
+                message: e.root_cause().to_string(),
+            }),
+        }
+    }
+}
+
+impl Plugin for WasmPlugin<'_> {
+    fn describe(&self) -> Result<Manifest, PluginError> {
+        // Describing runs with nothing granted, whatever the user granted.
+        let json = match self.call(
+            &Grants::default(),
+            std::slice::from_ref(&self.spec.name),
+            |b, store| b.snapin_plugin_guest().call_describe(store),
+        )? {
+            Ok(json) => json,
+            Err(exit) => {
+                return Err(PluginError::DescribeFailed {
+                    status: format!("{exit:?}"),
+                    stderr: String::new(),
+                });
+            }
+        };
+        serde_json::from_str(&json).map_err(|e| PluginError::BadManifest {
+            reason: e.to_string(),
+        })
+    }
+
+    fn run(&self, invocation: &Invocation<'_>) -> Result<Exit, PluginError> {
+        let argv: Vec<String> = invocation
+            .argv
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let context = serde_json::to_string(invocation.context)
+            .map_err(|e| PluginError::Other(format!("cannot encode the context: {e}")))?;
+        let mut args = vec![self.spec.name.clone()];
+        args.extend(argv.iter().cloned());
+        let outcome = self.call(&self.spec.grants, &args, |b, store| {
+            b.snapin_plugin_guest().call_run(store, &argv, &context)
+        })?;
+        Ok(match outcome {
+            Ok(code) => Exit::Code(i32::from(code)),
+            Err(exit) => exit,
+        })
+    }
+}
+
+/// Per-store state: WASI, the memory budget, and what the host imports
+/// need.
+struct State {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    budget: Budget,
+    plugin: String,
+    config: BTreeMap<String, String>,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl HostImports for State {
+    fn log(&mut self, level: Level, message: String) {
+        let plugin = &self.plugin;
+        match level {
+            Level::Error => tracing::error!("plugin '{plugin}': {message}"),
+            Level::Warn => tracing::warn!("plugin '{plugin}': {message}"),
+            Level::Info => tracing::info!("plugin '{plugin}': {message}"),
+            Level::Debug => tracing::debug!("plugin '{plugin}': {message}"),
+            Level::Trace => tracing::trace!("plugin '{plugin}': {message}"),
+        }
+    }
+
+    fn config(&mut self, key: String) -> Option<String> {
+        self.config.get(&key).cloned()
+    }
+}
+
+/// The memory cap: growth past it fails and traps at once, and is
+/// remembered so the error can say why.
+struct Budget {
+    memory: usize,
+    exceeded: bool,
+}
+
+impl ResourceLimiter for Budget {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory {
+            self.exceeded = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        // Trap rather than let the guest carry on with a failed allocation.
+        Err(error.context("the plugin's memory limit was reached"))
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+/// Advances the engine's epoch while a call runs, so deadlines fire.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+}
+
+impl Ticker {
+    fn start(engine: &Engine) -> Ticker {
+        let stop = Arc::new(AtomicBool::new(false));
+        let engine = engine.clone();
+        let flag = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(TICK);
+                engine.increment_epoch();
+            }
+        });
+        Ticker { stop }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_told_apart() {
+        assert!(
+            check_component_header(b"\0asm\x01\0\0\0")
+                .unwrap_err()
+                .to_string()
+                .contains("core WebAssembly module")
+        );
+        assert!(check_component_header(b"\0asm\x0d\0\x01\0").is_ok());
+        assert!(check_component_header(b"#!/bin/sh").is_err());
+    }
+}
