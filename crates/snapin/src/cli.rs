@@ -103,9 +103,12 @@ fn emit(spec: &CommandSpec, matches: &ArgMatches, argv: &mut Vec<OsString>) {
         }
         for value in matches.get_raw(&arg.name).into_iter().flatten() {
             if value.to_string_lossy().starts_with('-') {
-                // `--long -x` would read as two options; `--long=-x` cannot.
+                // `--long -x` would read as two options; `--long=-x` and
+                // `-s-x` cannot.
                 let mut joined = name.clone();
-                joined.push("=");
+                if arg.long.is_some() {
+                    joined.push("=");
+                }
                 joined.push(value);
                 argv.push(joined);
             } else {

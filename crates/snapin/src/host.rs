@@ -171,6 +171,7 @@ impl Host {
         for arg in cli.get_arguments().filter(|a| a.is_global_set()) {
             reserved.longs.extend(arg.get_long().map(str::to_string));
             reserved.shorts.extend(arg.get_short());
+            reserved.names.insert(arg.get_id().to_string());
         }
 
         let (index, index_error) = match Index::load(&self.paths.index_file()) {
@@ -241,7 +242,11 @@ fn with_global_args(cli: Command) -> Command {
                 .help("When to use colour"),
         );
     }
-    cli.args(globals)
+    cli.args(
+        globals
+            .into_iter()
+            .map(|a| a.help_heading("Global options")),
+    )
 }
 
 /// A host command line with plugins loaded: parse it, then dispatch.
@@ -388,6 +393,11 @@ impl App {
         let shown = format!("{ns} {}", command.join(" "));
         match result {
             Ok(Exit::Code(code)) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            // Stopped by the user or the system (Ctrl-C, kill, a closed
+            // pipe): not the plugin's fault, nothing to report.
+            Ok(Exit::Signal(signal @ (1 | 2 | 13 | 15))) => {
+                ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(127)))
+            }
             Ok(Exit::Signal(signal)) => {
                 eprintln!(
                     "{ns}: error: plugin '{name}' was killed by {} (signal {signal}) while running `{shown}`; this is a bug in the plugin: report it to its author, or turn it off with `{ns} plugins disable {name}`",

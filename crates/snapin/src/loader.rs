@@ -87,6 +87,9 @@ pub struct Outcome {
     pub kind: Kind,
     /// Whether its commands are available.
     pub status: Status,
+    /// The check it failed, when it is not `ok`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<Check>,
     /// Why it is not `ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -136,9 +139,30 @@ impl Outcome {
     }
 }
 
+/// The steps of the loop, named in outcomes so tools can tell a gate
+/// refusal from a conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Check {
+    /// The user turned it off.
+    Enabled,
+    /// It could not say what it is.
+    Describe,
+    /// Its manifest breaks the contract.
+    Contract,
+    /// It needs another host API version.
+    Gate,
+    /// Its file is gone or changed since it was pinned.
+    Integrity,
+    /// Its commands are taken.
+    Conflict,
+}
+
 /// A problem found by one step of the loop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// Which step found it.
+    pub check: Check,
     /// Skipped or error.
     pub status: Status,
     /// Why.
@@ -204,6 +228,7 @@ pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded
             version: manifest.as_ref().ok().map(|m| m.version.clone()),
             kind: candidate.kind,
             status: Status::Ok,
+            check: None,
             reason: None,
             fix: None,
             commands: manifest
@@ -233,6 +258,7 @@ pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded
             }
             Err(problem) => {
                 outcome.status = problem.status;
+                outcome.check = Some(problem.check);
                 outcome.reason = Some(problem.reason);
                 outcome.fix = Some(problem.fix);
             }
@@ -247,6 +273,7 @@ pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded
 fn describe(candidate: &Candidate, ns: &str) -> Result<Manifest, Problem> {
     let name = &candidate.name;
     let failed = |reason: String| Problem {
+        check: Check::Describe,
         status: Status::Error,
         reason,
         fix: format!(
@@ -260,6 +287,7 @@ fn describe(candidate: &Candidate, ns: &str) -> Result<Manifest, Problem> {
             (None, None) => Err(failed("the index holds no manifest for it".to_string())),
         },
         Source::InProcess { described, .. } => described.clone().map_err(|e| Problem {
+            check: Check::Describe,
             status: Status::Error,
             reason: format!("it failed to register: {e}"),
             fix: compiled_in_fix(ns),
@@ -274,6 +302,7 @@ fn compiled_in_fix(ns: &str) -> String {
 fn enabled(candidate: &Candidate, ns: &str) -> Result<(), Problem> {
     match candidate.entry() {
         Some(entry) if !entry.enabled => Err(Problem {
+            check: Check::Enabled,
             status: Status::Disabled,
             reason: "disabled by the user".to_string(),
             fix: format!("`{ns} plugins enable {}`", entry.name),
@@ -292,6 +321,7 @@ fn check(
     let ns = settings.ns;
     if candidate.kind == Kind::Wasm && !cfg!(feature = "wasm") {
         return Err(Problem {
+            check: Check::Describe,
             status: Status::Error,
             reason: format!(
                 "it is a WebAssembly plugin, and this {ns} was built without WebAssembly support"
@@ -307,6 +337,7 @@ fn check(
         None => compiled_in_fix(ns),
     };
     contract(m, settings).map_err(|e| Problem {
+        check: Check::Contract,
         status: Status::Error,
         reason: format!("invalid manifest: {e}"),
         fix: fix(format!(
@@ -314,6 +345,7 @@ fn check(
         )),
     })?;
     gate::check(&m.api, ns, settings.api).map_err(|e| Problem {
+        check: Check::Gate,
         status: Status::Skipped,
         reason: e.to_string(),
         fix: fix(format!(
@@ -344,6 +376,7 @@ pub fn integrity(entry: &Entry, ns: &str) -> Result<(), Problem> {
     let path = &entry.path;
     if !Path::new(path).exists() {
         return Err(Problem {
+            check: Check::Integrity,
             status: Status::Error,
             reason: format!("its file {} is missing", path.display()),
             fix: format!(
@@ -354,6 +387,7 @@ pub fn integrity(entry: &Entry, ns: &str) -> Result<(), Problem> {
     match pin::sha256_file(path) {
         Ok(sha) if sha == entry.sha256 => Ok(()),
         Ok(sha) => Err(Problem {
+            check: Check::Integrity,
             status: Status::Error,
             reason: format!(
                 "its file {} changed since it was pinned (sha256 {} at install, {} now), so it is not run",
@@ -364,6 +398,7 @@ pub fn integrity(entry: &Entry, ns: &str) -> Result<(), Problem> {
             fix: format!("if you trust the new file, re-pin it: `{ns} plugins upgrade {name}`"),
         }),
         Err(e) => Err(Problem {
+            check: Check::Integrity,
             status: Status::Error,
             reason: format!("cannot read its file {}: {e}", path.display()),
             fix: format!("check the file's permissions, or `{ns} plugins remove {name}`"),
@@ -382,6 +417,7 @@ fn conflicts(
         for command in std::iter::once(&cmd.name).chain(&cmd.aliases) {
             if settings.builtins.contains(command) {
                 return Err(Problem {
+                    check: Check::Conflict,
                     status: Status::Error,
                     reason: format!("its command '{command}' is built into {ns}, which keeps it"),
                     fix: format!(
@@ -391,6 +427,7 @@ fn conflicts(
             }
             if let Some(owner) = taken.get(command) {
                 return Err(Problem {
+                    check: Check::Conflict,
                     status: Status::Error,
                     reason: format!(
                         "its command '{command}' is already provided by plugin '{owner}'"

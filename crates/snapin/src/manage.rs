@@ -14,7 +14,7 @@ use snapin_protocol::{Access, Manifest};
 
 use crate::host::{App, Options};
 use crate::index::{DirGrant, Entry, Grants, Index, IndexError, Kind, Origin, now_rfc3339};
-use crate::loader::{Outcome, Status};
+use crate::loader::{Check, Outcome, Status};
 use crate::runtime::exec::is_executable;
 use crate::{manifest, pin};
 
@@ -446,7 +446,7 @@ fn install(
         )));
     }
     let outcome = check_against(app, &index, &entry);
-    refuse_unless_forced("install", &outcome, force)?;
+    refuse_unless_forced(app, "install", &outcome, force)?;
     show_trust(app, &entry, None);
     if grants.is_empty() && !yes {
         prompt_grants(&mut entry)?;
@@ -480,15 +480,27 @@ fn install(
     Ok(ExitCode::SUCCESS)
 }
 
-fn refuse_unless_forced(verb: &str, outcome: &Outcome, force: bool) -> Result<()> {
+/// Stops an install or upgrade the loader would refuse, unless `--force`.
+/// The fix is the loader's, except where it speaks of a plugin that is
+/// already installed.
+fn refuse_unless_forced(app: &App, verb: &str, outcome: &Outcome, force: bool) -> Result<()> {
     if outcome.status == Status::Ok || force {
         return Ok(());
     }
+    let (ns, name) = (&app.host.ns, &outcome.name);
+    let fix = match outcome.check {
+        Some(Check::Gate) => format!(
+            "install a release of {name} built for {ns} API {}.x",
+            app.host.api.major
+        ),
+        Some(Check::Describe | Check::Contract) => format!(
+            "it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `{ns} --debug plugins {verb} ...` shows what it printed"
+        ),
+        _ => outcome.fix.clone().unwrap_or_default(),
+    };
     Err(Failure::new(format!(
-        "cannot {verb} plugin '{}': {}; fix: {} (or `--force` to record it anyway; it will not run until it passes)",
-        outcome.name,
+        "cannot {verb} plugin '{name}': {}; fix: {fix} (or `--force` to record it anyway; it will not run until it passes)",
         outcome.status_line(),
-        outcome.fix.as_deref().unwrap_or("-")
     )))
 }
 
@@ -909,7 +921,7 @@ fn upgrade(app: &App, name: &str, yes: bool, force: bool, options: &Options) -> 
     }
     entry.enabled = old.enabled;
     let outcome = check_against(app, &index, &entry);
-    refuse_unless_forced("upgrade", &outcome, force)?;
+    refuse_unless_forced(app, "upgrade", &outcome, force)?;
     check_grants(ns, &entry).map_err(|f| {
         Failure::new(format!(
             "{}; the new release asks for less than was granted: `{ns} plugins remove {name}` and install it again",

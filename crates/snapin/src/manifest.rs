@@ -44,6 +44,9 @@ pub struct Reserved {
     pub longs: HashSet<String>,
     /// Short options of the host's global arguments.
     pub shorts: HashSet<char>,
+    /// Argument names (clap ids) of the host's global arguments: a plugin
+    /// arg with the same name would share its value.
+    pub names: HashSet<String>,
 }
 
 impl Reserved {
@@ -52,6 +55,7 @@ impl Reserved {
         Reserved {
             longs: HashSet::from(["help".to_string()]),
             shorts: HashSet::from(['h']),
+            names: HashSet::from(["help".to_string()]),
         }
     }
 }
@@ -150,11 +154,18 @@ fn check_args(at: &str, args: &[ArgSpec], reserved: &Reserved) -> Result<(), Man
                 .name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !ok_id || arg.name == "help" {
+        if !ok_id {
             return invalid(
                 &format!("{here}.name"),
                 &arg.name,
-                "arg names are letters, digits, '-' and '_', and not 'help'",
+                "arg names are letters, digits, '-' and '_'",
+            );
+        }
+        if reserved.names.contains(&arg.name) {
+            return invalid(
+                &format!("{here}.name"),
+                &arg.name,
+                "already the name of one of the host's global options",
             );
         }
         if !ids.insert(arg.name.as_str()) {
@@ -336,6 +347,14 @@ mod tests {
         assert_eq!(validate(&m, "mycli", &reserved), Ok(()));
         reserved.shorts.insert('v');
         assert!(validate(&m, "mycli", &reserved).is_err());
+
+        let mut m = greet();
+        m.commands[0].args[0].name = "verbose".into();
+        let mut reserved = Reserved::clap_defaults();
+        assert_eq!(validate(&m, "mycli", &reserved), Ok(()));
+        reserved.names.insert("verbose".into());
+        let err = validate(&m, "mycli", &reserved).unwrap_err().to_string();
+        assert!(err.contains("global options"), "{err}");
 
         let mut m = greet();
         m.commands.push(CommandSpec {

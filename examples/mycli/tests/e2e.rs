@@ -314,6 +314,44 @@ fn a_plugin_killed_by_a_signal_costs_one_line_and_128_plus_signal() {
 }
 
 #[test]
+fn ctrl_c_is_left_to_the_plugin_and_its_status_kept() {
+    let h = Home::new();
+    let started = h.scratch("started");
+    let plugin = h.script(
+        "mycli-slow",
+        &manifest("slow", "slow", "^1.0"),
+        &format!(
+            "touch '{}'\nsleep 1\necho finished\nexit 5",
+            started.display()
+        ),
+    );
+    h.install(&plugin);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mycli"))
+        .arg("slow")
+        .env("MYCLI_HOME", h.home())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !started.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the plugin never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Only the host gets this SIGINT; it must wait for the plugin.
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(stdout(&out), "finished\n");
+}
+
+#[test]
 fn a_missing_plugin_file_gives_the_fix() {
     let h = Home::new();
     let copy = h.copy_example("greet");
@@ -448,7 +486,7 @@ fn built_in_commands_win_and_plugins_never_shadow_each_other() {
 #[test]
 fn a_plugin_option_may_not_take_a_host_global_option() {
     let h = Home::new();
-    let m = r#"{"manifest":1,"host":"mycli","name":"vee","version":"1.0.0","api":"^1.0","commands":[{"name":"vee","args":[{"name":"verbose","short":"v","flag":true}]}]}"#;
+    let m = r#"{"manifest":1,"host":"mycli","name":"vee","version":"1.0.0","api":"^1.0","commands":[{"name":"vee","args":[{"name":"very","short":"v","flag":true}]}]}"#;
     let plugin = h.script("mycli-vee", m, "echo vee");
     h.mycli()
         .args(["plugins", "install"])
@@ -458,6 +496,18 @@ fn a_plugin_option_may_not_take_a_host_global_option() {
         .code(1)
         .stderr(contains(
             "commands[0].args[0].short \"v\" is invalid: already used by the host",
+        ));
+    // Nor its name: clap would give the two one value.
+    let m = r#"{"manifest":1,"host":"mycli","name":"vee","version":"1.0.0","api":"^1.0","commands":[{"name":"vee","args":[{"name":"verbose","long":"loud","flag":true}]}]}"#;
+    let plugin = h.script("mycli-vee2", m, "echo vee");
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(&plugin)
+        .arg("--yes")
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "already the name of one of the host's global options",
         ));
 }
 

@@ -155,6 +155,10 @@ impl Plugin for ExecPlugin {
     fn run(&self, invocation: &Invocation<'_>) -> Result<Exit, PluginError> {
         let context = serde_json::to_string(invocation.context)
             .map_err(|e| PluginError::Other(format!("cannot encode the context: {e}")))?;
+        // Like a shell, leave Ctrl-C and Ctrl-\ to the plugin (it gets them
+        // from the terminal too) and wait for it to finish, so its exit
+        // status is not lost.
+        keep_running_on_terminal_signals();
         let status = self
             .command()?
             .args(invocation.argv)
@@ -162,6 +166,16 @@ impl Plugin for ExecPlugin {
             .status()
             .map_err(|e| self.spawn_error(e))?;
         Ok(exit_of(status))
+    }
+}
+
+fn keep_running_on_terminal_signals() {
+    #[cfg(unix)]
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGQUIT] {
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if let Err(e) = signal_hook::flag::register(signal, flag) {
+            tracing::debug!("cannot defer signal {signal} to the plugin: {e}");
+        }
     }
 }
 

@@ -52,6 +52,53 @@ fn ensure_built() {
     });
 }
 
+/// The WebAssembly example plugins (package names).
+pub const WASM_PLUGINS: &[&str] = &[
+    "mycli-wstats",
+    "mycli-wescape",
+    "mycli-wbomb",
+    "mycli-wfuture",
+    "mycli-wnotaplugin",
+];
+
+/// Builds the WebAssembly examples for wasm32-wasip2 once per test
+/// process, unless the caller (`cargo xtask test`) already did.
+fn ensure_wasm_built() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        if std::env::var_os("SNAPIN_TEST_PREBUILT").is_some() {
+            return;
+        }
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut cmd = StdCommand::new(cargo);
+        cmd.current_dir(repo())
+            .args(["build", "--quiet", "--target", "wasm32-wasip2"]);
+        for p in WASM_PLUGINS {
+            cmd.args(["-p", p]);
+        }
+        let status = cmd.status().expect("cargo runs");
+        assert!(
+            status.success(),
+            "building the WebAssembly examples failed (is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)"
+        );
+    });
+}
+
+/// The component built from example `name` (`wstats` →
+/// target/wasm32-wasip2/debug/mycli_wstats.wasm).
+pub fn wasm_example(name: &str) -> PathBuf {
+    ensure_wasm_built();
+    let dir = bin_dir()
+        .parent()
+        .expect("target/debug has a parent")
+        .join("wasm32-wasip2/debug");
+    let library = dir.join(format!("mycli_{name}.wasm"));
+    let binary = dir.join(format!("mycli-{name}.wasm"));
+    let path = if library.exists() { library } else { binary };
+    assert!(path.exists(), "{} is not built", path.display());
+    path
+}
+
 /// The path of example plugin `name` (`greet` → target/debug/mycli-greet).
 pub fn example(name: &str) -> PathBuf {
     ensure_built();

@@ -1,0 +1,338 @@
+//! End-to-end tests of sandboxed plugins: real components built from the
+//! example crates for wasm32-wasip2, run by the real `mycli`.
+
+mod support;
+
+use std::fs;
+
+use predicates::prelude::*;
+use predicates::str::contains;
+use support::{Home, stderr, stdout, wasm_example};
+
+/// Installs component `name` with `extra` install arguments.
+fn install(h: &Home, name: &str, extra: &[&str]) {
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(wasm_example(name))
+        .arg("--yes")
+        .args(extra)
+        .assert()
+        .success();
+}
+
+fn write_config(h: &Home, text: &str) {
+    let dir = h.home().join("config");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("config.toml"), text).unwrap();
+}
+
+fn cached_artifacts(h: &Home) -> Vec<std::path::PathBuf> {
+    let dir = h.home().join("cache/compiled");
+    let mut found: Vec<_> = fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    found.retain(|p| p.extension().is_some_and(|e| e == "cwasm"));
+    found
+}
+
+#[test]
+fn a_component_installs_compiled_and_runs_like_an_executable() {
+    let h = Home::new();
+    install(&h, "wstats", &[]);
+    assert_eq!(
+        cached_artifacts(&h).len(),
+        1,
+        "install compiles ahead of time"
+    );
+    let row = h.row("wstats");
+    assert_eq!(row["kind"], "wasm");
+    assert_eq!(row["status"], "ok");
+    assert_eq!(row["commands"], serde_json::json!(["wstats"]));
+
+    h.mycli()
+        .args(["wstats", "10"])
+        .assert()
+        .success()
+        .stdout("sum 0..10 = 55\n");
+    h.mycli()
+        .args(["wstats", "--mean", "4"])
+        .assert()
+        .success()
+        .stdout(contains("sum 0..4 = 10").and(contains("mean = 2")));
+    // Usage errors come from the cached manifest, as for executables.
+    h.mycli()
+        .arg("wstats")
+        .assert()
+        .code(2)
+        .stderr(contains("Usage: mycli wstats"));
+    let out = h.mycli().args(["plugins", "list"]).output().unwrap();
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l.starts_with("wstats ") && l.contains(" wasm ")),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn host_functions_log_into_the_host_and_read_plugin_config() {
+    let h = Home::new();
+    install(&h, "wstats", &[]);
+    write_config(&h, "[plugins.wstats.config]\ngreeting = \"good morning\"\n");
+    let out = h.mycli().args(["--debug", "wstats", "3"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "good morning\nsum 0..3 = 6\n");
+    assert!(
+        stderr(&out).contains("mycli: debug: plugin 'wstats': "),
+        "{}",
+        stderr(&out)
+    );
+    // Without --debug, the plugin's debug records stay hidden.
+    h.mycli()
+        .args(["wstats", "3"])
+        .assert()
+        .success()
+        .stderr("");
+}
+
+#[test]
+fn escape_attempts_are_denied_without_grants() {
+    let h = Home::new();
+    install(&h, "wescape", &[]);
+    let secret_dir = h.scratch("secret");
+    fs::create_dir_all(&secret_dir).unwrap();
+    fs::write(secret_dir.join("note.txt"), "top secret").unwrap();
+
+    for args in [
+        vec!["wread", "/etc/passwd"],
+        vec!["wread", secret_dir.join("note.txt").to_str().unwrap()],
+        vec!["wls", "/"],
+        vec!["wenv", "SNAPIN_TEST_SECRET"],
+        vec!["wenv", "PATH"],
+        vec!["wnet", "127.0.0.1:9"],
+        vec!["wwrite", secret_dir.join("x").to_str().unwrap(), "x"],
+    ] {
+        let out = h
+            .mycli()
+            .args(&args)
+            .env("SNAPIN_TEST_SECRET", "hunter2")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(!stdout(&out).contains("root:"), "{args:?} read /etc/passwd");
+        assert!(!stdout(&out).contains("top secret"), "{args:?}");
+        assert!(!stdout(&out).contains("hunter2"), "{args:?}");
+        assert_eq!(
+            stderr(&out).lines().count(),
+            1,
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(!secret_dir.join("x").exists());
+    h.mycli().args(["plugins", "doctor"]).assert().success();
+}
+
+#[test]
+fn a_granted_directory_is_readable_and_nothing_else() {
+    let h = Home::new();
+    let shared = h.scratch("shared");
+    fs::create_dir_all(&shared).unwrap();
+    fs::write(shared.join("a.txt"), "granted content").unwrap();
+    let grant = format!("read={}", shared.display());
+    install(
+        &h,
+        "wescape",
+        &["--grant", &grant, "--grant", "env=SNAPIN_TEST_SECRET"],
+    );
+    h.mycli()
+        .args(["plugins", "info", "wescape"])
+        .assert()
+        .success()
+        .stdout(contains(format!("grants:       read {}", shared.display())))
+        .stdout(contains("env SNAPIN_TEST_SECRET"));
+
+    let file = shared.join("a.txt");
+    h.mycli()
+        .args(["wread", file.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(contains("granted content"));
+    h.mycli()
+        .args(["wls", shared.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout("a.txt\n");
+    h.mycli()
+        .args(["wenv", "SNAPIN_TEST_SECRET"])
+        .env("SNAPIN_TEST_SECRET", "hunter2")
+        .assert()
+        .success()
+        .stdout(contains("hunter2"));
+    // Read-only: writing is refused; and nothing outside is reachable.
+    h.mycli()
+        .args(["wwrite", shared.join("new.txt").to_str().unwrap(), "x"])
+        .assert()
+        .code(1);
+    assert!(!shared.join("new.txt").exists());
+    h.mycli().args(["wread", "/etc/passwd"]).assert().code(1);
+    h.mycli()
+        .args(["wenv", "PATH"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("/").not());
+}
+
+#[test]
+fn grants_must_match_requests() {
+    let h = Home::new();
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(wasm_example("wescape"))
+        .args(["--yes", "--grant", "env=HOME"])
+        .assert()
+        .code(1)
+        .stderr(contains("does not ask for the environment variable HOME"));
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(wasm_example("wescape"))
+        .args(["--yes", "--grant", "write=/tmp"])
+        .assert()
+        .code(1)
+        .stderr(contains("does not ask for write access"));
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(wasm_example("wstats"))
+        .args(["--yes", "--grant", "sideways=1"])
+        .assert()
+        .code(1)
+        .stderr(contains("use read=DIR, write=DIR or env=NAME"));
+    assert!(!h.index().exists());
+}
+
+#[test]
+fn traps_loops_and_memory_bombs_end_the_run_with_one_line() {
+    let h = Home::new();
+    install(&h, "wbomb", &[]);
+    write_config(&h, "[plugins.wbomb]\ncpu-seconds = 1\nmemory-mib = 32\n");
+    let index_before = fs::read(h.index()).unwrap();
+
+    let out = h.mycli().arg("wloop").output().unwrap();
+    assert_eq!(out.status.code(), Some(124), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("plugin 'wbomb' ran longer than its limit of 1 s"));
+    assert!(stderr(&out).contains("cpu-seconds"));
+
+    let out = h.mycli().arg("walloc").output().unwrap();
+    assert_eq!(out.status.code(), Some(137), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("more than its memory limit of 32 MiB"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("memory-mib"));
+
+    let out = h.mycli().arg("wtrap").output().unwrap();
+    assert_eq!(out.status.code(), Some(134), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("plugin 'wbomb' crashed (WebAssembly trap"));
+
+    let out = h.mycli().arg("wpanic").output().unwrap();
+    assert_eq!(out.status.code(), Some(134), "{}", stderr(&out));
+    assert!(stderr(&out).contains("wbomb: deliberate panic"));
+    assert!(stderr(&out).contains("plugin 'wbomb' crashed"));
+
+    // The host is healthy and the index untouched.
+    assert_eq!(fs::read(h.index()).unwrap(), index_before);
+    h.mycli().args(["plugins", "doctor"]).assert().success();
+}
+
+#[test]
+fn a_corrupt_or_missing_cache_entry_is_rebuilt() {
+    let h = Home::new();
+    install(&h, "wstats", &[]);
+    let artifacts = cached_artifacts(&h);
+    assert_eq!(artifacts.len(), 1);
+    let artifact = &artifacts[0];
+    let good = fs::read(artifact).unwrap();
+
+    // Same length, flipped bytes in the middle: only the checksum can tell.
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    for b in &mut bad[mid..mid + 64] {
+        *b ^= 0xff;
+    }
+    fs::write(artifact, &bad).unwrap();
+    h.mycli()
+        .args(["wstats", "10"])
+        .assert()
+        .success()
+        .stdout("sum 0..10 = 55\n");
+    assert_eq!(fs::read(artifact).unwrap(), good, "the entry was rebuilt");
+
+    fs::remove_file(artifact).unwrap();
+    h.mycli()
+        .args(["wstats", "2"])
+        .assert()
+        .success()
+        .stdout("sum 0..2 = 3\n");
+    assert!(artifact.exists());
+}
+
+#[test]
+fn wrong_kinds_of_component_are_refused_with_the_reason() {
+    let h = Home::new();
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(wasm_example("wfuture"))
+        .arg("--yes")
+        .assert()
+        .code(1)
+        .stderr(contains("built for snapin:plugin@2.0.0"))
+        .stderr(contains("snapin:plugin@1.0.0"));
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(wasm_example("wnotaplugin"))
+        .arg("--yes")
+        .assert()
+        .code(1)
+        .stderr(contains("is not a snapin plugin"))
+        .stderr(contains("snapin:plugin/guest"));
+    let core = h.scratch("core.wasm");
+    fs::write(&core, b"\0asm\x01\0\0\0").unwrap();
+    h.mycli()
+        .args(["plugins", "install"])
+        .arg(&core)
+        .arg("--yes")
+        .assert()
+        .code(1)
+        .stderr(contains("core WebAssembly module, not a component"));
+    assert!(!h.index().exists());
+}
+
+#[test]
+fn a_changed_component_is_refused_until_upgrade() {
+    let h = Home::new();
+    let copy = h.scratch("mycli_wstats.wasm");
+    fs::copy(wasm_example("wstats"), &copy).unwrap();
+    h.install(&copy);
+    // Append a custom section: still a valid component, different bytes.
+    let mut bytes = fs::read(&copy).unwrap();
+    bytes.extend_from_slice(&[0, 5, 4, b'n', b'o', b't', b'e']);
+    fs::write(&copy, bytes).unwrap();
+    h.mycli()
+        .args(["wstats", "1"])
+        .assert()
+        .code(126)
+        .stderr(contains("changed since it was pinned"));
+    h.mycli()
+        .args(["plugins", "upgrade", "wstats", "--yes"])
+        .assert()
+        .success();
+    h.mycli()
+        .args(["wstats", "1"])
+        .assert()
+        .success()
+        .stdout("sum 0..1 = 1\n");
+}
