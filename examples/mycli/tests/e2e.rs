@@ -326,7 +326,7 @@ fn ctrl_c_is_left_to_the_plugin_and_its_status_kept() {
         ),
     );
     h.install(&plugin);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mycli"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_mycli"))
         .arg("slow")
         .env("MYCLI_HOME", h.home())
         .stdout(std::process::Stdio::piped())

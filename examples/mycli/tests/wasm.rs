@@ -22,8 +22,8 @@ fn install(h: &Home, name: &str, extra: &[&str]) {
 
 fn write_config(h: &Home, text: &str) {
     let dir = h.home().join("config");
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(dir.join("config.toml"), text).unwrap();
+    fs::create_dir_all(&dir).expect("config dir");
+    fs::write(dir.join("config.toml"), text).expect("write config");
 }
 
 fn cached_artifacts(h: &Home) -> Vec<std::path::PathBuf> {
