@@ -139,6 +139,14 @@ impl Plugin {
         }
     }
 
+    /// The [manifest](Plugin::manifest) for commands `C` as one line of JSON:
+    /// what an executable prints for `--snapin-describe` and what a
+    /// WebAssembly plugin's `describe` returns.
+    pub fn manifest_json<C: Subcommand>(&self) -> String {
+        serde_json::to_string(&self.manifest::<C>())
+            .expect("a manifest has only string keys and plain values, so it always serializes")
+    }
+
     /// Runs the plugin with the process's arguments; see
     /// [`run_from`](Plugin::run_from).
     pub fn run<C>(self, handler: impl FnOnce(C, &Context) -> Result<(), Error>) -> ExitCode
@@ -310,16 +318,9 @@ impl Plugin {
 
     /// Prints the manifest on stdout.
     fn describe<C: Subcommand>(&self) -> ExitCode {
-        let manifest = self.manifest::<C>();
-        let result = serde_json::to_string(&manifest)
-            .map_err(|e| e.to_string())
-            .and_then(|json| {
-                let mut out = std::io::stdout().lock();
-                writeln!(out, "{json}")
-                    .and_then(|()| out.flush())
-                    .map_err(|e| e.to_string())
-            });
-        match result {
+        let json = self.manifest_json::<C>();
+        let mut out = std::io::stdout().lock();
+        match writeln!(out, "{json}").and_then(|()| out.flush()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: cannot write the manifest: {e}");

@@ -956,6 +956,7 @@ fn doctor(app: &App, json: bool) -> Result {
     let rows = rows(app)?;
     for row in &rows {
         if let Some(path) = &row.path
+            && row.outcome.kind == Kind::Exec
             && path.exists()
             && !is_executable(path)
         {

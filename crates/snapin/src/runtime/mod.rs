@@ -96,19 +96,19 @@ pub enum PluginError {
         message: String,
     },
     /// A sandboxed plugin crashed (a WebAssembly trap, e.g. a panic).
-    #[error("it crashed (WebAssembly trap: {message})")]
+    #[error("crashed (WebAssembly trap: {message})")]
     Trap {
         /// What the trap was.
         message: String,
     },
     /// A sandboxed plugin ran past its time limit and was stopped.
-    #[error("it ran longer than its limit of {seconds} s and was stopped")]
+    #[error("ran longer than its limit of {seconds} s and was stopped")]
     TimeLimit {
         /// The limit.
         seconds: f64,
     },
     /// A sandboxed plugin tried to use more memory than allowed.
-    #[error("it tried to use more than its memory limit of {mib} MiB and was stopped")]
+    #[error("tried to use more than its memory limit of {mib} MiB and was stopped")]
     MemoryLimit {
         /// The limit.
         mib: usize,
