@@ -76,7 +76,22 @@ fn run(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
+/// Adds the wasm32-wasip2 target when rustup manages the toolchain and it
+/// is missing: the WebAssembly examples are built for it.
+fn ensure_wasm_target() -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
+    match installed {
+        Ok(out) if String::from_utf8_lossy(&out.stdout).contains("wasm32-wasip2") => Ok(()),
+        Ok(_) => run(Command::new("rustup").args(["target", "add", "wasm32-wasip2"])),
+        // No rustup: the build below says what is missing.
+        Err(_) => Ok(()),
+    }
+}
+
 fn test() -> Result<(), String> {
+    ensure_wasm_target()?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([
         "clippy",
@@ -109,6 +124,7 @@ fn test() -> Result<(), String> {
 }
 
 fn demo() -> Result<(), String> {
+    ensure_wasm_target()?;
     let mut build = cargo();
     build.args(["build", "--quiet", "-p", "mycli"]);
     for p in PLUGIN_PACKAGES {
@@ -252,6 +268,7 @@ impl Demo {
 /// sandboxed twin `wstats`, with `mycli version` (no plugin at all) as the
 /// floor measured in the same run. Prints a Markdown table.
 fn bench_wasm() -> Result<(), String> {
+    ensure_wasm_target()?;
     run(cargo().args([
         "build",
         "--release",
