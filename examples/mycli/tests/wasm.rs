@@ -336,3 +336,52 @@ fn a_changed_component_is_refused_until_upgrade() {
         .success()
         .stdout("sum 0..1 = 1\n");
 }
+
+#[test]
+fn on_a_terminal_install_asks_for_each_requested_capability() {
+    // `script` gives mycli a real pseudo-terminal; skip where it is absent.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipping: no `script` command");
+        return;
+    }
+    let h = Home::new();
+    let shared = h.scratch("shared");
+    fs::create_dir_all(&shared).unwrap();
+    let cmd = format!(
+        "{} plugins install {}",
+        env!("CARGO_BIN_EXE_mycli"),
+        wasm_example("wescape").display()
+    );
+    let out = assert_cmd::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("MYCLI_HOME", h.home())
+        .env("NO_COLOR", "1")
+        .write_stdin(format!("{}\ny\ny\n", shared.display()))
+        .output()
+        .unwrap();
+    let screen = stdout(&out);
+    assert!(
+        screen.contains(
+            "requests: read a directory (files to read when granted), env SNAPIN_TEST_SECRET"
+        ),
+        "{screen}"
+    );
+    assert!(screen.contains("It asks to read a directory"), "{screen}");
+    assert!(
+        screen.contains("It asks to read $SNAPIN_TEST_SECRET. Allow? [y/N]"),
+        "{screen}"
+    );
+    assert!(screen.contains("installed plugin 'wescape'"), "{screen}");
+    h.mycli()
+        .args(["plugins", "info", "wescape"])
+        .assert()
+        .success()
+        .stdout(contains(format!(
+            "grants:       read {}, env SNAPIN_TEST_SECRET",
+            shared.canonicalize().unwrap().display()
+        )));
+}
