@@ -18,30 +18,22 @@ fn classic_scenario_greet_stats_ok_broken_error_stale_skipped() {
     h.install(&example("stats"));
 
     // Refused at install, with the reason and the fix ...
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(example("stale"))
-        .arg("--yes")
+    h.install_cmd(&example("stale"))
         .assert()
         .code(1)
         .stderr(contains(
             "it requires mycli API ^99, but this mycli provides API 1.2.0",
         ))
         .stderr(contains("built for mycli API 1.x"));
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(example("broken"))
-        .arg("--yes")
+    h.install_cmd(&example("broken"))
         .assert()
         .code(1)
         .stderr(contains("could not describe itself"))
         .stderr(contains("exit status 3"));
     // ... and recorded anyway with --force, to fail its checks at load.
     for name in ["stale", "broken"] {
-        h.mycli()
-            .args(["plugins", "install"])
-            .arg(example(name))
-            .args(["--yes", "--force"])
+        h.install_cmd(&example(name))
+            .arg("--force")
             .assert()
             .success()
             .stdout(contains("it will not run until this is fixed"));
@@ -426,21 +418,10 @@ fn built_in_commands_win_and_plugins_never_shadow_each_other() {
         &manifest("rival", "greet", "^1.0"),
         "echo rival",
     );
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(&rival)
-        .arg("--yes")
-        .assert()
-        .code(1)
-        .stderr(contains(
-            "its command 'greet' is already provided by plugin 'greet'",
-        ));
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(&rival)
-        .args(["--yes", "--force"])
-        .assert()
-        .success();
+    h.install_cmd(&rival).assert().code(1).stderr(contains(
+        "its command 'greet' is already provided by plugin 'greet'",
+    ));
+    h.install_cmd(&rival).arg("--force").assert().success();
     // The first one keeps the command, and the second is reported.
     h.mycli()
         .arg("greet")
@@ -465,16 +446,9 @@ fn built_in_commands_win_and_plugins_never_shadow_each_other() {
             &manifest(&format!("{builtin}-usurper"), builtin, "^1.0"),
             "echo usurper",
         );
-        h.mycli()
-            .args(["plugins", "install"])
-            .arg(&usurper)
-            .arg("--yes")
-            .assert()
-            .code(1)
-            .stderr(
-                contains("invalid manifest")
-                    .or(contains(format!("'{builtin}' is built into mycli"))),
-            );
+        h.install_cmd(&usurper).assert().code(1).stderr(
+            contains("invalid manifest").or(contains(format!("'{builtin}' is built into mycli"))),
+        );
     }
     h.mycli()
         .arg("version")
@@ -488,27 +462,15 @@ fn a_plugin_option_may_not_take_a_host_global_option() {
     let h = Home::new();
     let m = r#"{"manifest":1,"host":"mycli","name":"vee","version":"1.0.0","api":"^1.0","commands":[{"name":"vee","args":[{"name":"very","short":"v","flag":true}]}]}"#;
     let plugin = h.script("mycli-vee", m, "echo vee");
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(&plugin)
-        .arg("--yes")
-        .assert()
-        .code(1)
-        .stderr(contains(
-            "commands[0].args[0].short \"v\" is invalid: already used by the host",
-        ));
+    h.install_cmd(&plugin).assert().code(1).stderr(contains(
+        "commands[0].args[0].short \"v\" is invalid: already used by the host",
+    ));
     // Nor its name: clap would give the two one value.
     let m = r#"{"manifest":1,"host":"mycli","name":"vee","version":"1.0.0","api":"^1.0","commands":[{"name":"vee","args":[{"name":"verbose","long":"loud","flag":true}]}]}"#;
     let plugin = h.script("mycli-vee2", m, "echo vee");
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(&plugin)
-        .arg("--yes")
-        .assert()
-        .code(1)
-        .stderr(contains(
-            "already the name of one of the host's global options",
-        ));
+    h.install_cmd(&plugin).assert().code(1).stderr(contains(
+        "already the name of one of the host's global options",
+    ));
 }
 
 // --------------------------------------------------- management commands
@@ -594,10 +556,7 @@ fn install_needs_confirmation_and_shows_what_is_trusted() {
         "nothing may be installed without confirmation"
     );
     h.install(&example("greet"));
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(example("greet"))
-        .arg("--yes")
+    h.install_cmd(&example("greet"))
         .assert()
         .code(1)
         .stderr(contains("plugin 'greet' is already installed"));
@@ -654,10 +613,8 @@ fn doctor_lists_each_problem_with_its_fix() {
         .assert()
         .success()
         .stdout("mycli plugins: all 2 healthy\n");
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(example("stale"))
-        .args(["--yes", "--force"])
+    h.install_cmd(&example("stale"))
+        .arg("--force")
         .assert()
         .success();
     let copy = h.copy_example("stats");
@@ -688,10 +645,7 @@ fn the_index_survives_a_plugin_that_writes_garbage() {
         &garbage,
         "#!/bin/sh\nhead -c 4096 /dev/urandom\nprintf '\\n{\"manifest\": 1, oops'\n",
     );
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(&garbage)
-        .arg("--yes")
+    h.install_cmd(&garbage)
         .assert()
         .code(1)
         .stderr(contains("its description is not a valid manifest"));
@@ -713,10 +667,7 @@ fn a_damaged_index_is_reported_and_never_overwritten() {
         .assert()
         .success()
         .stderr(contains("plugins.json is damaged").and(contains("plugins.json.bak")));
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(example("stats"))
-        .arg("--yes")
+    h.install_cmd(&example("stats"))
         .assert()
         .code(1)
         .stderr(contains("is damaged"));
@@ -762,10 +713,8 @@ fn concurrent_installs_lose_no_entry() {
 fn a_failing_plugin_costs_one_warning_line_and_quiet_silences_it() {
     let h = Home::new();
     h.install(&example("greet"));
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(example("stale"))
-        .args(["--yes", "--force"])
+    h.install_cmd(&example("stale"))
+        .arg("--force")
         .assert()
         .success();
 

@@ -11,10 +11,7 @@ use support::{Home, stderr, stdout, wasm_example};
 
 /// Installs component `name` with `extra` install arguments.
 fn install(h: &Home, name: &str, extra: &[&str]) {
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(wasm_example(name))
-        .arg("--yes")
+    h.install_cmd(&wasm_example(name))
         .args(extra)
         .assert()
         .success();
@@ -187,24 +184,18 @@ fn a_granted_directory_is_readable_and_nothing_else() {
 #[test]
 fn grants_must_match_requests() {
     let h = Home::new();
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(wasm_example("wescape"))
-        .args(["--yes", "--grant", "env=HOME"])
+    h.install_cmd(&wasm_example("wescape"))
+        .args(["--grant", "env=HOME"])
         .assert()
         .code(1)
         .stderr(contains("does not ask for the environment variable HOME"));
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(wasm_example("wescape"))
-        .args(["--yes", "--grant", "write=/tmp"])
+    h.install_cmd(&wasm_example("wescape"))
+        .args(["--grant", "write=/tmp"])
         .assert()
         .code(1)
         .stderr(contains("does not ask for write access"));
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(wasm_example("wstats"))
-        .args(["--yes", "--grant", "sideways=1"])
+    h.install_cmd(&wasm_example("wstats"))
+        .args(["--grant", "sideways=1"])
         .assert()
         .code(1)
         .stderr(contains("use read=DIR, write=DIR or env=NAME"));
@@ -283,28 +274,19 @@ fn a_corrupt_or_missing_cache_entry_is_rebuilt() {
 #[test]
 fn wrong_kinds_of_component_are_refused_with_the_reason() {
     let h = Home::new();
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(wasm_example("wfuture"))
-        .arg("--yes")
+    h.install_cmd(&wasm_example("wfuture"))
         .assert()
         .code(1)
         .stderr(contains("built for snapin:plugin@2.0.0"))
         .stderr(contains("snapin:plugin@1.0.0"));
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(wasm_example("wnotaplugin"))
-        .arg("--yes")
+    h.install_cmd(&wasm_example("wnotaplugin"))
         .assert()
         .code(1)
         .stderr(contains("is not a snapin plugin"))
         .stderr(contains("snapin:plugin/guest"));
     let core = h.scratch("core.wasm");
     fs::write(&core, b"\0asm\x01\0\0\0").unwrap();
-    h.mycli()
-        .args(["plugins", "install"])
-        .arg(&core)
-        .arg("--yes")
+    h.install_cmd(&core)
         .assert()
         .code(1)
         .stderr(contains("core WebAssembly module, not a component"));

@@ -33,23 +33,28 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Builds the example plugins once per test process, unless the caller
-/// (`cargo xtask test`) already did.
+/// Runs `cargo build ARGS -p PACKAGE...` from the repository root, unless
+/// the caller (`cargo xtask test`) already built everything.
+fn cargo_build(args: &[&str], packages: &[&str], what: &str) {
+    if std::env::var_os("SNAPIN_TEST_PREBUILT").is_some() {
+        return;
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = StdCommand::new(cargo);
+    cmd.current_dir(repo())
+        .args(["build", "--quiet"])
+        .args(args);
+    for p in packages {
+        cmd.args(["-p", p]);
+    }
+    let status = cmd.status().expect("cargo runs");
+    assert!(status.success(), "building {what} failed");
+}
+
+/// Builds the example plugins once per test process.
 fn ensure_built() {
     static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        if std::env::var_os("SNAPIN_TEST_PREBUILT").is_some() {
-            return;
-        }
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = StdCommand::new(cargo);
-        cmd.current_dir(repo()).args(["build", "--quiet"]);
-        for p in PLUGINS {
-            cmd.args(["-p", p]);
-        }
-        let status = cmd.status().expect("cargo runs");
-        assert!(status.success(), "building the example plugins failed");
-    });
+    BUILT.get_or_init(|| cargo_build(&[], PLUGINS, "the example plugins"));
 }
 
 /// The WebAssembly example plugins (package names).
@@ -61,26 +66,15 @@ pub const WASM_PLUGINS: &[&str] = &[
     "mycli-wnotaplugin",
 ];
 
-/// Builds the WebAssembly examples for wasm32-wasip2 once per test
-/// process, unless the caller (`cargo xtask test`) already did.
+/// Builds the WebAssembly examples for wasm32-wasip2 once per test process.
 fn ensure_wasm_built() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
-        if std::env::var_os("SNAPIN_TEST_PREBUILT").is_some() {
-            return;
-        }
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = StdCommand::new(cargo);
-        cmd.current_dir(repo())
-            .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2"]);
-        for p in WASM_PLUGINS {
-            cmd.args(["-p", p]);
-        }
-        let status = cmd.status().expect("cargo runs");
-        assert!(
-            status.success(),
-            "building the WebAssembly examples failed (is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)"
-        );
+        cargo_build(
+            &["--release", "--target", "wasm32-wasip2"],
+            WASM_PLUGINS,
+            "the WebAssembly examples (is the target installed? `rustup target add wasm32-wasip2`)",
+        )
     });
 }
 
@@ -147,14 +141,16 @@ impl Home {
         cmd
     }
 
+    /// `mycli plugins install PATH --yes`, to add more arguments to.
+    pub fn install_cmd(&self, path: &Path) -> Command {
+        let mut cmd = self.mycli();
+        cmd.args(["plugins", "install"]).arg(path).arg("--yes");
+        cmd
+    }
+
     /// Installs the plugin file at `path` with `--yes`, asserting success.
     pub fn install(&self, path: &Path) {
-        self.mycli()
-            .args(["plugins", "install"])
-            .arg(path)
-            .arg("--yes")
-            .assert()
-            .success();
+        self.install_cmd(path).assert().success();
     }
 
     /// Copies example plugin `name` into the scratch directory, so a test
