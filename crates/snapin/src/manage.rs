@@ -630,6 +630,9 @@ struct Row {
     sha256: Option<String>,
     enabled: bool,
     installed_at: Option<String>,
+    /// For sandboxed plugins: what the user granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grants: Option<Grants>,
 }
 
 /// Every plugin with its outcome, checking pins too.
@@ -651,6 +654,9 @@ fn rows(app: &App) -> Result<Vec<Row>> {
                 sha256: entry.map(|e| e.sha256.clone()),
                 enabled: entry.is_none_or(|e| e.enabled),
                 installed_at: entry.map(|e| e.installed_at.clone()),
+                grants: entry
+                    .filter(|e| e.kind == Kind::Wasm)
+                    .map(|e| e.grants.clone()),
             }
         })
         .collect())

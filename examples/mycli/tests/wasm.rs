@@ -150,6 +150,11 @@ fn a_granted_directory_is_readable_and_nothing_else() {
         .stdout(contains(format!("grants:       read {}", shared.display())))
         .stdout(contains("env SNAPIN_TEST_SECRET"));
 
+    let grants = &h.row("wescape")["grants"];
+    assert_eq!(grants["dirs"][0]["path"], shared.to_str().unwrap());
+    assert_eq!(grants["dirs"][0]["write"], false);
+    assert_eq!(grants["env"], serde_json::json!(["SNAPIN_TEST_SECRET"]));
+
     let file = shared.join("a.txt");
     h.mycli()
         .args(["wread", file.to_str().unwrap()])
