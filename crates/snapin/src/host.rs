@@ -160,7 +160,7 @@ impl Host {
     ///
     /// No plugin is started: commands are built from cached manifests.
     pub fn load(self, cli: Command) -> App {
-        let mut cli = with_global_args(cli);
+        let cli = with_global_args(cli);
         let mut builtins: HashSet<String> = cli
             .get_subcommands()
             .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
@@ -189,12 +189,13 @@ impl Host {
             wasm: std::sync::OnceLock::new(),
         };
         app.loaded = app.run_loader(index, false);
-        for (name, _) in app.loaded.commands.clone() {
-            if let Some((_, spec)) = app.loaded.command(&name) {
-                cli = cli.subcommand(cli::command_from_spec(spec));
-            }
-        }
-        app.command = cli.subcommand(manage::command(&app.host.ns));
+        let loaded = &app.loaded;
+        let plugin_commands = loaded.commands.values().map(|&(plugin, command)| {
+            cli::command_from_spec(&loaded.active[plugin].manifest.commands[command])
+        });
+        app.command = cli
+            .subcommands(plugin_commands)
+            .subcommand(manage::command(&app.host.ns));
         app
     }
 }
