@@ -4,6 +4,8 @@
 //!   into a throw-away `MYCLI_HOME` and shows what a user sees.
 //! - `cargo xtask test`: the whole test suite, exactly as CI runs it.
 
+mod bench;
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -22,8 +24,9 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "demo" => demo(),
         "test" => test(),
-        "bench-wasm" => bench_wasm(),
-        _ => Err("usage: cargo xtask <demo|test>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench-wasm  time install and run of the sandboxed wstats against the executable stats (release builds)".to_string()),
+        "bench" => bench::startup(std::env::args().any(|a| a == "--smoke")),
+        "bench-wasm" => bench::wasm(),
+        _ => Err("usage: cargo xtask <demo|test>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench [--smoke]  time start-up and dispatch against 0..10,000 installed plugins\n  bench-wasm  time install and run of the sandboxed wstats against the executable stats (release builds)".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -262,127 +265,4 @@ impl Demo {
             Err(e) => println!("[cannot run mycli: {e}]"),
         }
     }
-}
-
-/// Times whole `mycli` processes: the executable `stats` against its
-/// sandboxed twin `wstats`, with `mycli version` (no plugin at all) as the
-/// floor measured in the same run. Prints a Markdown table.
-fn bench_wasm() -> Result<(), String> {
-    ensure_wasm_target()?;
-    run(cargo().args([
-        "build",
-        "--release",
-        "--quiet",
-        "-p",
-        "mycli",
-        "-p",
-        "mycli-stats",
-    ]))?;
-    run(cargo().args([
-        "build",
-        "--release",
-        "--quiet",
-        "--target",
-        "wasm32-wasip2",
-        "-p",
-        "mycli-wstats",
-    ]))?;
-    let target = root().join("target");
-    let mycli = target.join("release/mycli");
-    let stats = target.join("release/mycli-stats");
-    let wstats = target.join("wasm32-wasip2/release/mycli_wstats.wasm");
-    let home = tempfile::Builder::new()
-        .prefix("mycli-bench-")
-        .tempdir()
-        .map_err(|e| format!("cannot create a temporary MYCLI_HOME: {e}"))?;
-    let runs = 41;
-    let time = |args: &[&str]| -> Result<Vec<f64>, String> {
-        let mut samples = Vec::with_capacity(runs);
-        for _ in 0..runs {
-            let start = std::time::Instant::now();
-            let out = Command::new(&mycli)
-                .args(args)
-                .env("MYCLI_HOME", home.path())
-                .output()
-                .map_err(|e| format!("cannot run mycli: {e}"))?;
-            samples.push(start.elapsed().as_secs_f64() * 1000.0);
-            if !out.status.success() {
-                return Err(format!(
-                    "mycli {} failed: {}",
-                    args.join(" "),
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-            }
-        }
-        samples.sort_by(f64::total_cmp);
-        Ok(samples)
-    };
-    // Install times: one sample each, a fresh home per sample.
-    let install = |plugin: &Path| -> Result<Vec<f64>, String> {
-        let mut samples = Vec::new();
-        for _ in 0..5 {
-            let h = tempfile::tempdir().map_err(|e| e.to_string())?;
-            let start = std::time::Instant::now();
-            let out = Command::new(&mycli)
-                .args(["plugins", "install", "--yes"])
-                .arg(plugin)
-                .env("MYCLI_HOME", h.path())
-                .output()
-                .map_err(|e| format!("cannot run mycli: {e}"))?;
-            samples.push(start.elapsed().as_secs_f64() * 1000.0);
-            if !out.status.success() {
-                return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-            }
-        }
-        samples.sort_by(f64::total_cmp);
-        Ok(samples)
-    };
-    let install_exec = install(&stats)?;
-    let install_wasm = install(&wstats)?;
-    for plugin in [&stats, &wstats] {
-        let out = Command::new(&mycli)
-            .args(["plugins", "install", "--yes"])
-            .arg(plugin)
-            .env("MYCLI_HOME", home.path())
-            .output()
-            .map_err(|e| format!("cannot run mycli: {e}"))?;
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-        }
-    }
-    let floor = time(&["version"])?;
-    let exec = time(&["stats", "10"])?;
-    let wasm = time(&["wstats", "10"])?;
-    let floor2 = time(&["version"])?;
-    let row = |name: &str, s: &[f64]| {
-        println!(
-            "| {name} | {} | {:.2} | {:.2} | {:.2} |",
-            s.len(),
-            s[s.len() / 2],
-            s[0],
-            s[s.len() - 1]
-        );
-    };
-    println!("| command (whole process) | runs | median ms | min ms | max ms |");
-    println!("|---|---|---|---|---|");
-    row("`mycli version` (floor, before)", &floor);
-    row("`mycli stats 10` (executable)", &exec);
-    row("`mycli wstats 10` (wasm, compiled cache)", &wasm);
-    row("`mycli version` (floor, after)", &floor2);
-    row(
-        "`mycli plugins install mycli-stats` (describe + pin)",
-        &install_exec,
-    );
-    row(
-        "`mycli plugins install mycli_wstats.wasm` (compile + describe + pin)",
-        &install_wasm,
-    );
-    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-    println!(
-        "\nwasm/exec median ratio: {:.2}; component {} bytes, executable {} bytes",
-        wasm[wasm.len() / 2] / exec[exec.len() / 2],
-        size(&wstats),
-        size(&stats)
-    );
-    Ok(())
 }
