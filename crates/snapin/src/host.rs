@@ -15,6 +15,7 @@ use snapin_protocol::{ColorChoice, CommandSpec, Context, HostInfo};
 use crate::index::{Entry, Index, IndexError, Kind};
 use crate::loader::{self, Active, Candidate, Loaded, LoaderSettings, Source, Status};
 use crate::logging::{self, Verbosity};
+use crate::lookup::{self, Lookup, Stamp};
 use crate::manifest::Reserved;
 use crate::paths::Paths;
 use crate::runtime::exec::{DescribeLimits, ExecPlugin};
@@ -153,12 +154,16 @@ impl Host {
         &self.paths
     }
 
-    /// Reads the installed-plugins index, runs the loader loop, and returns
-    /// the host's command extended with the plugin commands, the `plugins`
-    /// command group and the global options `-v`, `-q`, `--debug` and
-    /// `--color` (each unless `cli` already has an argument with that id).
+    /// Runs the loader loop and returns the host's command extended with
+    /// the plugin commands, the `plugins` command group and the global
+    /// options `-v`, `-q`, `--debug` and `--color` (each unless `cli`
+    /// already has an argument with that id).
     ///
-    /// No plugin is started: commands are built from cached manifests.
+    /// No plugin is started: commands are built from cached manifests. When
+    /// the process's command line names one command, only the plugin that
+    /// provides it is loaded, found through the start-up lookup (see
+    /// [`crate::lookup`]), so start-up does not grow with the number of
+    /// plugins installed; help and unknown commands load them all.
     pub fn load(self, cli: Command) -> App {
         let cli = with_global_args(cli);
         let mut builtins: HashSet<String> = cli
@@ -174,30 +179,33 @@ impl Host {
             reserved.names.insert(arg.get_id().to_string());
         }
 
-        let (index, index_error) = match Index::load(&self.paths.index_file()) {
-            Ok(index) => (index, None),
-            Err(e) => (Index::default(), Some(e)),
-        };
         let mut app = App {
             host: self,
-            command: Command::new("placeholder"),
+            command: cli.clone(),
+            base: cli,
             loaded: Loaded::default(),
             builtins,
             reserved,
-            index_error,
+            index_error: None,
+            scope: Need::Full,
             #[cfg(feature = "wasm")]
             wasm: std::sync::OnceLock::new(),
         };
-        app.loaded = app.run_loader(index, false);
-        let loaded = &app.loaded;
-        let plugin_commands = loaded.commands.values().map(|&(plugin, command)| {
-            cli::command_from_spec(&loaded.active[plugin].manifest.commands[command])
-        });
-        app.command = cli
-            .subcommands(plugin_commands)
-            .subcommand(manage::command(&app.host.ns));
+        let args: Vec<OsString> = std::env::args_os().collect();
+        let need = app.need(&args);
+        app.prepare(need);
         app
     }
+}
+
+/// What a command line needs loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Need {
+    /// Every plugin: help, an unknown command (for suggestions), no command.
+    Full,
+    /// Only the plugin providing this command, or none for the host's own
+    /// commands and `--version`.
+    Command(Option<String>),
 }
 
 fn with_global_args(cli: Command) -> Command {
@@ -253,8 +261,13 @@ fn with_global_args(cli: Command) -> Command {
 /// A host command line with plugins loaded: parse it, then dispatch.
 pub struct App {
     pub(crate) host: Host,
+    /// The host's command with the global options, without plugins.
+    base: Command,
+    /// `base` with the loaded plugin commands and `plugins`.
     command: Command,
     pub(crate) loaded: Loaded,
+    /// What `loaded` covers.
+    scope: Need,
     pub(crate) builtins: HashSet<String>,
     pub(crate) reserved: Reserved,
     pub(crate) index_error: Option<IndexError>,
@@ -274,7 +287,9 @@ impl App {
         &self.host
     }
 
-    /// Per-plugin results of the loader at start-up.
+    /// Per-plugin results of the loader at start-up: every plugin when all
+    /// were loaded; otherwise the plugin that was needed and the recorded
+    /// outcomes of the plugins that failed to load.
     pub fn outcomes(&self) -> &[loader::Outcome] {
         &self.loaded.outcomes
     }
@@ -293,6 +308,11 @@ impl App {
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let need = self.need(&args);
+        if self.scope != Need::Full && self.scope != need {
+            self.prepare(need);
+        }
         let matches = match self.command.try_get_matches_from_mut(args) {
             Ok(m) => m,
             Err(e) => e.exit(),
@@ -509,6 +529,171 @@ impl App {
         )))
     }
 
+    /// Which plugins the command line `args` (program name first) needs: it
+    /// finds the subcommand the way clap will, skipping global options and
+    /// their values.
+    fn need(&self, args: &[OsString]) -> Need {
+        let takes_value =
+            |found: Option<&Arg>| found.is_some_and(|a| a.get_action().takes_values());
+        let mut rest = args.iter().skip(1);
+        while let Some(arg) = rest.next() {
+            let Some(text) = arg.to_str() else {
+                return Need::Full;
+            };
+            if text == "--" || text == "-h" || text == "--help" {
+                return Need::Full;
+            }
+            if let Some(long) = text.strip_prefix("--") {
+                let arg = self
+                    .base
+                    .get_arguments()
+                    .find(|a| a.get_long() == Some(long));
+                if takes_value(arg) {
+                    rest.next();
+                }
+                continue;
+            }
+            if let Some(shorts) = text.strip_prefix('-').filter(|s| !s.is_empty()) {
+                for (at, c) in shorts.char_indices() {
+                    if c == 'h' {
+                        return Need::Full;
+                    }
+                    let arg = self.base.get_arguments().find(|a| a.get_short() == Some(c));
+                    if takes_value(arg) {
+                        // The value is the rest of the word, or the next one.
+                        if at + c.len_utf8() == shorts.len() {
+                            rest.next();
+                        }
+                        break;
+                    }
+                }
+                continue;
+            }
+            return if text == "help" {
+                Need::Full
+            } else {
+                Need::Command(Some(text.to_string()))
+            };
+        }
+        if args.len() <= 1 {
+            Need::Full
+        } else {
+            Need::Command(None)
+        }
+    }
+
+    /// Loads what `need` asks for and builds the clap command: from the
+    /// start-up lookup when it is current, else from the whole index (and
+    /// then refreshes the lookup).
+    fn prepare(&mut self, need: Need) {
+        let index_path = self.host.paths.index_file();
+        let in_process: Vec<Candidate> = self
+            .host
+            .plugins
+            .iter()
+            .map(|p| Candidate::in_process(Arc::clone(p)))
+            .collect();
+        let identity = self.identity(&in_process);
+        let stamp = Stamp::of(&index_path, &identity);
+        let lookup_path = lookup::path_for(&index_path);
+        let targeted = match (&need, &stamp) {
+            (Need::Full, _) => None,
+            // No index: nothing is installed.
+            (Need::Command(_), None) => Some((None, Vec::new())),
+            (Need::Command(name), Some(stamp)) => {
+                Lookup::open(&lookup_path, stamp).and_then(|lookup| {
+                    let record = name.as_deref().and_then(|n| lookup.find(n));
+                    let known = name
+                        .as_deref()
+                        .is_none_or(|n| record.is_some() || self.builtins.contains(n));
+                    // An unknown command needs every name for suggestions.
+                    known.then(|| (record.map(|r| r.entry), lookup.problems().to_vec()))
+                })
+            }
+        };
+        self.index_error = None;
+        match targeted {
+            Some((entry, problems)) => {
+                let candidates = in_process
+                    .into_iter()
+                    .chain(entry.map(Candidate::installed))
+                    .collect();
+                self.loaded = loader::load(candidates, &self.loader_settings(false));
+                self.loaded.outcomes.extend(problems);
+                self.scope = need;
+            }
+            None => {
+                let index = match Index::load(&index_path) {
+                    Ok(index) => index,
+                    Err(e) => {
+                        self.index_error = Some(e);
+                        Index::default()
+                    }
+                };
+                let candidates = in_process
+                    .into_iter()
+                    .chain(index.plugins.into_iter().map(Candidate::installed))
+                    .collect();
+                self.loaded = loader::load(candidates, &self.loader_settings(false));
+                if let (Some(stamp), None) = (&stamp, &self.index_error)
+                    && let Err(e) = Lookup::write(&lookup_path, stamp, &self.loaded)
+                {
+                    tracing::debug!("cannot write {}: {e}", lookup_path.display());
+                }
+                self.scope = Need::Full;
+            }
+        }
+        let loaded = &self.loaded;
+        let plugin_commands = loaded.commands.values().map(|&(plugin, command)| {
+            cli::command_from_spec(&loaded.active[plugin].manifest.commands[command])
+        });
+        self.command = self
+            .base
+            .clone()
+            .subcommands(plugin_commands)
+            .subcommand(manage::command(&self.host.ns));
+    }
+
+    /// Everything besides the index that decides loader outcomes; the
+    /// start-up lookup is only valid for the same identity.
+    fn identity(&self, in_process: &[Candidate]) -> String {
+        let sorted = |set: &HashSet<String>| {
+            let mut v: Vec<&String> = set.iter().collect();
+            v.sort();
+            v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+        };
+        let mut shorts: Vec<char> = self.reserved.shorts.iter().copied().collect();
+        shorts.sort_unstable();
+        let compiled_in: Vec<String> = in_process
+            .iter()
+            .filter_map(|c| match &c.source {
+                Source::InProcess {
+                    described: Ok(m), ..
+                } => Some(
+                    m.commands
+                        .iter()
+                        .flat_map(|c| std::iter::once(&c.name).chain(&c.aliases))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(","),
+                ),
+                _ => None,
+            })
+            .collect();
+        format!(
+            "snapin {}; ns {}; api {}; wasm {}; builtins {}; longs {}; shorts {}; names {}; compiled in {}",
+            env!("CARGO_PKG_VERSION"),
+            self.host.ns,
+            self.host.api,
+            cfg!(feature = "wasm"),
+            sorted(&self.builtins),
+            sorted(&self.reserved.longs),
+            shorts.iter().collect::<String>(),
+            sorted(&self.reserved.names),
+            compiled_in.join(";")
+        )
+    }
+
     /// Runs the loader loop over the in-process plugins and `index`.
     pub(crate) fn run_loader(&self, index: Index, verify_pins: bool) -> Loaded {
         let candidates = self
@@ -570,5 +755,37 @@ impl Options {
                     && std::io::stderr().is_terminal()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_subcommand_is_found_past_global_options_and_their_values() {
+        let home = tempfile::tempdir().unwrap();
+        let app = Host::builder("t")
+            .home(home.path())
+            .build()
+            .load(Command::new("t").subcommand(Command::new("version")));
+        let need = |args: &[&str]| {
+            let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+            app.need(&args)
+        };
+        let only = |name: &str| Need::Command(Some(name.to_string()));
+        assert_eq!(need(&["t"]), Need::Full);
+        assert_eq!(need(&["t", "--help"]), Need::Full);
+        assert_eq!(need(&["t", "-vh"]), Need::Full);
+        assert_eq!(need(&["t", "help", "greet"]), Need::Full);
+        assert_eq!(need(&["t", "--version"]), Need::Command(None));
+        assert_eq!(need(&["t", "greet", "--help"]), only("greet"));
+        assert_eq!(
+            need(&["t", "--color", "never", "greet", "x"]),
+            only("greet")
+        );
+        assert_eq!(need(&["t", "--color=never", "greet"]), only("greet"));
+        assert_eq!(need(&["t", "-vq", "--debug", "greet"]), only("greet"));
+        assert_eq!(need(&["t", "version"]), only("version"));
     }
 }

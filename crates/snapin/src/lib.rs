@@ -57,6 +57,7 @@ mod host;
 pub mod index;
 pub mod loader;
 pub mod logging;
+pub mod lookup;
 pub mod manage;
 pub mod manifest;
 pub mod paths;

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use semver::Version;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use snapin_protocol::Manifest;
 
 use crate::gate;
@@ -77,7 +77,7 @@ impl Candidate {
 }
 
 /// The result of the loader for one plugin.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     /// The plugin's name.
     pub name: String,
@@ -101,7 +101,7 @@ pub struct Outcome {
 }
 
 /// How a plugin came out of the loader.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Its commands are registered.
@@ -141,7 +141,7 @@ impl Outcome {
 
 /// The steps of the loop, named in outcomes so tools can tell a gate
 /// refusal from a conflict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Check {
     /// The user turned it off.

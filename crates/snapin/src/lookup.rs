@@ -1,0 +1,329 @@
+//! The start-up lookup: which installed plugin provides command X, read
+//! without parsing the whole index.
+//!
+//! `plugins.json` is the source of truth, written by the `plugins` commands.
+//! From it, and from the host's identity (API version, built-in commands,
+//! reserved options), a full loader run derives this file: an on-disk hash
+//! table from every registered command name and alias to the index entry
+//! that provides it, plus the outcomes of the plugins that failed to load
+//! (so start-up can still warn about them). A run that names a plugin
+//! command reads the header and a few slots with positioned reads, so its
+//! cost does not depend on how many plugins are installed. The file records
+//! the index file's size, modification time and inode it was built from;
+//! when they or the host's identity differ, the next run rebuilds it.
+//!
+//! Layout: `SNAPLKP1`, the header's length (u64 LE), the header (JSON:
+//! stamp, problems, slot count), then `slots` slots of 24 bytes (hash,
+//! record offset, record length; u64 LE each, offset 0 = empty), then the
+//! records (JSON).
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::index::Entry;
+use crate::loader::{Loaded, Outcome, Source};
+
+const MAGIC: &[u8; 8] = b"SNAPLKP1";
+const SLOT: u64 = 24;
+
+/// What a lookup file was built from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    /// Size of the index file.
+    pub len: u64,
+    /// Its modification time, in nanoseconds since the epoch.
+    pub mtime_ns: u128,
+    /// Its inode (the index is replaced by rename, so each write has a new
+    /// one).
+    pub ino: u64,
+    /// The host's identity: anything that changes loader outcomes.
+    pub host: String,
+}
+
+impl Stamp {
+    /// The stamp of the index at `index` for a host whose identity is
+    /// `host`; `None` when there is no index file.
+    pub fn of(index: &Path, host: &str) -> Option<Stamp> {
+        let meta = std::fs::metadata(index).ok()?;
+        let mtime_ns = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_nanos();
+        #[cfg(unix)]
+        let ino = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let ino = 0;
+        Some(Stamp {
+            len: meta.len(),
+            mtime_ns,
+            ino,
+            host: host.to_string(),
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    stamp: Stamp,
+    problems: Vec<Outcome>,
+    slots: u64,
+}
+
+/// One command's record.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Record {
+    /// The command name or alias this record is for.
+    pub name: String,
+    /// The index entry of the plugin that provides it.
+    pub entry: Entry,
+}
+
+/// An open lookup file that matches the current index.
+pub struct Lookup {
+    file: File,
+    slots: u64,
+    slots_at: u64,
+    problems: Vec<Outcome>,
+}
+
+/// Where the lookup for the index at `index` lives.
+pub fn path_for(index: &Path) -> PathBuf {
+    index.with_file_name(".plugins.lookup")
+}
+
+fn hash(name: &str) -> u64 {
+    // FNV-1a: stable across builds and platforms, and enough for names.
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+impl Lookup {
+    /// Opens the lookup at `path` if it was built from exactly `stamp`.
+    pub fn open(path: &Path, stamp: &Stamp) -> Option<Lookup> {
+        let file = File::open(path).ok()?;
+        let mut head = [0u8; 16];
+        read_at(&file, &mut head, 0).ok()?;
+        if &head[..8] != MAGIC {
+            return None;
+        }
+        let header_len = u64::from_le_bytes(head[8..16].try_into().ok()?);
+        let mut header = vec![0u8; usize::try_from(header_len).ok()?];
+        read_at(&file, &mut header, 16).ok()?;
+        let header: Header = serde_json::from_slice(&header).ok()?;
+        if header.stamp != *stamp || !header.slots.is_power_of_two() {
+            return None;
+        }
+        Some(Lookup {
+            file,
+            slots: header.slots,
+            slots_at: 16 + header_len,
+            problems: header.problems,
+        })
+    }
+
+    /// The outcomes of installed plugins that did not load.
+    pub fn problems(&self) -> &[Outcome] {
+        &self.problems
+    }
+
+    /// The record for command (or alias) `name`, if an installed plugin
+    /// provides it.
+    pub fn find(&self, name: &str) -> Option<Record> {
+        let h = hash(name);
+        let mask = self.slots - 1;
+        let mut i = h & mask;
+        for _ in 0..self.slots {
+            let mut slot = [0u8; SLOT as usize];
+            read_at(&self.file, &mut slot, self.slots_at + i * SLOT).ok()?;
+            let word = |k: usize| {
+                u64::from_le_bytes(slot[k * 8..k * 8 + 8].try_into().unwrap_or_default())
+            };
+            let (slot_hash, offset, len) = (word(0), word(1), word(2));
+            if offset == 0 {
+                return None;
+            }
+            if slot_hash == h {
+                let mut bytes = vec![0u8; usize::try_from(len).ok()?];
+                read_at(&self.file, &mut bytes, offset).ok()?;
+                let record: Record = serde_json::from_slice(&bytes).ok()?;
+                if record.name == name {
+                    return Some(record);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        None
+    }
+
+    /// Writes the lookup for `loaded` (a full loader run over the index
+    /// stamped `stamp`) to `path`, atomically.
+    pub fn write(path: &Path, stamp: &Stamp, loaded: &Loaded) -> io::Result<()> {
+        let mut records: Vec<(u64, Vec<u8>)> = Vec::new();
+        for active in &loaded.active {
+            let Source::Installed(entry) = &active.candidate.source else {
+                continue;
+            };
+            for command in &active.manifest.commands {
+                for name in std::iter::once(&command.name).chain(&command.aliases) {
+                    let record = Record {
+                        name: name.clone(),
+                        entry: entry.clone(),
+                    };
+                    records.push((hash(name), serde_json::to_vec(&record)?));
+                }
+            }
+        }
+        let problems: Vec<Outcome> = loaded
+            .outcomes
+            .iter()
+            .filter(|o| o.kind != crate::index::Kind::Builtin)
+            .filter(|o| {
+                matches!(
+                    o.status,
+                    crate::loader::Status::Skipped | crate::loader::Status::Error
+                )
+            })
+            .cloned()
+            .collect();
+        let slots = (records.len() as u64 * 2).next_power_of_two().max(8);
+        let header = serde_json::to_vec(&Header {
+            stamp: stamp.clone(),
+            problems,
+            slots,
+        })?;
+        let slots_at = 16 + header.len() as u64;
+        let mut table = vec![0u8; usize::try_from(slots * SLOT).map_err(io::Error::other)?];
+        let mut body = Vec::new();
+        let mut offset = slots_at + slots * SLOT;
+        for (h, bytes) in &records {
+            let mut i = h & (slots - 1);
+            loop {
+                let at = usize::try_from(i * SLOT).map_err(io::Error::other)?;
+                if table[at + 8..at + 16] == [0; 8] {
+                    table[at..at + 8].copy_from_slice(&h.to_le_bytes());
+                    table[at + 8..at + 16].copy_from_slice(&offset.to_le_bytes());
+                    table[at + 16..at + 24].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
+                    break;
+                }
+                i = (i + 1) & (slots - 1);
+            }
+            offset += bytes.len() as u64;
+            body.extend_from_slice(bytes);
+        }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".plugins.lookup.")
+            .tempfile_in(dir)?;
+        tmp.write_all(MAGIC)?;
+        tmp.write_all(&(header.len() as u64).to_le_bytes())?;
+        tmp.write_all(&header)?;
+        tmp.write_all(&table)?;
+        tmp.write_all(&body)?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_at(_file: &File, _buf: &mut [u8], _offset: u64) -> io::Result<()> {
+    Err(io::Error::other(
+        "positioned reads are only implemented on Unix",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::index::{Kind, Origin};
+    use crate::loader::{Candidate, LoaderSettings, Status};
+    use crate::manifest::Reserved;
+
+    fn entry(name: &str, api: &str) -> Entry {
+        let manifest = serde_json::from_str(&format!(
+            r#"{{"manifest":1,"host":"mycli","name":"{name}","version":"1.0.0","api":"{api}",
+                "commands":[{{"name":"{name}-a","aliases":["{name}-x"]}},{{"name":"{name}-b"}}]}}"#
+        ))
+        .unwrap();
+        Entry {
+            name: name.into(),
+            kind: Kind::Exec,
+            path: PathBuf::from(format!("/plugins/{name}")),
+            origin: Origin::Path { given: name.into() },
+            sha256: "0".repeat(64),
+            enabled: true,
+            installed_at: String::new(),
+            manifest: Some(manifest),
+            describe_error: None,
+            grants: Default::default(),
+        }
+    }
+
+    #[test]
+    fn every_command_and_alias_is_found_and_problems_are_kept() {
+        let api = semver::Version::new(1, 2, 0);
+        let reserved = Reserved::clap_defaults();
+        let builtins = HashSet::new();
+        let settings = LoaderSettings {
+            ns: "mycli",
+            api: &api,
+            reserved: &reserved,
+            builtins: &builtins,
+            verify_pins: false,
+        };
+        let mut candidates: Vec<Candidate> = (0..300)
+            .map(|i| Candidate::installed(entry(&format!("p{i}"), "^1.0")))
+            .collect();
+        candidates.push(Candidate::installed(entry("stale", "^99")));
+        let loaded = crate::loader::load(candidates, &settings);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".plugins.lookup");
+        let stamp = Stamp {
+            len: 1,
+            mtime_ns: 2,
+            ino: 3,
+            host: "h".into(),
+        };
+        Lookup::write(&path, &stamp, &loaded).unwrap();
+        let lookup = Lookup::open(&path, &stamp).unwrap();
+        for i in 0..300 {
+            for command in ["a", "x", "b"] {
+                let name = format!("p{i}-{command}");
+                let record = lookup.find(&name).unwrap();
+                assert_eq!(record.name, name);
+                assert_eq!(record.entry.name, format!("p{i}"));
+            }
+        }
+        assert!(lookup.find("stale-a").is_none());
+        assert!(lookup.find("nothing").is_none());
+        assert_eq!(lookup.problems().len(), 1);
+        assert_eq!(lookup.problems()[0].status, Status::Skipped);
+
+        let other = Stamp {
+            ino: 4,
+            ..stamp.clone()
+        };
+        assert!(
+            Lookup::open(&path, &other).is_none(),
+            "a stale lookup is not used"
+        );
+        std::fs::write(&path, b"garbage").unwrap();
+        assert!(
+            Lookup::open(&path, &stamp).is_none(),
+            "a damaged lookup is not used"
+        );
+    }
+}
