@@ -138,6 +138,7 @@ fn generate(home: &Path, n: usize, synth: &Path, sha256: &str) -> Result<(), Str
             manifest: Some(synthetic_manifest(i)),
             describe_error: None,
             grants: Default::default(),
+            file: None,
         })
         .collect();
     Index::update(&home.join("plugins.json"), |index| {

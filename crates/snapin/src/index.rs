@@ -66,6 +66,52 @@ pub struct Entry {
     /// What the user let a sandboxed plugin reach beyond its sandbox.
     #[serde(default, skip_serializing_if = "Grants::is_empty")]
     pub grants: Grants,
+    /// The file's metadata when it was hashed, so an unchanged file need
+    /// not be hashed again before each run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileStamp>,
+}
+
+/// Size, times and identity of a file, as `stat` reports them. Any write
+/// to the file, or replacing it, changes the change time (`ctime`), which
+/// a user cannot set back: the same check git makes before it trusts a
+/// cached hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStamp {
+    /// Size in bytes.
+    pub len: u64,
+    /// Modification time (seconds, nanoseconds).
+    pub mtime: (i64, i64),
+    /// Change time (seconds, nanoseconds).
+    pub ctime: (i64, i64),
+    /// Inode number.
+    pub ino: u64,
+    /// Device number.
+    pub dev: u64,
+}
+
+impl FileStamp {
+    /// The stamp of the file at `path` now; `None` where it cannot be read
+    /// (or off Unix, where every check hashes).
+    pub fn of(path: &Path) -> Option<FileStamp> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let m = fs::metadata(path).ok()?;
+            Some(FileStamp {
+                len: m.size(),
+                mtime: (m.mtime(), m.mtime_nsec()),
+                ctime: (m.ctime(), m.ctime_nsec()),
+                ino: m.ino(),
+                dev: m.dev(),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = path;
+            None
+        }
+    }
 }
 
 /// Access granted by the user to a sandboxed plugin at install. Nothing
@@ -328,6 +374,7 @@ mod tests {
             manifest: None,
             describe_error: Some("x".into()),
             grants: Grants::default(),
+            file: None,
         }
     }
 

@@ -268,6 +268,7 @@ mod tests {
             manifest: Some(manifest),
             describe_error: None,
             grants: Default::default(),
+            file: None,
         }
     }
 

@@ -13,7 +13,9 @@ use serde::Serialize;
 use snapin_protocol::{Access, Manifest};
 
 use crate::host::{App, Options};
-use crate::index::{DirGrant, Entry, Grants, Index, IndexError, Kind, Origin, now_rfc3339};
+use crate::index::{
+    DirGrant, Entry, FileStamp, Grants, Index, IndexError, Kind, Origin, now_rfc3339,
+};
 use crate::loader::{Check, Outcome, Status};
 use crate::runtime::exec::is_executable;
 use crate::{manifest, pin};
@@ -221,6 +223,7 @@ fn inspect(
     let kind = kind_of(path)?;
     let sha256 = pin::sha256_file(path)
         .map_err(|e| Failure::new(format!("cannot read {}: {e}", path.display())))?;
+    let file = FileStamp::of(path);
     let mut entry = Entry {
         name: name_from_file(ns, path),
         kind,
@@ -232,6 +235,7 @@ fn inspect(
         manifest: None,
         describe_error: None,
         grants,
+        file,
     };
     match app.with_runtime(&entry, |plugin| plugin.describe()) {
         Ok(m) => {
