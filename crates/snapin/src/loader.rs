@@ -34,7 +34,7 @@ pub struct Candidate {
 /// Where a candidate comes from.
 pub enum Source {
     /// Recorded in the installed-plugins index.
-    Installed(Entry),
+    Installed(Box<Entry>),
     /// Compiled into the host.
     InProcess {
         /// The plugin.
@@ -50,7 +50,7 @@ impl Candidate {
         Candidate {
             name: entry.name.clone(),
             kind: entry.kind,
-            source: Source::Installed(entry),
+            source: Source::Installed(Box::new(entry)),
         }
     }
 
@@ -70,7 +70,7 @@ impl Candidate {
     /// The index entry, for installed plugins.
     pub fn entry(&self) -> Option<&Entry> {
         match &self.source {
-            Source::Installed(entry) => Some(entry),
+            Source::Installed(entry) => Some(entry.as_ref()),
             Source::InProcess { .. } => None,
         }
     }
