@@ -32,9 +32,12 @@ pub struct Candidate {
 }
 
 /// Where a candidate comes from.
+// Candidates are made once per plugin and moved, never copied in bulk: the
+// size difference between the variants costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum Source {
     /// Recorded in the installed-plugins index.
-    Installed(Box<Entry>),
+    Installed(Entry),
     /// Compiled into the host.
     InProcess {
         /// The plugin.
@@ -50,7 +53,7 @@ impl Candidate {
         Candidate {
             name: entry.name.clone(),
             kind: entry.kind,
-            source: Source::Installed(Box::new(entry)),
+            source: Source::Installed(entry),
         }
     }
 
@@ -70,7 +73,7 @@ impl Candidate {
     /// The index entry, for installed plugins.
     pub fn entry(&self) -> Option<&Entry> {
         match &self.source {
-            Source::Installed(entry) => Some(entry.as_ref()),
+            Source::Installed(entry) => Some(entry),
             Source::InProcess { .. } => None,
         }
     }

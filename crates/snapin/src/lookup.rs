@@ -173,7 +173,7 @@ impl Lookup {
                 for name in std::iter::once(&command.name).chain(&command.aliases) {
                     let record = Record {
                         name: name.clone(),
-                        entry: entry.as_ref().clone(),
+                        entry: entry.clone(),
                     };
                     records.push((hash(name), serde_json::to_vec(&record)?));
                 }
