@@ -635,7 +635,10 @@ impl App {
                     .chain(index.plugins.into_iter().map(Candidate::installed))
                     .collect();
                 self.loaded = loader::load(candidates, &self.loader_settings(false));
+                // Refresh the lookup when it is missing or stale (it is
+                // current when a full load was only needed for help).
                 if let (Some(stamp), None) = (&stamp, &self.index_error)
+                    && Lookup::open(&lookup_path, stamp).is_none()
                     && let Err(e) = Lookup::write(&lookup_path, stamp, &self.loaded)
                 {
                     tracing::debug!("cannot write {}: {e}", lookup_path.display());
