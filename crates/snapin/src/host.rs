@@ -187,7 +187,7 @@ impl Host {
             builtins,
             reserved,
             index_error: None,
-            scope: Need::Full,
+            scope: Scope::All,
             #[cfg(feature = "wasm")]
             wasm: std::sync::OnceLock::new(),
         };
@@ -195,6 +195,28 @@ impl Host {
         let need = app.need(&args);
         app.prepare(need);
         app
+    }
+}
+
+/// What has been loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scope {
+    /// Every plugin, with its full command specs.
+    All,
+    /// Every plugin command's name and about, from the start-up lookup:
+    /// enough for help and suggestions, not to parse a plugin command.
+    Listing,
+    /// What this need asked for.
+    Only(Need),
+}
+
+impl Scope {
+    fn covers(&self, need: &Need) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Listing => *need == Need::Full,
+            Scope::Only(only) => only == need,
+        }
     }
 }
 
@@ -267,7 +289,7 @@ pub struct App {
     command: Command,
     pub(crate) loaded: Loaded,
     /// What `loaded` covers.
-    scope: Need,
+    scope: Scope,
     pub(crate) builtins: HashSet<String>,
     pub(crate) reserved: Reserved,
     pub(crate) index_error: Option<IndexError>,
@@ -310,7 +332,7 @@ impl App {
     {
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
         let need = self.need(&args);
-        if self.scope != Need::Full && self.scope != need {
+        if !self.scope.covers(&need) {
             self.prepare(need);
         }
         let matches = match self.command.try_get_matches_from_mut(args) {
@@ -596,22 +618,28 @@ impl App {
         let identity = self.identity(&in_process);
         let stamp = Stamp::of(&index_path, &identity);
         let lookup_path = lookup::path_for(&index_path);
-        let targeted = match (&need, &stamp) {
-            (Need::Full, _) => None,
-            // No index: nothing is installed.
-            (Need::Command(_), None) => Some((None, Vec::new())),
-            (Need::Command(name), Some(stamp)) => {
-                Lookup::open(&lookup_path, stamp).and_then(|lookup| {
-                    let record = name.as_deref().and_then(|n| lookup.find(n));
-                    let known = name
-                        .as_deref()
-                        .is_none_or(|n| record.is_some() || self.builtins.contains(n));
-                    // An unknown command needs every name for suggestions.
-                    known.then(|| (record.map(|r| r.entry), lookup.problems().to_vec()))
-                })
-            }
-        };
+        let lookup = stamp
+            .as_ref()
+            .and_then(|stamp| Lookup::open(&lookup_path, stamp));
         self.index_error = None;
+        let mut listing = None;
+        let targeted = match (&need, &stamp, &lookup) {
+            // No index: nothing is installed.
+            (_, None, _) => Some((None, Vec::new())),
+            (Need::Full, Some(_), Some(lookup)) => {
+                listing = lookup.listing();
+                listing.as_ref().map(|_| (None, lookup.problems().to_vec()))
+            }
+            (Need::Command(name), Some(_), Some(lookup)) => {
+                let record = name.as_deref().and_then(|n| lookup.find(n));
+                let known = name
+                    .as_deref()
+                    .is_none_or(|n| record.is_some() || self.builtins.contains(n));
+                // An unknown command needs every name for suggestions.
+                known.then(|| (record.map(|r| r.entry), lookup.problems().to_vec()))
+            }
+            (_, Some(_), None) => None,
+        };
         match targeted {
             Some((entry, problems)) => {
                 let candidates = in_process
@@ -620,7 +648,12 @@ impl App {
                     .collect();
                 self.loaded = loader::load(candidates, &self.loader_settings(false));
                 self.loaded.outcomes.extend(problems);
-                self.scope = need;
+                self.scope = match (&listing, &stamp) {
+                    (Some(_), _) => Scope::Listing,
+                    // Without an index every need is met.
+                    (None, None) => Scope::All,
+                    (None, Some(_)) => Scope::Only(need),
+                };
             }
             None => {
                 let index = match Index::load(&index_path) {
@@ -635,25 +668,34 @@ impl App {
                     .chain(index.plugins.into_iter().map(Candidate::installed))
                     .collect();
                 self.loaded = loader::load(candidates, &self.loader_settings(false));
-                // Refresh the lookup when it is missing or stale (it is
-                // current when a full load was only needed for help).
+                // Refresh the lookup: it is missing or stale, or it would
+                // have been used.
                 if let (Some(stamp), None) = (&stamp, &self.index_error)
-                    && Lookup::open(&lookup_path, stamp).is_none()
                     && let Err(e) = Lookup::write(&lookup_path, stamp, &self.loaded)
                 {
                     tracing::debug!("cannot write {}: {e}", lookup_path.display());
                 }
-                self.scope = Need::Full;
+                self.scope = Scope::All;
             }
         }
         let loaded = &self.loaded;
         let plugin_commands = loaded.commands.values().map(|&(plugin, command)| {
             cli::command_from_spec(&loaded.active[plugin].manifest.commands[command])
         });
+        // Help lists the commands of plugins it did not load, by name.
+        let listed = listing.into_iter().flatten().map(|l| {
+            let mut stub = Command::new(l.name).aliases(l.aliases).hide(l.hidden);
+            if let Some(about) = l.about {
+                stub = stub.about(about);
+            }
+            stub
+        });
+        let mut commands: Vec<Command> = plugin_commands.chain(listed).collect();
+        commands.sort_by(|a, b| a.get_name().cmp(b.get_name()));
         self.command = self
             .base
             .clone()
-            .subcommands(plugin_commands)
+            .subcommands(commands)
             .subcommand(manage::command(&self.host.ns));
     }
 

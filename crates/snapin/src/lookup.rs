@@ -72,6 +72,22 @@ struct Header {
     stamp: Stamp,
     problems: Vec<Outcome>,
     slots: u64,
+    /// Where the listing is (offset, length), read only for help.
+    listing: (u64, u64),
+}
+
+/// What help shows of one plugin command: enough to list it, not to parse
+/// its arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listed {
+    /// The command name.
+    pub name: String,
+    /// Its one line of help.
+    pub about: Option<String>,
+    /// Its aliases.
+    pub aliases: Vec<String>,
+    /// Whether help leaves it out.
+    pub hidden: bool,
 }
 
 /// One command's record.
@@ -88,6 +104,7 @@ pub struct Lookup {
     file: File,
     slots: u64,
     slots_at: u64,
+    listing: (u64, u64),
     problems: Vec<Outcome>,
 }
 
@@ -123,8 +140,18 @@ impl Lookup {
             file,
             slots: header.slots,
             slots_at: 16 + header_len,
+            listing: header.listing,
             problems: header.problems,
         })
+    }
+
+    /// Every top-level command of the installed plugins that loaded, for
+    /// help: one read, without parsing the index.
+    pub fn listing(&self) -> Option<Vec<Listed>> {
+        let (offset, len) = self.listing;
+        let mut bytes = vec![0u8; usize::try_from(len).ok()?];
+        read_at(&self.file, &mut bytes, offset).ok()?;
+        serde_json::from_slice(&bytes).ok()
     }
 
     /// The outcomes of installed plugins that did not load.
@@ -165,11 +192,18 @@ impl Lookup {
     /// stamped `stamp`) to `path`, atomically.
     pub fn write(path: &Path, stamp: &Stamp, loaded: &Loaded) -> io::Result<()> {
         let mut records: Vec<(u64, Vec<u8>)> = Vec::new();
+        let mut listing = Vec::new();
         for active in &loaded.active {
             let Source::Installed(entry) = &active.candidate.source else {
                 continue;
             };
             for command in &active.manifest.commands {
+                listing.push(Listed {
+                    name: command.name.clone(),
+                    about: command.about.clone(),
+                    aliases: command.aliases.clone(),
+                    hidden: command.hidden,
+                });
                 for name in std::iter::once(&command.name).chain(&command.aliases) {
                     let record = Record {
                         name: name.clone(),
@@ -192,11 +226,26 @@ impl Lookup {
             .cloned()
             .collect();
         let slots = (records.len() as u64 * 2).next_power_of_two().max(8);
-        let header = serde_json::to_vec(&Header {
-            stamp: stamp.clone(),
-            problems,
-            slots,
-        })?;
+        let listing = serde_json::to_vec(&listing)?;
+        // The header's length depends on the listing's offset, which depends
+        // on the header's length: write the offset at a fixed width.
+        let records_len: u64 = records.iter().map(|(_, r)| r.len() as u64).sum();
+        let header_for = |listing_at: u64| {
+            serde_json::to_vec(&Header {
+                stamp: stamp.clone(),
+                problems: problems.clone(),
+                slots,
+                listing: (listing_at, listing.len() as u64),
+            })
+        };
+        let provisional = header_for(u64::MAX)?.len() as u64;
+        let listing_at = 16 + provisional + slots * SLOT + records_len;
+        let mut header = header_for(listing_at)?;
+        // Pad with spaces (valid JSON whitespace) to the provisional width.
+        header.resize(
+            usize::try_from(provisional).map_err(io::Error::other)?,
+            b' ',
+        );
         let slots_at = 16 + header.len() as u64;
         let mut table = vec![0u8; usize::try_from(slots * SLOT).map_err(io::Error::other)?];
         let mut body = Vec::new();
@@ -225,6 +274,7 @@ impl Lookup {
         tmp.write_all(&header)?;
         tmp.write_all(&table)?;
         tmp.write_all(&body)?;
+        tmp.write_all(&listing)?;
         tmp.persist(path).map_err(|e| e.error)?;
         Ok(())
     }
@@ -311,6 +361,10 @@ mod tests {
         assert!(lookup.find("stale-a").is_none());
         assert!(lookup.find("nothing").is_none());
         assert_eq!(lookup.problems().len(), 1);
+        let listing = lookup.listing().unwrap();
+        assert_eq!(listing.len(), 600);
+        assert_eq!(listing[0].name, "p0-a");
+        assert_eq!(listing[0].aliases, ["p0-x"]);
         assert_eq!(lookup.problems()[0].status, Status::Skipped);
 
         let other = Stamp {

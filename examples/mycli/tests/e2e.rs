@@ -180,11 +180,16 @@ fn help_and_usage_errors_come_from_the_index_without_starting_plugins() {
     h.install(&probe);
     fs::write(&log, "").unwrap();
 
-    h.mycli()
-        .arg("--help")
-        .assert()
-        .success()
-        .stdout(contains("probe").and(contains("The probe command")));
+    // The first run after an install loads the index and derives the
+    // start-up lookup; the second lists plugin commands from the lookup.
+    for _ in 0..2 {
+        h.mycli()
+            .arg("--help")
+            .assert()
+            .success()
+            .stdout(contains("probe").and(contains("The probe command")));
+    }
+    assert!(h.home().join(".plugins.lookup").exists());
     h.mycli()
         .args(["probe", "--help"])
         .assert()
