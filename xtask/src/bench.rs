@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use snapin::index::{Entry, Index, IndexError, Kind, Origin};
+use snapin::index::{Entry, FileStamp, Index, IndexError, Kind, Origin};
 use snapin_protocol::{ArgSpec, CommandSpec, MANIFEST_FORMAT, Manifest};
 
 use crate::{cargo, ensure_wasm_target, root, run};
@@ -124,6 +124,8 @@ fn synthetic_manifest(i: usize) -> Manifest {
 /// install per plugin would describe each one; the index is what start-up
 /// reads, so this is the same state).
 fn generate(home: &Path, n: usize, synth: &Path, sha256: &str) -> Result<(), String> {
+    // As `plugins install` records it, so runs need not hash the file again.
+    let file = FileStamp::of(synth);
     let entries: Vec<Entry> = (0..n)
         .map(|i| Entry {
             name: format!("p{i:05}"),
@@ -138,7 +140,7 @@ fn generate(home: &Path, n: usize, synth: &Path, sha256: &str) -> Result<(), Str
             manifest: Some(synthetic_manifest(i)),
             describe_error: None,
             grants: Default::default(),
-            file: None,
+            file: file.clone(),
         })
         .collect();
     Index::update(&home.join("plugins.json"), |index| {

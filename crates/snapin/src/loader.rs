@@ -130,6 +130,20 @@ impl Status {
 }
 
 impl Outcome {
+    /// An outcome to be filled in later.
+    pub(crate) fn placeholder() -> Outcome {
+        Outcome {
+            name: String::new(),
+            version: None,
+            kind: Kind::Exec,
+            status: Status::Ok,
+            check: None,
+            reason: None,
+            fix: None,
+            commands: Vec::new(),
+        }
+    }
+
     /// `ok`, `disabled`, or the status with its reason:
     /// `skipped: it requires ...`.
     pub fn status_line(&self) -> String {
@@ -191,7 +205,8 @@ pub struct LoaderSettings<'a> {
 
 /// A registered plugin.
 pub struct Active {
-    /// The candidate it came from.
+    /// The candidate it came from (for installed plugins, its entry without
+    /// the manifest, which is moved into `manifest`).
     pub candidate: Candidate,
     /// Its manifest.
     pub manifest: Manifest,
@@ -224,8 +239,8 @@ pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded
     let mut loaded = Loaded::default();
     // Every name taken so far, with its owner, to report who holds it.
     let mut taken: BTreeMap<String, String> = BTreeMap::new();
-    for candidate in candidates {
-        let manifest = describe(&candidate, settings.ns);
+    for mut candidate in candidates {
+        let manifest = describe(&mut candidate, settings.ns);
         let mut outcome = Outcome {
             name: candidate.name.clone(),
             version: manifest.as_ref().ok().map(|m| m.version.clone()),
@@ -273,7 +288,7 @@ pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded
 
 /// The candidate's manifest: cached in the index for installed plugins,
 /// described once when the candidate was made for plugins compiled in.
-fn describe(candidate: &Candidate, ns: &str) -> Result<Manifest, Problem> {
+fn describe(candidate: &mut Candidate, ns: &str) -> Result<Manifest, Problem> {
     let name = &candidate.name;
     let failed = |reason: String| Problem {
         check: Check::Describe,
@@ -283,9 +298,10 @@ fn describe(candidate: &Candidate, ns: &str) -> Result<Manifest, Problem> {
             "fix the plugin, then re-pin it with `{ns} plugins upgrade {name}`, or `{ns} plugins remove {name}`"
         ),
     };
-    match &candidate.source {
-        Source::Installed(entry) => match (&entry.manifest, &entry.describe_error) {
-            (Some(m), _) => Ok(m.clone()),
+    match &mut candidate.source {
+        // Moved out, not copied: `Active` keeps it.
+        Source::Installed(entry) => match (entry.manifest.take(), &entry.describe_error) {
+            (Some(m), _) => Ok(m),
             (None, Some(e)) => Err(failed(format!("it could not describe itself: {e}"))),
             (None, None) => Err(failed("the index holds no manifest for it".to_string())),
         },

@@ -205,9 +205,12 @@ impl Lookup {
                     hidden: command.hidden,
                 });
                 for name in std::iter::once(&command.name).chain(&command.aliases) {
+                    // The loader moved the manifest out of the entry.
+                    let mut entry = entry.clone();
+                    entry.manifest = Some(active.manifest.clone());
                     let record = Record {
                         name: name.clone(),
-                        entry: entry.clone(),
+                        entry,
                     };
                     records.push((hash(name), serde_json::to_vec(&record)?));
                 }

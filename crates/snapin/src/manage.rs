@@ -642,27 +642,36 @@ struct Row {
 /// Every plugin with its outcome, checking pins too.
 fn rows(app: &App) -> Result<Vec<Row>> {
     let index = load_index(app)?;
-    let entries = index.plugins.clone();
-    let loaded = app.run_loader(index, true);
-    let compiled_in = loaded.outcomes.len() - entries.len();
-    Ok(loaded
-        .outcomes
-        .into_iter()
-        .enumerate()
-        .map(|(i, outcome)| {
-            let entry = i.checked_sub(compiled_in).and_then(|j| entries.get(j));
-            Row {
-                outcome,
-                origin: entry.map(|e| e.origin.to_string()),
-                path: entry.map(|e| e.path.clone()),
-                sha256: entry.map(|e| e.sha256.clone()),
-                enabled: entry.is_none_or(|e| e.enabled),
-                installed_at: entry.map(|e| e.installed_at.clone()),
-                grants: entry
-                    .filter(|e| e.kind == Kind::Wasm)
-                    .map(|e| e.grants.clone()),
-            }
+    // What the rows show of each entry, taken before the loader consumes
+    // the index: cloning whole entries would copy every manifest.
+    let facts: Vec<Row> = index
+        .plugins
+        .iter()
+        .map(|e| Row {
+            outcome: Outcome::placeholder(),
+            origin: Some(e.origin.to_string()),
+            path: Some(e.path.clone()),
+            sha256: Some(e.sha256.clone()),
+            enabled: e.enabled,
+            installed_at: Some(e.installed_at.clone()),
+            grants: (e.kind == Kind::Wasm).then(|| e.grants.clone()),
         })
+        .collect();
+    let loaded = app.run_loader(index, true);
+    let compiled_in = loaded.outcomes.len() - facts.len();
+    let compiled_in_rows = (0..compiled_in).map(|_| Row {
+        outcome: Outcome::placeholder(),
+        origin: None,
+        path: None,
+        sha256: None,
+        enabled: true,
+        installed_at: None,
+        grants: None,
+    });
+    Ok(compiled_in_rows
+        .chain(facts)
+        .zip(loaded.outcomes)
+        .map(|(row, outcome)| Row { outcome, ..row })
         .collect())
 }
 
