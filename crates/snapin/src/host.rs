@@ -591,11 +591,14 @@ impl App {
                 }
                 continue;
             }
-            return if text == "help" {
-                Need::Full
-            } else {
-                Need::Command(Some(text.to_string()))
-            };
+            if text == "help" {
+                // `help NAME` renders NAME's full help; `help` alone lists.
+                return match rest.find(|a| !a.to_string_lossy().starts_with('-')) {
+                    Some(name) => Need::Command(Some(name.to_string_lossy().into_owned())),
+                    None => Need::Full,
+                };
+            }
+            return Need::Command(Some(text.to_string()));
         }
         if args.len() <= 1 {
             Need::Full
@@ -822,7 +825,8 @@ mod tests {
         assert_eq!(need(&["t"]), Need::Full);
         assert_eq!(need(&["t", "--help"]), Need::Full);
         assert_eq!(need(&["t", "-vh"]), Need::Full);
-        assert_eq!(need(&["t", "help", "greet"]), Need::Full);
+        assert_eq!(need(&["t", "help"]), Need::Full);
+        assert_eq!(need(&["t", "help", "greet"]), only("greet"));
         assert_eq!(need(&["t", "--version"]), Need::Command(None));
         assert_eq!(need(&["t", "greet", "--help"]), only("greet"));
         assert_eq!(

@@ -191,6 +191,11 @@ fn help_and_usage_errors_come_from_the_index_without_starting_plugins() {
     }
     assert!(h.home().join(".plugins.lookup").exists());
     h.mycli()
+        .args(["help", "probe"])
+        .assert()
+        .success()
+        .stdout(contains("--level <LEVEL>").and(contains("How much")));
+    h.mycli()
         .args(["probe", "--help"])
         .assert()
         .success()
