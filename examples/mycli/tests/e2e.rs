@@ -574,38 +574,20 @@ fn install_needs_confirmation_and_shows_what_is_trusted() {
 
 #[test]
 fn install_asks_on_a_terminal() {
-    // `script` gives mycli a real pseudo-terminal; skip where it is absent.
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipping: no `script` command");
-        return;
-    }
     let h = Home::new();
-    let run = |answer: &str| {
-        let cmd = format!(
-            "{} plugins install {}",
-            env!("CARGO_BIN_EXE_mycli"),
-            example("greet").display()
-        );
-        assert_cmd::Command::new("script")
-            .args(["-qec", &cmd, "/dev/null"])
-            .env("MYCLI_HOME", h.home())
-            .env("NO_COLOR", "1")
-            .write_stdin(answer)
-            .output()
-            .unwrap()
+    let args = format!("plugins install {}", example("greet").display());
+    let Some(out) = h.on_terminal(&args, "n\n") else {
+        return;
     };
-    let out = run("n\n");
     assert!(
         stdout(&out).contains("Install this plugin? [y/N]"),
         "{}",
         stdout(&out)
     );
     assert!(!h.index().exists());
-    let out = run("y\n");
+    let Some(out) = h.on_terminal(&args, "y\n") else {
+        return;
+    };
     assert!(
         stdout(&out).contains("installed plugin 'greet'"),
         "{}",

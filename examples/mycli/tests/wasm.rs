@@ -326,30 +326,13 @@ fn a_changed_component_is_refused_until_upgrade() {
 
 #[test]
 fn on_a_terminal_install_asks_for_each_requested_capability() {
-    // `script` gives mycli a real pseudo-terminal; skip where it is absent.
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipping: no `script` command");
-        return;
-    }
     let h = Home::new();
     let shared = h.scratch("shared");
     fs::create_dir_all(&shared).unwrap();
-    let cmd = format!(
-        "{} plugins install {}",
-        env!("CARGO_BIN_EXE_mycli"),
-        wasm_example("wescape").display()
-    );
-    let out = assert_cmd::Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .env("MYCLI_HOME", h.home())
-        .env("NO_COLOR", "1")
-        .write_stdin(format!("{}\ny\ny\n", shared.display()))
-        .output()
-        .unwrap();
+    let args = format!("plugins install {}", wasm_example("wescape").display());
+    let Some(out) = h.on_terminal(&args, &format!("{}\ny\ny\n", shared.display())) else {
+        return;
+    };
     let screen = stdout(&out);
     assert!(
         screen.contains(

@@ -172,6 +172,25 @@ impl Home {
         path
     }
 
+    /// Runs `mycli ARGS` on a real pseudo-terminal (through `script`),
+    /// typing `input`; `None` where `script` is not installed. The output is
+    /// the terminal's: prompts and results together.
+    pub fn on_terminal(&self, args: &str, input: &str) -> Option<std::process::Output> {
+        if StdCommand::new("script").arg("--version").output().is_err() {
+            eprintln!("skipping: no `script` command to make a terminal");
+            return None;
+        }
+        let line = format!("{} {args}", env!("CARGO_BIN_EXE_mycli"));
+        let out = Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .env("MYCLI_HOME", self.home())
+            .env("NO_COLOR", "1")
+            .write_stdin(input)
+            .output()
+            .expect("script runs");
+        Some(out)
+    }
+
     /// The `plugins list --json` rows.
     pub fn list(&self) -> Vec<serde_json::Value> {
         let out = self
