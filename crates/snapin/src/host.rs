@@ -695,9 +695,14 @@ impl App {
         });
         let mut commands: Vec<Command> = plugin_commands.chain(listed).collect();
         commands.sort_by(|a, b| a.get_name().cmp(b.get_name()));
-        self.command = self
-            .base
-            .clone()
+        let mut base = self.base.clone();
+        if self.scope == Scope::Listing {
+            // Help and errors only: no subcommand is parsed, so global
+            // options need not be copied into every listed command (clap
+            // would clone each into thousands of them).
+            base = base.mut_args(|arg| arg.global(false));
+        }
+        self.command = base
             .subcommands(commands)
             .subcommand(manage::command(&self.host.ns));
     }
