@@ -18,6 +18,7 @@ use crate::index::{
 };
 use crate::loader::{Check, Outcome, Status};
 use crate::runtime::exec::is_executable;
+use crate::runtime::is_wasm;
 use crate::{manifest, pin};
 
 /// The name of the command group.
@@ -266,7 +267,7 @@ fn kind_of(path: &Path) -> Result<Kind> {
         f.read(&mut head)
     });
     match read {
-        Ok(4) if &head == b"\0asm" => Ok(Kind::Wasm),
+        Ok(4) if is_wasm(&head) => Ok(Kind::Wasm),
         Ok(_) if is_executable(path) => Ok(Kind::Exec),
         Ok(_) => Err(Failure::new(format!(
             "{} is neither an executable file nor a WebAssembly component; fix: `chmod +x {}` if it is an executable plugin",

@@ -5,7 +5,7 @@
 //! `MYCLI_HOME`) can move all of it at once: tests, demos and users with
 //! several setups point it at a throw-away directory.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use snapin_protocol::PluginDirs;
 
@@ -58,11 +58,6 @@ impl Paths {
     /// Where compiled WebAssembly components are cached.
     pub fn compiled_cache(&self) -> PathBuf {
         self.cache.join("compiled")
-    }
-
-    /// The host's data directory, which holds the index.
-    pub fn data_dir(&self) -> &Path {
-        &self.data
     }
 
     /// The directories reserved for plugin `name`.

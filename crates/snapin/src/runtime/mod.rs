@@ -164,6 +164,12 @@ pub(crate) fn catch_panic<T>(f: impl FnOnce() -> Result<T, PluginError>) -> Resu
     }
 }
 
+/// Whether `bytes` start like a WebAssembly binary (module or component):
+/// how install tells a component from an executable.
+pub fn is_wasm(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\0asm")
+}
+
 /// The conventional name of a signal, for one-line error messages.
 pub fn signal_name(signal: i32) -> &'static str {
     match signal {

@@ -22,7 +22,7 @@ use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::{Exit, Invocation, Plugin, PluginError};
+use super::{Exit, Invocation, Plugin, PluginError, is_wasm};
 use crate::index::Grants;
 
 mod bindings {
@@ -207,11 +207,6 @@ impl WasmRuntime {
 
 fn checksum_path(artifact: &Path) -> PathBuf {
     artifact.with_extension("cwasm.sha256")
-}
-
-/// Whether `bytes` start like a WebAssembly binary (module or component).
-pub fn is_wasm(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"\0asm")
 }
 
 /// Refuses core modules with the fix, and anything that is not wasm.
