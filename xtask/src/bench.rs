@@ -4,12 +4,9 @@
 //! Timings are medians of many runs, each table with a floor measured in the
 //! same run; nothing here asserts a timing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
-
-use snapin::index::{Entry, FileStamp, Index, IndexError, Kind, Origin};
-use snapin_protocol::{ArgSpec, CommandSpec, MANIFEST_FORMAT, Manifest};
 
 use crate::{cargo, ensure_wasm_target, root, run};
 
@@ -77,96 +74,6 @@ fn peak_rss_kib(cmd: &Command) -> Option<u64> {
     stderr.lines().last()?.trim().parse().ok()
 }
 
-/// A manifest for synthetic plugin number `i`: two commands with a few args.
-fn synthetic_manifest(i: usize) -> Manifest {
-    let name = format!("p{i:05}");
-    let args = || {
-        vec![
-            ArgSpec {
-                name: "level".into(),
-                long: Some("level".into()),
-                help: Some("How much".into()),
-                default: Some("1".into()),
-                ..ArgSpec::default()
-            },
-            ArgSpec {
-                name: "dry-run".into(),
-                long: Some("dry-run".into()),
-                flag: true,
-                ..ArgSpec::default()
-            },
-            ArgSpec {
-                name: "item".into(),
-                help: Some("What to work on".into()),
-                ..ArgSpec::default()
-            },
-        ]
-    };
-    let command = |verb: &str| CommandSpec {
-        name: format!("{name}-{verb}"),
-        about: Some(format!("The {verb} command of synthetic plugin {name}")),
-        args: args(),
-        ..CommandSpec::default()
-    };
-    Manifest {
-        manifest: MANIFEST_FORMAT,
-        host: "mycli".into(),
-        name: name.clone(),
-        version: "1.0.0".into(),
-        api: "^1.0".into(),
-        description: Some(format!("Synthetic plugin {name}")),
-        commands: vec![command("list"), command("show")],
-        capabilities: Default::default(),
-    }
-}
-
-/// Records `n` synthetic plugins in the index under `home` in one write (an
-/// install per plugin would describe each one; the index is what start-up
-/// reads, so this is the same state).
-fn generate(home: &Path, n: usize, synth: &Path, sha256: &str) -> Result<(), String> {
-    // As `plugins install` records it, so runs need not hash the file again.
-    let file = FileStamp::of(synth);
-    let entries: Vec<Entry> = (0..n)
-        .map(|i| Entry {
-            name: format!("p{i:05}"),
-            kind: Kind::Exec,
-            path: synth.to_path_buf(),
-            origin: Origin::Path {
-                given: synth.display().to_string(),
-            },
-            sha256: sha256.to_string(),
-            enabled: true,
-            installed_at: snapin::index::now_rfc3339(),
-            manifest: Some(synthetic_manifest(i)),
-            describe_error: None,
-            grants: Default::default(),
-            file: file.clone(),
-        })
-        .collect();
-    Index::update(&home.join("plugins.json"), |index| {
-        index.plugins.extend(entries);
-        Ok::<_, IndexError>(())
-    })
-    .map_err(|e| e.to_string())
-}
-
-/// Writes the synthetic plugin: a POSIX sh script that answers to any name.
-fn write_synthetic(dir: &Path) -> Result<PathBuf, String> {
-    let path = dir.join("mycli-synth");
-    std::fs::write(
-        &path,
-        "#!/bin/sh\n[ \"$1\" = --snapin-describe ] && { echo '{\"manifest\":1,\"host\":\"mycli\",\"name\":\"synth\",\"version\":\"1.0.0\",\"api\":\"^1.0\",\"commands\":[{\"name\":\"synth\"}]}'; exit 0; }\necho \"synthetic $*\"\n",
-    )
-    .map_err(|e| e.to_string())?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(path)
-}
-
 /// `cargo xtask bench [--smoke]`: start-up and dispatch against N installed
 /// plugins. `--smoke` (for CI) uses debug builds, N up to 100 and one run
 /// each, and only checks that every case works.
@@ -192,11 +99,11 @@ pub fn startup(smoke: bool) -> Result<(), String> {
     let greet = bin.join("mycli-greet");
     let floor_bin = bin.join("snapin-bench-floor");
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let synth = write_synthetic(scratch.path())?;
+    let synth = snapin_bench::write_plugin(scratch.path()).map_err(|e| e.to_string())?;
     let sha256 = snapin::pin::sha256_file(&synth).map_err(|e| e.to_string())?;
     let extra = scratch.path().join("extra");
     std::fs::create_dir_all(&extra).map_err(|e| e.to_string())?;
-    let extra_plugin = write_synthetic(&extra)?;
+    let extra_plugin = snapin_bench::write_plugin(&extra).map_err(|e| e.to_string())?;
 
     let ns: &[usize] = if smoke {
         &[0, 10, 100]
@@ -223,7 +130,8 @@ pub fn startup(smoke: bool) -> Result<(), String> {
     for &n in ns {
         let home = tempfile::tempdir().map_err(|e| e.to_string())?;
         let started = Instant::now();
-        generate(home.path(), n, &synth, &sha256)?;
+        snapin_bench::record(&home.path().join("plugins.json"), n, &synth, &sha256)
+            .map_err(|e| e.to_string())?;
         let generated = started.elapsed().as_secs_f64() * 1000.0;
         let mycli_in = |args: &[&str]| {
             let mut c = Command::new(&mycli);
@@ -290,6 +198,13 @@ pub fn startup(smoke: bool) -> Result<(), String> {
         direct.cell()
     );
     println!("{footer}");
+    if smoke {
+        // The criterion benches of the in-process parts, each run once
+        // (criterion's test mode), so they keep working too.
+        let mut benches = cargo();
+        benches.args(["test", "--quiet", "-p", "snapin-bench", "--benches"]);
+        run(&mut benches)?;
+    }
     Ok(())
 }
 

@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         "test" => test(),
         "bench" => bench::startup(std::env::args().any(|a| a == "--smoke")),
         "bench-wasm" => bench::wasm(),
-        _ => Err("usage: cargo xtask <demo|test>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench [--smoke]  time start-up and dispatch against 0..10,000 installed plugins\n  bench-wasm  time install and run of the sandboxed wstats against the executable stats (release builds)".to_string()),
+        _ => Err("usage: cargo xtask <demo|test>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench [--smoke]  time start-up and dispatch against 0..10,000 installed plugins (criterion benches of the in-process parts: cargo bench -p snapin-bench)\n  bench-wasm  time install and run of the sandboxed wstats against the executable stats (release builds)".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -165,6 +165,18 @@ impl Host {
     /// [`crate::lookup`]), so start-up does not grow with the number of
     /// plugins installed; help and unknown commands load them all.
     pub fn load(self, cli: Command) -> App {
+        self.load_from(cli, std::env::args_os())
+    }
+
+    /// [`Host::load`] for the command line `args` (program name first)
+    /// instead of the process's own: for tests, benches and hosts that parse
+    /// a command line of their making. Pass the same `args` to
+    /// [`App::get_matches_from`].
+    pub fn load_from<I, T>(self, cli: Command, args: I) -> App
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString>,
+    {
         let cli = with_global_args(cli);
         let mut builtins: HashSet<String> = cli
             .get_subcommands()
@@ -191,7 +203,7 @@ impl Host {
             #[cfg(feature = "wasm")]
             wasm: std::sync::OnceLock::new(),
         };
-        let args: Vec<OsString> = std::env::args_os().collect();
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
         let need = app.need(&args);
         app.prepare(need);
         app
