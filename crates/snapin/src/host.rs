@@ -23,7 +23,7 @@ use crate::runtime::{Exit, Invocation, Plugin, PluginError, catch_panic, signal_
 use crate::{cli, manage};
 
 /// Exit status when a plugin could not be started at all (missing file,
-/// changed pin, not executable).
+/// changed pin, a file others could change, not executable).
 pub const EXIT_CANNOT_RUN: u8 = 126;
 
 /// Exit status when a sandboxed plugin crashed (a WebAssembly trap), like
@@ -434,7 +434,7 @@ impl App {
         );
         let result = match &active.candidate.source {
             Source::Installed(entry) => {
-                if let Err(problem) = loader::integrity(entry, ns) {
+                if let Err(problem) = loader::verify(entry, ns) {
                     eprintln!(
                         "{ns}: error: plugin '{name}' cannot run: {}; fix: {}",
                         problem.reason, problem.fix

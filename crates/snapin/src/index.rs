@@ -70,6 +70,11 @@ pub struct Entry {
     /// not be hashed again before each run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<FileStamp>,
+    /// Other users (uids) the user trusts to own this plugin's file or a
+    /// directory above it (`plugins install --trust-owner`); see
+    /// [`crate::trust`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_owners: Vec<u32>,
 }
 
 /// Size, times and identity of a file, as `stat` reports them. Any write
@@ -375,6 +380,7 @@ mod tests {
             describe_error: Some("x".into()),
             grants: Grants::default(),
             file: None,
+            trusted_owners: Vec::new(),
         }
     }
 

@@ -63,6 +63,7 @@ pub mod manifest;
 pub mod paths;
 pub mod pin;
 pub mod runtime;
+pub mod trust;
 
 pub use host::{
     App, EXIT_CANNOT_RUN, EXIT_MEMORY_LIMIT, EXIT_TIME_LIMIT, EXIT_TRAP, Host, HostBuilder,

@@ -2,7 +2,9 @@
 //!
 //! For each candidate, in order: enabled? → contract check (manifest valid,
 //! built for this host) → version gate → integrity (pin still matches, when
-//! asked: start-up leaves it to the run of the one plugin used) → conflicts
+//! asked: start-up leaves it to the run of the one plugin used) →
+//! permissions (only the user and root can change the file, see
+//! [`crate::trust`]; checked with the pin) → conflicts
 //! (built-in commands always win; a later plugin never shadows an earlier
 //! one) → register. Each candidate ends with one [`Outcome`]; a failure
 //! affects that plugin only.
@@ -20,6 +22,7 @@ use crate::index::{Entry, FileStamp, Kind};
 use crate::manifest::{self, Reserved};
 use crate::pin;
 use crate::runtime::{Plugin, catch_panic};
+use crate::trust;
 
 /// A plugin the loader considers.
 pub struct Candidate {
@@ -171,6 +174,8 @@ pub enum Check {
     Gate,
     /// Its file is gone or changed since it was pinned.
     Integrity,
+    /// Someone besides the user and root could change its file.
+    Permissions,
     /// Its commands are taken.
     Conflict,
 }
@@ -375,7 +380,7 @@ fn check(
     if settings.verify_pins
         && let Some(entry) = candidate.entry()
     {
-        integrity(entry, ns)?;
+        verify(entry, ns)?;
     }
     conflicts(name, m, settings, taken)
 }
@@ -386,6 +391,32 @@ pub fn contract(
     settings: &LoaderSettings<'_>,
 ) -> Result<(), manifest::ManifestError> {
     manifest::validate(m, settings.ns, settings.reserved)
+}
+
+/// The checks an installed plugin's file must pass before it runs: it is
+/// still the one that was pinned ([`integrity`]), and only the user and
+/// root can change it ([`permissions`]).
+pub fn verify(entry: &Entry, ns: &str) -> Result<(), Problem> {
+    integrity(entry, ns)?;
+    permissions(entry, ns)
+}
+
+/// Checks that no one besides the user, root and the owners the user
+/// trusts for this plugin can change its file (see [`crate::trust`]).
+pub fn permissions(entry: &Entry, ns: &str) -> Result<(), Problem> {
+    let name = &entry.name;
+    trust::check(&entry.path, &entry.trusted_owners).map_err(|e| Problem {
+        check: Check::Permissions,
+        status: Status::Error,
+        reason: e.to_string(),
+        fix: match e.other_owner() {
+            Some(uid) => format!(
+                "{}, or, if you trust uid {uid}: `{ns} plugins upgrade {name} --trust-owner`",
+                e.fix()
+            ),
+            None => e.fix(),
+        },
+    })
 }
 
 /// Checks that an installed plugin's file is still there and still the one

@@ -322,6 +322,7 @@ mod tests {
             describe_error: None,
             grants: Default::default(),
             file: None,
+            trusted_owners: Vec::new(),
         }
     }
 

@@ -19,6 +19,7 @@ use crate::index::{
 use crate::loader::{Check, Outcome, Status};
 use crate::runtime::exec::is_executable;
 use crate::runtime::is_wasm;
+use crate::trust::{self, TrustError};
 use crate::{manifest, pin};
 
 /// The name of the command group.
@@ -51,6 +52,12 @@ pub fn command(ns: &str) -> Command {
             .action(ArgAction::SetTrue)
             .help("Record the plugin even if it fails its checks (it will not run until they pass)")
     };
+    let trust_owner = || {
+        Arg::new("trust-owner")
+            .long("trust-owner")
+            .action(ArgAction::SetTrue)
+            .help("Trust the other user who owns the plugin file or a directory above it (for this plugin only)")
+    };
     Command::new(COMMAND)
         .about(format!("Install and manage {ns} plugins"))
         .subcommand_required(true)
@@ -74,7 +81,8 @@ pub fn command(ns: &str) -> Command {
                         .help("Let a sandboxed plugin reach read=DIR, write=DIR or env=NAME (repeatable)"),
                 )
                 .arg(yes())
-                .arg(force()),
+                .arg(force())
+                .arg(trust_owner()),
         )
         .subcommand(
             Command::new("list")
@@ -96,7 +104,8 @@ pub fn command(ns: &str) -> Command {
                 .about("Describe a plugin again and re-pin its file after it changed")
                 .arg(name())
                 .arg(yes())
-                .arg(force()),
+                .arg(force())
+                .arg(trust_owner()),
         )
         .subcommand(
             Command::new("doctor")
@@ -147,6 +156,7 @@ pub(crate) fn run(app: &App, matches: &ArgMatches, options: &Options) -> ExitCod
                 &grants,
                 flag(m, "yes"),
                 flag(m, "force"),
+                flag(m, "trust-owner"),
                 options,
             )
         }
@@ -155,7 +165,14 @@ pub(crate) fn run(app: &App, matches: &ArgMatches, options: &Options) -> ExitCod
         Some(("remove", m)) => remove(app, &name(m)),
         Some(("enable", m)) => set_enabled(app, &name(m), true),
         Some(("disable", m)) => set_enabled(app, &name(m), false),
-        Some(("upgrade", m)) => upgrade(app, &name(m), flag(m, "yes"), flag(m, "force"), options),
+        Some(("upgrade", m)) => upgrade(
+            app,
+            &name(m),
+            flag(m, "yes"),
+            flag(m, "force"),
+            flag(m, "trust-owner"),
+            options,
+        ),
         Some(("doctor", m)) => doctor(app, flag(m, "json")),
         _ => Err(Failure::new(
             "unknown plugins command; see `plugins --help`",
@@ -237,6 +254,7 @@ fn inspect(
         describe_error: None,
         grants,
         file,
+        trusted_owners: Vec::new(),
     };
     match app.with_runtime(&entry, |plugin| plugin.describe()) {
         Ok(m) => {
@@ -435,12 +453,16 @@ fn install(
     grants: &[String],
     yes: bool,
     force: bool,
+    trust_owner: bool,
     options: &Options,
 ) -> Result {
     let ns = &app.host.ns;
     let (path, origin) = resolve_source(ns, source)?;
+    let what = format!("install {}", path.display());
+    let trusted_owners = check_trust(&what, &path, Vec::new(), trust_owner)?;
     let index = load_index(app)?;
     let mut entry = inspect(app, &path, origin, parse_grants(grants)?, options)?;
+    entry.trusted_owners = trusted_owners;
     if let Some(existing) = index.get(&entry.name) {
         return Err(Failure::new(format!(
             "plugin '{}' is already installed from {}; fix: `{ns} plugins upgrade {}` to re-pin it, or `{ns} plugins remove {}` first",
@@ -453,6 +475,7 @@ fn install(
     let outcome = check_against(app, &index, &entry);
     refuse_unless_forced(app, "install", &outcome, force)?;
     show_trust(app, &entry, None);
+    confirm_lookalikes(app, &index, &entry, None, yes)?;
     if grants.is_empty() && !yes {
         prompt_grants(&mut entry)?;
     }
@@ -509,6 +532,137 @@ fn refuse_unless_forced(app: &App, verb: &str, outcome: &Outcome, force: bool) -
     )))
 }
 
+/// Checks, before the file at `path` is described (which runs it), that
+/// only the user, root and the owners in `trusted` can change it (see
+/// [`trust`]): a refusal here is not overridden by `--force`. With
+/// `--trust-owner`, the other owners found on its path are trusted first.
+/// Returns the owners to record for the plugin.
+fn check_trust(
+    what: &str,
+    path: &Path,
+    mut trusted: Vec<u32>,
+    trust_owner: bool,
+) -> Result<Vec<u32>> {
+    let refuse = |e: TrustError| {
+        let trust_hint = e
+            .other_owner()
+            .map(|uid| format!(", or, if you trust uid {uid}, re-run with `--trust-owner`"))
+            .unwrap_or_default();
+        Failure::new(format!("cannot {what}: {e}; fix: {}{trust_hint}", e.fix()))
+    };
+    if trust_owner {
+        trusted.extend(trust::other_owners(path).map_err(refuse)?);
+        trusted.sort_unstable();
+        trusted.dedup();
+    }
+    trust::check(path, &trusted).map_err(refuse)?;
+    Ok(trusted)
+}
+
+/// Whether a new name `new` could be mistaken for the known name `known`:
+/// at most one edit (a letter added, dropped or changed, or two neighbours
+/// swapped) apart when the shorter is under 6 characters, two from 6 on.
+/// Identical names are not look-alikes: they are conflicts, refused
+/// elsewhere.
+fn looks_like(new: &str, known: &str) -> bool {
+    let shorter = new.chars().count().min(known.chars().count());
+    let slips = if shorter >= 6 { 2 } else { 1 };
+    let distance = strsim::damerau_levenshtein(new, known);
+    distance > 0 && distance <= slips
+}
+
+/// The plugin's name and its top-level command names and aliases.
+fn names_of(entry: &Entry) -> Vec<String> {
+    let commands = entry.manifest.iter().flat_map(|m| &m.commands);
+    std::iter::once(entry.name.clone())
+        .chain(commands.flat_map(|c| std::iter::once(&c.name).chain(&c.aliases).cloned()))
+        .collect()
+}
+
+/// Pairs (new name, known name, what the known name is) where a name
+/// `entry` brings looks like a built-in command, a plugin compiled in, an
+/// installed plugin, or one of their commands: a plugin named to be
+/// mistaken for another (typosquatting). Names `previous` (the release
+/// being upgraded) already had are not new.
+fn lookalikes(
+    app: &App,
+    index: &Index,
+    entry: &Entry,
+    previous: Option<&Entry>,
+) -> Vec<(String, String, String)> {
+    let ns = &app.host.ns;
+    let mut known: std::collections::BTreeMap<String, String> = Default::default();
+    for name in &app.builtins {
+        known.insert(name.clone(), format!("a command built into {ns}"));
+    }
+    let compiled_in = app
+        .loaded
+        .outcomes
+        .iter()
+        .filter(|o| o.kind == Kind::Builtin);
+    for o in compiled_in {
+        known
+            .entry(o.name.clone())
+            .or_insert_with(|| format!("compiled-in plugin '{}'", o.name));
+        for c in &o.commands {
+            known
+                .entry(c.clone())
+                .or_insert_with(|| format!("a command of compiled-in plugin '{}'", o.name));
+        }
+    }
+    for other in index.plugins.iter().filter(|e| e.name != entry.name) {
+        for (at, name) in names_of(other).into_iter().enumerate() {
+            let what = if at == 0 {
+                format!("installed plugin '{}'", other.name)
+            } else {
+                format!("a command of installed plugin '{}'", other.name)
+            };
+            known.entry(name).or_insert(what);
+        }
+    }
+    let old = previous.map(names_of).unwrap_or_default();
+    let mut new = names_of(entry);
+    new.sort();
+    new.dedup();
+    new.retain(|n| !old.contains(n));
+    new.iter()
+        .flat_map(|n| {
+            known
+                .iter()
+                .filter(|(k, _)| looks_like(n, k))
+                .map(|(k, what)| (n.clone(), k.clone(), what.clone()))
+        })
+        .collect()
+}
+
+/// Warns, one line each, about names `entry` brings that look like known
+/// ones, and then asks again (`--yes` answers; without a terminal, only
+/// `--yes` goes on).
+fn confirm_lookalikes(
+    app: &App,
+    index: &Index,
+    entry: &Entry,
+    previous: Option<&Entry>,
+    yes: bool,
+) -> Result<()> {
+    let ns = &app.host.ns;
+    let found = lookalikes(app, index, entry, previous);
+    for (new, known, what) in &found {
+        eprintln!(
+            "{ns}: warning: '{new}' looks like '{known}' ({what}): make sure '{}' is the plugin you meant, not a look-alike",
+            entry.name
+        );
+    }
+    match found.first() {
+        Some((_, known, _)) => confirm(
+            ns,
+            &format!("Is '{}' really what you want, not '{known}'?", entry.name),
+            yes,
+        ),
+        None => Ok(()),
+    }
+}
+
 fn version_of(entry: &Entry) -> String {
     entry
         .manifest
@@ -546,6 +700,9 @@ fn show_trust(app: &App, entry: &Entry, previous: Option<&Entry>) {
     }
     let _ = writeln!(err, "  path:     {}", entry.path.display());
     let _ = writeln!(err, "  origin:   {}", entry.origin);
+    if !entry.trusted_owners.is_empty() {
+        let _ = writeln!(err, "  trusts:   {}", owners_of(entry));
+    }
     match previous {
         Some(prev) => {
             let _ = writeln!(
@@ -587,6 +744,19 @@ fn show_trust(app: &App, entry: &Entry, previous: Option<&Entry>) {
             "It runs as you, with your permissions, whenever you use one of its commands."
         );
     }
+}
+
+/// The other users trusted to own the plugin's file, in one line.
+fn owners_of(entry: &Entry) -> String {
+    let uids: Vec<String> = entry
+        .trusted_owners
+        .iter()
+        .map(|u| format!("uid {u}"))
+        .collect();
+    format!(
+        "{} (owner of its file or a directory above it)",
+        uids.join(", ")
+    )
 }
 
 /// What a sandboxed plugin asks for, in one line.
@@ -775,11 +945,16 @@ fn info(app: &App, name: &str, json: bool) -> Result {
             row: &'a Row,
             manifest: Option<Manifest>,
             describe_error: Option<String>,
+            trusted_owners: Vec<u32>,
         }
         return print_json(&Info {
             row: &row,
             manifest,
             describe_error: index.get(name).and_then(|e| e.describe_error.clone()),
+            trusted_owners: index
+                .get(name)
+                .map(|e| e.trusted_owners.clone())
+                .unwrap_or_default(),
         });
     }
     let mut out = std::io::stdout().lock();
@@ -824,6 +999,9 @@ fn info(app: &App, name: &str, json: bool) -> Result {
     );
     if let Some(sha) = &row.sha256 {
         let _ = writeln!(out, "sha256:       {sha}");
+    }
+    if let Some(entry) = index.get(name).filter(|e| !e.trusted_owners.is_empty()) {
+        let _ = writeln!(out, "trusts:       {}", owners_of(entry));
     }
     if row.outcome.kind == Kind::Wasm {
         if let Some(m) = manifest.as_ref().filter(|m| !m.capabilities.is_empty()) {
@@ -904,7 +1082,14 @@ fn set_enabled(app: &App, name: &str, enabled: bool) -> Result {
     Ok(ExitCode::SUCCESS)
 }
 
-fn upgrade(app: &App, name: &str, yes: bool, force: bool, options: &Options) -> Result {
+fn upgrade(
+    app: &App,
+    name: &str,
+    yes: bool,
+    force: bool,
+    trust_owner: bool,
+    options: &Options,
+) -> Result {
     let ns = &app.host.ns;
     let index = load_index(app)?;
     let names: Vec<String> = index.plugins.iter().map(|e| e.name.clone()).collect();
@@ -918,6 +1103,12 @@ fn upgrade(app: &App, name: &str, yes: bool, force: bool, options: &Options) -> 
             old.path.display()
         )));
     }
+    let trusted_owners = check_trust(
+        &format!("upgrade plugin '{name}'"),
+        &old.path,
+        old.trusted_owners.clone(),
+        trust_owner,
+    )?;
     let mut entry = inspect(
         app,
         &old.path,
@@ -925,7 +1116,11 @@ fn upgrade(app: &App, name: &str, yes: bool, force: bool, options: &Options) -> 
         old.grants.clone(),
         options,
     )?;
-    if entry.sha256 == old.sha256 && entry.manifest == old.manifest {
+    entry.trusted_owners = trusted_owners;
+    if entry.sha256 == old.sha256
+        && entry.manifest == old.manifest
+        && entry.trusted_owners == old.trusted_owners
+    {
         println!(
             "plugin '{name}' is up to date (sha256 {})",
             pin::short(&old.sha256)
@@ -949,6 +1144,7 @@ fn upgrade(app: &App, name: &str, yes: bool, force: bool, options: &Options) -> 
         ))
     })?;
     show_trust(app, &entry, Some(&old));
+    confirm_lookalikes(app, &index, &entry, Some(&old), yes)?;
     confirm(ns, "Trust the new file?", yes)?;
     Index::update(&index_path(app), |index| {
         let names: Vec<String> = index.plugins.iter().map(|e| e.name.clone()).collect();
