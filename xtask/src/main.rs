@@ -3,8 +3,10 @@
 //! - `cargo xtask demo`: builds mycli and the example plugins, installs them
 //!   into a throw-away `MYCLI_HOME` and shows what a user sees.
 //! - `cargo xtask test`: the whole test suite, exactly as CI runs it.
+//! - `cargo xtask schema`: regenerates `docs/manifest.schema.json`.
 
 mod bench;
+mod schema;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -26,7 +28,8 @@ fn main() -> ExitCode {
         "test" => test(),
         "bench" => bench::startup(std::env::args().any(|a| a == "--smoke")),
         "bench-wasm" => bench::wasm(),
-        _ => Err("usage: cargo xtask <demo|test>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench [--smoke]  time start-up and dispatch against 0..10,000 installed plugins (criterion benches of the in-process parts: cargo bench -p snapin-bench)\n  bench-wasm  time install and run of the sandboxed wstats against the executable stats (release builds)".to_string()),
+        "schema" => schema::write(&root()),
+        _ => Err("usage: cargo xtask <demo|test|bench|bench-wasm|schema>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench [--smoke]  time start-up and dispatch against 0..10,000 installed plugins (criterion benches of the in-process parts: cargo bench -p snapin-bench)\n  bench-wasm  time install and run of the sandboxed wstats against the executable stats (release builds)\n  schema  regenerate docs/manifest.schema.json from the manifest types".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,7 +6,10 @@
 //! This crate holds just those types and the names of the contract (flags and
 //! environment variables), with serde as its only dependency, so that host
 //! libraries and plugin SDKs in Rust agree on them by construction. Plugins in
-//! other languages follow `docs/protocol.md`, which describes the same shapes.
+//! other languages follow `docs/protocol.md`, which describes the same shapes,
+//! and can check their manifest against `docs/manifest.schema.json`, generated
+//! from these types by `manifest_schema` (optional feature `schema`, which
+//! adds schemars).
 //!
 //! Unknown JSON fields are ignored everywhere, so a minor API version can add
 //! fields without breaking older readers.
@@ -17,6 +20,9 @@ use serde::{Deserialize, Serialize};
 
 /// The manifest format this crate reads and writes (the `manifest` field).
 pub const MANIFEST_FORMAT: u32 = 1;
+
+/// What plugin, command and alias names look like (the `name` fields).
+pub const NAME_PATTERN: &str = "^[a-z][a-z0-9-]{0,63}$";
 
 /// The argument a host passes to an executable plugin to ask for its manifest.
 pub const DESCRIBE_FLAG: &str = "--snapin-describe";
@@ -37,12 +43,15 @@ pub const ENV_CONTEXT: &str = "SNAPIN_CONTEXT";
 /// completions from it, so the plugin is not started until one of its
 /// commands actually runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Manifest {
     /// Manifest format version; [`MANIFEST_FORMAT`] today.
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 1)))]
     pub manifest: u32,
     /// Namespace of the host the plugin is built for (e.g. `mycli`).
     pub host: String,
     /// Plugin name: `^[a-z][a-z0-9-]{0,63}$`.
+    #[cfg_attr(feature = "schema", schemars(pattern(NAME_PATTERN)))]
     pub name: String,
     /// Plugin version (semver).
     pub version: String,
@@ -62,6 +71,7 @@ pub struct Manifest {
 
 /// Access a sandboxed plugin requests; the user decides what to grant.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Capabilities {
     /// Directories it would like to read or write (the user picks which).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -80,6 +90,7 @@ impl Capabilities {
 
 /// A request for one directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DirRequest {
     /// Read only, or read and write.
     pub access: Access,
@@ -90,6 +101,7 @@ pub struct DirRequest {
 
 /// How a directory may be used.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Access {
     /// List and read files.
@@ -101,14 +113,17 @@ pub enum Access {
 
 /// One command (or subcommand) a plugin adds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CommandSpec {
     /// What the user types: `^[a-z][a-z0-9-]{0,63}$`.
+    #[cfg_attr(feature = "schema", schemars(pattern(NAME_PATTERN)))]
     pub name: String,
     /// One line of help.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub about: Option<String>,
     /// Other names that run the same command.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "schema", schemars(inner(pattern(NAME_PATTERN))))]
     pub aliases: Vec<String>,
     /// Left out of help listings, still runnable.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -124,6 +139,7 @@ pub struct CommandSpec {
 /// One argument of a command: an option when it has `long` or `short`,
 /// otherwise a positional argument.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ArgSpec {
     /// Identifier, unique within its command; shown as the value name of
     /// positionals.
@@ -162,6 +178,21 @@ impl ArgSpec {
     pub fn is_positional(&self) -> bool {
         self.long.is_none() && self.short.is_none()
     }
+}
+
+/// The JSON Schema of [`Manifest`], as checked in at
+/// `docs/manifest.schema.json`: for editors, CI of plugins in any language,
+/// and the tests that keep the file and the types in step.
+#[cfg(feature = "schema")]
+pub fn manifest_schema() -> Result<String, serde_json::Error> {
+    let mut schema = schemars::schema_for!(Manifest);
+    schema.insert(
+        "title".to_string(),
+        "snapin plugin manifest (format 1)".into(),
+    );
+    let mut text = serde_json::to_string_pretty(&schema)?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// What the host tells a plugin about the run, as JSON in [`ENV_CONTEXT`].
