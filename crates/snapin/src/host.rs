@@ -177,6 +177,7 @@ impl Host {
         I: IntoIterator<Item = T>,
         T: Into<OsString>,
     {
+        report_oversized_writes_as_errors();
         let cli = with_global_args(cli);
         let mut builtins: HashSet<String> = cli
             .get_subcommands()
@@ -240,6 +241,22 @@ enum Need {
     /// Only the plugin providing this command, or none for the host's own
     /// commands and `--version`.
     Command(Option<String>),
+}
+
+/// Makes a write past the file size limit (`ulimit -f`) fail with an error
+/// the host reports, index intact, instead of killing it with SIGXFSZ.
+/// Plugins start with the default again (handlers do not survive `exec`).
+fn report_oversized_writes_as_errors() {
+    // Once per process: every registration adds a handler.
+    #[cfg(unix)]
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    #[cfg(unix)]
+    REGISTERED.call_once(|| {
+        let ignored = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if let Err(e) = signal_hook::flag::register(signal_hook::consts::SIGXFSZ, ignored) {
+            tracing::debug!("cannot handle SIGXFSZ: {e}");
+        }
+    });
 }
 
 fn with_global_args(cli: Command) -> Command {
@@ -672,7 +689,12 @@ impl App {
             }
             None => {
                 let index = match Index::load(&index_path) {
-                    Ok(index) => index,
+                    Ok(index) => {
+                        // Written by a newer host: run what it holds, warn,
+                        // and leave the lookup alone so every run warns.
+                        self.index_error = index.read_only(&index_path);
+                        index
+                    }
                     Err(e) => {
                         self.index_error = Some(e);
                         Index::default()

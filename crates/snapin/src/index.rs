@@ -226,9 +226,11 @@ pub enum IndexError {
         /// What the parser said.
         source: serde_json::Error,
     },
-    /// Written by a newer version of the host.
+    /// Written by a newer version of the host, in a form this one cannot
+    /// read.
     #[error(
-        "the plugin index {path} has format {found}, newer than this program reads ({INDEX_FORMAT}); fix: upgrade this program"
+        "the plugin index {path} has format {found}, newer than format {INDEX_FORMAT} that this {program} reads, and it cannot be read; fix: upgrade {program}",
+        program = program()
     )]
     TooNew {
         /// The index file.
@@ -236,8 +238,24 @@ pub enum IndexError {
         /// The format found in the file.
         found: u32,
     },
+    /// Written by a newer version of the host: readable, so its plugins
+    /// run, but this version must not rewrite it and lose what it does not
+    /// understand.
+    #[error(
+        "the plugin index {path} has format {found}, newer than format {INDEX_FORMAT} that this {program} writes, so it is used read-only and cannot be changed; fix: upgrade {program}",
+        program = program()
+    )]
+    ReadOnly {
+        /// The index file.
+        path: PathBuf,
+        /// The format found in the file.
+        found: u32,
+    },
     /// Reading, locking or writing failed.
-    #[error("cannot {action} the plugin index {path}: {source}")]
+    #[error(
+        "cannot {action} the plugin index {path}: {source}{}",
+        io_fix(source, path)
+    )]
     Io {
         /// What was being done ("read", "lock", "write").
         action: &'static str,
@@ -265,18 +283,44 @@ impl Index {
                 });
             }
         };
-        let index: Index =
-            serde_json::from_slice(&bytes).map_err(|source| IndexError::Corrupt {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        if index.index > INDEX_FORMAT {
-            return Err(IndexError::TooNew {
-                path: path.to_path_buf(),
-                found: index.index,
-            });
-        }
-        Ok(index)
+        Index::from_slice(&bytes, path)
+    }
+
+    /// Decodes the bytes of an index file, as [`Index::load`] does after
+    /// reading it; `path` is only named in errors. The one decoder, so that
+    /// the fuzz target exercises exactly what start-up runs.
+    ///
+    /// An index of a newer format is read as far as this version
+    /// understands it (unknown fields are ignored), for read-only use: see
+    /// [`Index::read_only`].
+    pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Index, IndexError> {
+        serde_json::from_slice(bytes).map_err(|source| {
+            /// Just the format number, to tell "newer" from "damaged".
+            #[derive(Deserialize)]
+            struct Format {
+                index: u32,
+            }
+            match serde_json::from_slice::<Format>(bytes) {
+                Ok(Format { index: found }) if found > INDEX_FORMAT => IndexError::TooNew {
+                    path: path.to_path_buf(),
+                    found,
+                },
+                _ => IndexError::Corrupt {
+                    path: path.to_path_buf(),
+                    source,
+                },
+            }
+        })
+    }
+
+    /// Why this index, read from `path`, must not be written: it has a newer
+    /// format than this version writes, and rewriting it would drop what this
+    /// version does not understand.
+    pub fn read_only(&self, path: &Path) -> Option<IndexError> {
+        (self.index > INDEX_FORMAT).then(|| IndexError::ReadOnly {
+            path: path.to_path_buf(),
+            found: self.index,
+        })
     }
 
     /// Changes the index at `path` under an exclusive lock: reads the
@@ -307,8 +351,12 @@ impl Index {
             .open(&lock_path)
             .map_err(io_err("open the lock file of", path))?;
         lock.lock().map_err(io_err("lock", path))?;
+        remove_stale_temporary_files(dir);
 
         let mut index = Index::load(path)?;
+        if let Some(e) = index.read_only(path) {
+            return Err(e.into());
+        }
         let out = change(&mut index)?;
         index.write(path)?;
         // Dropping `lock` releases it.
@@ -316,26 +364,25 @@ impl Index {
         Ok(out)
     }
 
+    /// Replaces the index at `path` with this one, keeping the previous
+    /// version as the backup. Each file is written whole beside its target
+    /// and renamed over it, so a crash at any point leaves both readable.
     fn write(&self, path: &Path) -> Result<(), IndexError> {
-        let fail = |action, source| IndexError::Io {
+        let fail = |(action, source)| IndexError::Io {
             action,
             path: path.to_path_buf(),
             source,
         };
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".plugins.json.")
-            .tempfile_in(dir)
-            .map_err(|e| fail("create a temporary file beside", e))?;
-        let mut json = serde_json::to_vec_pretty(self).map_err(|e| fail("encode", e.into()))?;
+        let mut json = serde_json::to_vec_pretty(self).map_err(|e| fail(("encode", e.into())))?;
         json.push(b'\n');
-        tmp.write_all(&json).map_err(|e| fail("write", e))?;
-        tmp.as_file().sync_all().map_err(|e| fail("sync", e))?;
-        if path.exists() {
-            fs::copy(path, backup_of(path)).map_err(|e| fail("back up", e))?;
+        match fs::read(path) {
+            Ok(previous) => {
+                replace(&backup_of(path), &previous).map_err(|(_, e)| fail(("back up", e)))?
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(fail(("read", e))),
         }
-        tmp.persist(path).map_err(|e| fail("replace", e.error))?;
-        Ok(())
+        replace(path, &json).map_err(fail)
     }
 
     /// The entry for plugin `name`.
@@ -347,6 +394,74 @@ impl Index {
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Entry> {
         self.plugins.iter_mut().find(|e| e.name == name)
     }
+}
+
+/// The prefix of the temporary files an index is written through.
+const TEMPORARY_PREFIX: &str = ".plugins.json.";
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it and renames
+/// it over `path`; on failure, what was being done and why.
+fn replace(path: &Path, bytes: &[u8]) -> Result<(), (&'static str, io::Error)> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TEMPORARY_PREFIX)
+        .tempfile_in(dir)
+        .map_err(|e| ("create a temporary file beside", e))?;
+    tmp.write_all(bytes).map_err(|e| ("write", e))?;
+    tmp.as_file().sync_all().map_err(|e| ("sync", e))?;
+    tmp.persist(path).map_err(|e| ("replace", e.error))?;
+    Ok(())
+}
+
+/// Removes temporary files left by a writer that was killed before it
+/// could rename them; called under the lock, when no writer is active.
+fn remove_stale_temporary_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(TEMPORARY_PREFIX)
+        {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The fix for an I/O error on the index at `path`, when there is one.
+fn io_fix(source: &io::Error, path: &Path) -> String {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    match source.kind() {
+        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => format!(
+            "; nothing was changed; fix: make {} writable, or point {} at a writable directory",
+            dir.display(),
+            crate::paths::home_var(&program())
+        ),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => format!(
+            "; nothing was changed; fix: free space on the file system of {} and try again",
+            dir.display()
+        ),
+        io::ErrorKind::FileTooLarge => {
+            "; nothing was changed; fix: raise the file size limit (`ulimit -f`) and try again"
+                .to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+/// The name the user ran this program by, for messages that tell them to
+/// upgrade it.
+fn program() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|arg0| {
+            Path::new(&arg0)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "program".to_string())
 }
 
 /// Where the previous version of the index at `path` is kept.
@@ -417,6 +532,47 @@ mod tests {
         });
         assert!(r.is_err());
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_newer_index_is_read_but_never_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plugins.json");
+        let newer = INDEX_FORMAT + 1;
+        let text = format!(r#"{{"index": {newer}, "plugins": [], "shelves": ["a newer idea"]}}"#);
+        fs::write(&path, &text).unwrap();
+        let index = Index::load(&path).unwrap();
+        let why = index.read_only(&path).unwrap().to_string();
+        assert!(why.contains(&format!("has format {newer}")), "{why}");
+        assert!(why.contains("fix: upgrade"), "{why}");
+        let r = Index::update(&path, |idx| {
+            idx.plugins.push(entry("a"));
+            Ok::<_, IndexError>(())
+        });
+        assert!(matches!(r, Err(IndexError::ReadOnly { found, .. }) if found == newer));
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
+
+        // Too new to decode at all: named as newer, not as damaged.
+        fs::write(&path, format!(r#"{{"index": {newer}, "plugins": 7}}"#)).unwrap();
+        assert!(matches!(
+            Index::load(&path),
+            Err(IndexError::TooNew { found, .. }) if found == newer
+        ));
+    }
+
+    #[test]
+    fn a_write_sweeps_up_temporary_files_of_killed_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plugins.json");
+        let stale = dir.path().join(".plugins.json.AbC123");
+        fs::write(&stale, "{\"index\": 1, \"plu").unwrap();
+        Index::update(&path, |idx| {
+            idx.plugins.push(entry("a"));
+            Ok::<_, IndexError>(())
+        })
+        .unwrap();
+        assert!(!stale.exists());
+        assert_eq!(Index::load(&path).unwrap().plugins.len(), 1);
     }
 
     #[test]

@@ -192,6 +192,16 @@ fn load_index(app: &App) -> Result<Index> {
     Ok(Index::load(&index_path(app))?)
 }
 
+/// The index, for a command that will change it: refused up front when it
+/// is read-only, before anything is described or asked.
+fn index_to_change(app: &App) -> Result<Index> {
+    let index = load_index(app)?;
+    match index.read_only(&index_path(app)) {
+        Some(e) => Err(e.into()),
+        None => Ok(index),
+    }
+}
+
 /// Finds the plugin file the user meant: a path, or `<ns>-NAME` on PATH.
 fn resolve_source(ns: &str, source: &str) -> Result<(PathBuf, Origin)> {
     let as_path = Path::new(source);
@@ -258,7 +268,11 @@ fn inspect(
     };
     match app.with_runtime(&entry, |plugin| plugin.describe()) {
         Ok(m) => {
-            entry.name = m.name.clone();
+            // An invalid name (`../x`, a screenful, control characters) is
+            // reported by the contract check, never used as a name.
+            if manifest::is_valid_name(&m.name) {
+                entry.name = m.name.clone();
+            }
             entry.manifest = Some(m);
         }
         Err(e) => {
@@ -279,6 +293,12 @@ fn inspect(
 
 /// Tells a WebAssembly component from an executable by its first bytes.
 fn kind_of(path: &Path) -> Result<Kind> {
+    if path.is_dir() {
+        return Err(Failure::new(format!(
+            "cannot install {}: it is a directory, not a plugin file; fix: give the path of the plugin file inside it",
+            path.display()
+        )));
+    }
     let mut head = [0u8; 4];
     let read = std::fs::File::open(path).and_then(|mut f| {
         use std::io::Read;
@@ -460,7 +480,7 @@ fn install(
     let (path, origin) = resolve_source(ns, source)?;
     let what = format!("install {}", path.display());
     let trusted_owners = check_trust(&what, &path, Vec::new(), trust_owner)?;
-    let index = load_index(app)?;
+    let index = index_to_change(app)?;
     let mut entry = inspect(app, &path, origin, parse_grants(grants)?, options)?;
     entry.trusted_owners = trusted_owners;
     if let Some(existing) = index.get(&entry.name) {
@@ -1091,7 +1111,7 @@ fn upgrade(
     options: &Options,
 ) -> Result {
     let ns = &app.host.ns;
-    let index = load_index(app)?;
+    let index = index_to_change(app)?;
     let names: Vec<String> = index.plugins.iter().map(|e| e.name.clone()).collect();
     let old = index
         .get(name)

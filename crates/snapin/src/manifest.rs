@@ -109,9 +109,23 @@ fn check_name(field: &str, name: &str) -> Result<(), ManifestError> {
 fn invalid(field: &str, value: &str, why: &'static str) -> Result<(), ManifestError> {
     Err(ManifestError::Invalid {
         field: field.to_string(),
-        value: value.to_string(),
+        value: shortened(value),
         why,
     })
+}
+
+/// At most the first 64 characters of `value`, so that a manifest cannot
+/// turn a one-line error into a screenful.
+fn shortened(value: &str) -> String {
+    const KEEP: usize = 64;
+    match value.char_indices().nth(KEEP) {
+        Some((cut, _)) => format!(
+            "{}... ({} characters)",
+            &value[..cut],
+            value.chars().count()
+        ),
+        None => value.to_string(),
+    }
 }
 
 fn check_commands(
@@ -288,6 +302,18 @@ mod tests {
         assert!(!is_valid_name("a_b"));
         assert!(is_valid_name(&format!("a{}", "b".repeat(63))));
         assert!(!is_valid_name(&format!("a{}", "b".repeat(64))));
+        for bad in ["a/b", "..", "a.b", "grüß", "a b"] {
+            assert!(!is_valid_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_long_invalid_value_is_shortened_in_the_message() {
+        let mut m = greet();
+        m.name = "x".repeat(1000);
+        let msg = check(&m).unwrap_err().to_string();
+        assert!(msg.contains("... (1000 characters)"), "{msg}");
+        assert!(msg.len() < 250, "{msg}");
     }
 
     #[test]

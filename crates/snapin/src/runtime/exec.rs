@@ -3,7 +3,11 @@
 //!
 //! Describing runs `PLUGIN --snapin-describe` with stdin closed, bounded in
 //! time and output size, because at install time the plugin is not trusted
-//! yet. Running hands the plugin the terminal and waits for it.
+//! yet. It runs in a process group of its own, which is killed when the call
+//! ends, so nothing it started can outlive it or hold its pipes open.
+//! Running hands the plugin the terminal and waits for it: the plugin stays
+//! in the host's process group, in the terminal's foreground, so it can read
+//! the terminal and Ctrl-C reaches it and everything it started.
 
 use std::ffi::OsString;
 use std::io::Read;
@@ -85,15 +89,15 @@ impl ExecPlugin {
 impl Plugin for ExecPlugin {
     fn describe(&self) -> Result<Manifest, PluginError> {
         let limits = self.limits;
-        let mut child = self
-            .command()?
-            .arg(DESCRIBE_FLAG)
+        let mut cmd = self.command()?;
+        cmd.arg(DESCRIBE_FLAG)
             .env_remove(ENV_CONTEXT)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| self.spawn_error(e))?;
+            .stderr(Stdio::piped());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let mut child = cmd.spawn().map_err(|e| self.spawn_error(e))?;
         let started = Instant::now();
 
         // Readers run on threads so a plugin that fills one pipe while we
@@ -109,7 +113,11 @@ impl Plugin for ExecPlugin {
             read_bounded(stderr, limits.max_stderr, err_tx);
         }
 
-        let status = match child.wait_timeout(limits.timeout) {
+        let waited = child.wait_timeout(limits.timeout);
+        // Whatever happened, end every process the plugin started: one left
+        // behind would hold the pipes open (and the host waiting on them).
+        kill_group(&child);
+        let status = match waited {
             Ok(Some(status)) => status,
             Ok(None) => {
                 let _ = child.kill();
@@ -120,8 +128,9 @@ impl Plugin for ExecPlugin {
             }
             Err(e) => return Err(self.spawn_error(e)),
         };
-        // The pipes may outlive the plugin (a grandchild holding them), so
-        // wait for the readers only as long as the time budget allows.
+        // A process that left the group (or, off Unix, any grandchild) may
+        // still hold the pipes, so wait for the readers only as long as the
+        // time budget allows.
         let remaining = || {
             limits
                 .timeout
@@ -143,13 +152,7 @@ impl Plugin for ExecPlugin {
                 stderr,
             });
         }
-        serde_json::from_slice(&stdout).map_err(|e| PluginError::BadManifest {
-            reason: if stdout.iter().all(u8::is_ascii_whitespace) {
-                "it printed nothing on stdout".to_string()
-            } else {
-                e.to_string()
-            },
-        })
+        parse_manifest(&stdout).map_err(|reason| PluginError::BadManifest { reason })
     }
 
     fn run(&self, invocation: &Invocation<'_>) -> Result<Exit, PluginError> {
@@ -167,6 +170,59 @@ impl Plugin for ExecPlugin {
             .map_err(|e| self.spawn_error(e))?;
         Ok(exit_of(status))
     }
+}
+
+/// Decodes what `--snapin-describe` printed, telling apart the ways it can
+/// be wrong: nothing, not UTF-8, not JSON, JSON that is not a manifest.
+fn parse_manifest(stdout: &[u8]) -> Result<Manifest, String> {
+    if stdout.iter().all(u8::is_ascii_whitespace) {
+        return Err("it printed nothing on stdout".to_string());
+    }
+    if let Err(e) = std::str::from_utf8(stdout) {
+        return Err(format!(
+            "it is not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        ));
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(stdout).map_err(|e| format!("it is not valid JSON: {e}"))?;
+    if !json.is_object() {
+        return Err(format!(
+            "it is JSON but not an object ({} instead of {{\"manifest\": 1, ...}})",
+            json_type(&json)
+        ));
+    }
+    serde_json::from_value(json).map_err(|e| format!("it is JSON but not a manifest: {e}"))
+}
+
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Kills the process group `child` leads (see [`ExecPlugin::describe`]).
+/// While any process of the group lives, the group's id is not reused for
+/// another process, so this reaches only what the plugin started.
+fn kill_group(child: &std::process::Child) {
+    #[cfg(unix)]
+    {
+        let Some(pgid) = i32::try_from(child.id())
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+        else {
+            return;
+        };
+        // ESRCH (nothing left) is the common case, not an error.
+        let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
+    }
+    #[cfg(not(unix))]
+    let _ = child;
 }
 
 fn keep_running_on_terminal_signals() {

@@ -1,0 +1,1014 @@
+//! The fault matrix: plugins are third-party code and the index lives on a
+//! disk that can fill up, so each test here injects one fault for real —
+//! a plugin script that hangs, floods, lies or crashes; an index that is
+//! damaged, newer, read-only or on a full disk; writers killed at random
+//! or racing each other — and checks what a user would check: the exit
+//! status, one stderr line naming the plugin, the cause and the fix, that
+//! the other plugins still work, and that the index is intact.
+//!
+//! Rows of the matrix tested in `e2e.rs` instead: a Rust plugin that dies
+//! of SIGSEGV or SIGABRT (`a_plugin_killed_by_a_signal_costs_one_line...`),
+//! a plain non-zero exit (`a_non_zero_exit_status_passes_through_silently`),
+//! SIGINT sent to the host alone (`ctrl_c_is_left_to_the_plugin...`), a
+//! plugin that cannot describe itself with its stderr under `--debug`
+//! (`debug_shows_the_plugin_stderr_when_describe_fails`), a plugin that
+//! prints random bytes (`the_index_survives_a_plugin_that_writes_garbage`),
+//! a half-written index (`a_damaged_index_is_reported_and_never_overwritten`).
+
+// The helpers below are test code too, so they may unwrap like the tests
+// (clippy's test allowance covers only `#[test]` functions).
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use snapin::index::{INDEX_FORMAT, Index};
+use support::{Home, example, manifest, stderr, stdout, write_executable};
+
+/// A home with `greet` installed: the plugin that must keep working
+/// whatever the fault.
+fn healthy() -> Home {
+    let h = Home::new();
+    h.install(&example("greet"));
+    h
+}
+
+/// Asserts that `greet` still runs and prints what it should.
+fn assert_greet_works(h: &Home) {
+    h.mycli()
+        .args(["greet", "--who", "still"])
+        .assert()
+        .success()
+        .stdout("hello, still\n");
+}
+
+/// The single line of `err`, asserting there is exactly one.
+fn one_line(err: &str) -> &str {
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line on stderr:\n{err}");
+    lines[0]
+}
+
+/// Installs `plugin` and asserts it is refused: exit status 1, one stderr
+/// line naming `name` (the plugin, or its path when there is no plugin to
+/// speak of), `cause` and `fix`; `greet` still works and the index did not
+/// change by a byte.
+fn assert_refused(h: &Home, plugin: &Path, name: &str, cause: &str, fix: &str) -> Duration {
+    let before = fs::read(h.index()).unwrap();
+    let started = Instant::now();
+    let out = h.install_cmd(plugin).output().unwrap();
+    let took = started.elapsed();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let line = one_line(&err);
+    assert!(line.starts_with("mycli: error: "), "{line}");
+    for (what, part) in [("plugin", name), ("cause", cause), ("fix", fix)] {
+        assert!(
+            line.contains(part),
+            "the {what} {part:?} is not in:\n{line}"
+        );
+    }
+    assert_eq!(fs::read(h.index()).unwrap(), before, "the index changed");
+    assert_greet_works(h);
+    took
+}
+
+/// A plugin script `mycli-NAME` whose `--snapin-describe` runs `describe`
+/// (any sh), for faults at describe time.
+fn describing(h: &Home, name: &str, describe: &str) -> PathBuf {
+    let path = h.scratch(&format!("mycli-{name}"));
+    write_executable(&path, &format!("#!/bin/sh\n{describe}\n"));
+    path
+}
+
+/// A plugin script `mycli-NAME` that describes itself with `manifest`.
+fn printing(h: &Home, name: &str, manifest: &str) -> PathBuf {
+    h.script(&format!("mycli-{name}"), manifest, "echo ran")
+}
+
+/// A manifest for plugin `name` (any string) with one valid command.
+fn manifest_named(name: &str) -> String {
+    serde_json::json!({
+        "manifest": 1, "host": "mycli", "name": name, "version": "1.0.0",
+        "api": "^1.0", "commands": [{"name": "odd"}]
+    })
+    .to_string()
+}
+
+/// Whether process `pid` is gone (or a zombie waiting to be reaped, which
+/// runs nothing), waiting up to five seconds for it to go.
+fn gone(pid: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let state = fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| s.rsplit_once(") ")?.1.chars().next());
+        if matches!(state, None | Some('Z')) {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits up to twenty seconds for a plugin to write `file`; its content.
+fn wait_for(file: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(text) = fs::read_to_string(file)
+            && text.ends_with('\n')
+        {
+            return text.trim().to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            file.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// ------------------------------------------------------------ describe time
+
+#[test]
+fn describe_output_that_is_not_a_manifest_is_refused_with_the_cause() {
+    let h = healthy();
+    let contract = "ask its author";
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "flood",
+            "head -c 104857600 /dev/zero",
+            "its description is larger than the 1048576 byte limit",
+        ),
+        ("nothing", "exit 0", "it printed nothing on stdout"),
+        (
+            "invalid",
+            "echo '{\"manifest\": 1, oops'",
+            "it is not valid JSON: key must be a string at line 1",
+        ),
+        (
+            "array",
+            "echo '[1, 2, 3]'",
+            "it is JSON but not an object (an array instead of",
+        ),
+        (
+            "shape",
+            "echo '{\"manifest\": 1, \"host\": \"mycli\", \"name\": 5}'",
+            "it is JSON but not a manifest: invalid type: integer `5`, expected a string",
+        ),
+        (
+            "latin1",
+            r#"printf '{"manifest": 1, "host": "mycli", "name": "caf\351"}'"#,
+            "it is not UTF-8 text (invalid byte at offset 45)",
+        ),
+        (
+            "fails",
+            "echo 'reading config' >&2\necho 'cannot open /etc/fails.toml' >&2\nexit 3",
+            "`--snapin-describe` failed (exit status 3): cannot open /etc/fails.toml",
+        ),
+        (
+            "segv",
+            "kill -SEGV $$",
+            "`--snapin-describe` failed (killed by SIGSEGV (11))",
+        ),
+    ];
+    for (name, describe, cause) in cases {
+        let plugin = describing(&h, name, describe);
+        let took = assert_refused(&h, &plugin, &format!("plugin '{name}'"), cause, contract);
+        assert!(took < Duration::from_secs(5), "{name} took {took:?}");
+    }
+
+    // --debug shows everything the plugin wrote on stderr, not just the
+    // last line.
+    let out = h
+        .mycli()
+        .args(["--debug", "plugins", "install"])
+        .arg(h.scratch("mycli-fails"))
+        .arg("--yes")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("--snapin-describe wrote on stderr"), "{err}");
+    assert!(err.contains("reading config"), "{err}");
+}
+
+#[test]
+fn a_manifest_that_breaks_the_contract_is_refused_naming_the_field() {
+    let h = healthy();
+    let other_host = manifest("other", "other", "^1.0").replace("\"mycli\"", "\"othercli\"");
+    let long = format!("a{}", "b".repeat(999));
+    let cases: Vec<(&str, String, String)> = vec![
+        (
+            "other",
+            other_host,
+            "it is built for host 'othercli', not 'mycli'".into(),
+        ),
+        (
+            "slash",
+            manifest_named("a/b"),
+            r#"name "a/b" is invalid"#.into(),
+        ),
+        (
+            "dots",
+            manifest_named(".."),
+            r#"name ".." is invalid"#.into(),
+        ),
+        (
+            "upper",
+            manifest_named("Greet"),
+            r#"name "Greet" is invalid"#.into(),
+        ),
+        (
+            "long",
+            manifest_named(&long),
+            format!(r#"name "{}... (1000 characters)" is invalid"#, &long[..64]),
+        ),
+        (
+            "accents",
+            manifest_named("grüß"),
+            r#"name "grüß" is invalid"#.into(),
+        ),
+        (
+            "escape",
+            manifest_named("\u{1b}[2Jx"),
+            r#"name "\u{1b}[2Jx" is invalid"#.into(),
+        ),
+    ];
+    for (file, manifest, cause) in &cases {
+        let plugin = printing(&h, file, manifest);
+        // A name that breaks the rules is never used to name the plugin:
+        // the message names it by its file.
+        let took = assert_refused(
+            &h,
+            &plugin,
+            &format!("cannot install plugin '{file}'"),
+            cause,
+            "ask its author",
+        );
+        assert!(took < Duration::from_secs(5), "{file} took {took:?}");
+    }
+}
+
+#[test]
+fn a_plugin_file_that_cannot_be_run_is_refused_naming_the_path() {
+    let h = healthy();
+    let not_executable = h.scratch("mycli-plain");
+    fs::write(&not_executable, "#!/bin/sh\necho hi\n").unwrap();
+    let missing = h.scratch("mycli-missing");
+    let directory = h.scratch("mycli-dir");
+    fs::create_dir_all(&directory).unwrap();
+    let loop_a = h.scratch("mycli-loop");
+    let loop_b = h.scratch("mycli-loop-back");
+    std::os::unix::fs::symlink(&loop_b, &loop_a).unwrap();
+    std::os::unix::fs::symlink(&loop_a, &loop_b).unwrap();
+    let shown = |p: &Path| p.display().to_string();
+    let cases = [
+        (
+            &not_executable,
+            "is neither an executable file nor a WebAssembly component",
+            format!("fix: `chmod +x {}`", shown(&not_executable)),
+        ),
+        (
+            &missing,
+            "No such file or directory",
+            "fix: check the path".to_string(),
+        ),
+        (
+            &directory,
+            "it is a directory, not a plugin file",
+            "fix: give the path of the plugin file inside it".to_string(),
+        ),
+        (
+            &loop_a,
+            "Too many levels of symbolic links",
+            "fix: check the path".to_string(),
+        ),
+    ];
+    for (path, cause, fix) in cases {
+        assert_refused(&h, path, &shown(path), cause, &fix);
+    }
+}
+
+#[test]
+fn a_describe_that_hangs_is_stopped_in_bounded_time_with_everything_it_started() {
+    let h = healthy();
+    let pid_file = h.scratch("hang.pid");
+    // The plugin waits on a child of its own: both must be stopped.
+    let plugin = describing(
+        &h,
+        "hang",
+        &format!(
+            "sh -c 'echo $$ > \"{}\"; exec sleep 60'",
+            pid_file.display()
+        ),
+    );
+    let took = assert_refused(
+        &h,
+        &plugin,
+        "plugin 'hang'",
+        "it did not describe itself within 10 s (it was killed)",
+        "ask its author",
+    );
+    assert!(
+        took >= Duration::from_secs(10) && took < Duration::from_secs(20),
+        "{took:?}"
+    );
+    let pid = wait_for(&pid_file);
+    assert!(gone(&pid), "the plugin's child {pid} outlived describe");
+}
+
+#[test]
+fn a_describe_that_leaves_a_child_behind_does_not_hold_up_the_install() {
+    let h = healthy();
+    let pid_file = h.scratch("left.pid");
+    // The child keeps the stdout pipe open: waiting for end of file would
+    // take its whole minute.
+    let plugin = h.script("mycli-left", &manifest("left", "left", "^1.0"), "echo ran");
+    let text = fs::read_to_string(&plugin).unwrap().replacen(
+        "then\n",
+        &format!("then\nsleep 60 &\necho $! > '{}'\n", pid_file.display()),
+        1,
+    );
+    write_executable(&plugin, &text);
+    let started = Instant::now();
+    h.install(&plugin);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let pid = wait_for(&pid_file);
+    assert!(
+        gone(&pid),
+        "the describe call's child {pid} was left running"
+    );
+    h.mycli().arg("left").assert().success().stdout("ran\n");
+    assert_greet_works(&h);
+}
+
+// ----------------------------------------------------------------- run time
+
+#[test]
+fn a_plugin_that_dies_is_reported_in_one_line_and_the_rest_keeps_working() {
+    let h = healthy();
+    // (command, body, exit status, what the line says; None: no line)
+    let cases: &[(&str, &str, i32, Option<&str>)] = &[
+        (
+            "segv",
+            "kill -SEGV $$",
+            139,
+            Some("was killed by SIGSEGV (signal 11)"),
+        ),
+        (
+            "abrt",
+            "kill -ABRT $$",
+            134,
+            Some("was killed by SIGABRT (signal 6)"),
+        ),
+        (
+            "sigkill",
+            "kill -KILL $$",
+            137,
+            Some("was killed by SIGKILL (signal 9)"),
+        ),
+        ("status", "exit 255", 255, None),
+    ];
+    for (name, body, _, _) in cases {
+        h.install(&h.script(
+            &format!("mycli-{name}"),
+            &manifest(name, name, "^1.0"),
+            body,
+        ));
+    }
+    let before = fs::read(h.index()).unwrap();
+    for (name, _, code, says) in cases {
+        let out = h.mycli().arg(name).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(*code), "{name}: {err}");
+        match says {
+            Some(cause) => {
+                let line = one_line(&err);
+                assert!(line.contains(&format!("plugin '{name}' {cause}")), "{line}");
+                assert!(
+                    line.contains(&format!("while running `mycli {name}`")),
+                    "{line}"
+                );
+                assert!(
+                    line.contains(&format!("`mycli plugins disable {name}`")),
+                    "{line}"
+                );
+            }
+            // A status is the plugin's answer, passed on silently.
+            None => assert_eq!(err, "", "{name}"),
+        }
+        assert_greet_works(&h);
+    }
+    assert_eq!(fs::read(h.index()).unwrap(), before, "the index changed");
+    h.mycli().args(["plugins", "doctor"]).assert().success();
+}
+
+#[test]
+fn output_piped_into_head_ends_quietly_when_head_has_enough() {
+    let h = healthy();
+    let flood = h.script(
+        "mycli-flood",
+        &manifest("flood", "flood", "^1.0"),
+        "i=0\nwhile :; do echo \"line $i\"; i=$((i+1)); done",
+    );
+    let closer = h.script(
+        "mycli-closer",
+        &manifest("closer", "closer", "^1.0"),
+        "echo first\nexec >&-\nsleep 0.2\necho 'closer: done without stdout' >&2",
+    );
+    h.install(&flood);
+    h.install(&closer);
+
+    // `mycli flood | head -n 2`: head leaves, the plugin dies of SIGPIPE,
+    // and the host passes that on as a shell would, without a message.
+    let pipe = |command: &str| {
+        let mut mycli = Command::new(env!("CARGO_BIN_EXE_mycli"))
+            .arg(command)
+            .env("MYCLI_HOME", h.home())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let head = Command::new("head")
+            .args(["-n", "2"])
+            .stdin(mycli.stdout.take().unwrap())
+            .output()
+            .unwrap();
+        let started = Instant::now();
+        let host = mycli.wait_with_output().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        (stdout(&head), host)
+    };
+    let (shown, host) = pipe("flood");
+    assert_eq!(shown, "line 0\nline 1\n");
+    assert_eq!(host.status.code(), Some(128 + 13));
+    assert_eq!(stderr(&host), "");
+
+    // A plugin that closes its stdout early and carries on: head sees the
+    // end, the plugin's status is the host's.
+    let (shown, host) = pipe("closer");
+    assert_eq!(shown, "first\n");
+    assert_eq!(host.status.code(), Some(0));
+    assert_eq!(stderr(&host), "closer: done without stdout\n");
+    assert_greet_works(&h);
+}
+
+#[test]
+fn a_plugin_that_leaves_a_process_behind_does_not_hold_up_the_host() {
+    let h = healthy();
+    let pid_file = h.scratch("bg.pid");
+    let plugin = h.script(
+        "mycli-spawner",
+        &manifest("spawner", "spawner", "^1.0"),
+        &format!(
+            "sleep 60 >/dev/null 2>&1 &\necho $! > '{}'\necho started",
+            pid_file.display()
+        ),
+    );
+    h.install(&plugin);
+    let started = Instant::now();
+    h.mycli()
+        .arg("spawner")
+        .assert()
+        .success()
+        .stdout("started\n")
+        .stderr("");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // What a plugin starts in the background on purpose is its own, as
+    // under a shell (docs/protocol.md §4): the host returned without
+    // waiting for it. Clean up.
+    let pid = wait_for(&pid_file);
+    assert!(!gone_now(&pid), "the background process should still run");
+    Command::new("kill").arg(&pid).status().unwrap();
+    assert_greet_works(&h);
+}
+
+/// Whether process `pid` is gone right now, without waiting.
+fn gone_now(pid: &str) -> bool {
+    !Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[test]
+fn ctrl_c_reaches_the_plugin_and_its_children_and_the_host_exits_130() {
+    let h = healthy();
+    let pid_file = h.scratch("child.pid");
+    let trapped = h.scratch("trapped");
+    let plugin = h.script(
+        "mycli-slow",
+        &manifest("slow", "slow", "^1.0"),
+        &format!(
+            "trap 'echo interrupted > \"{}\"; exit 130' INT\nsh -c 'echo $$ > \"{}\"; exec sleep 60'\necho 'not reached'",
+            trapped.display(),
+            pid_file.display()
+        ),
+    );
+    h.install(&plugin);
+    let before = fs::read(h.index()).unwrap();
+    // The host as a shell with job control starts it: in a process group
+    // of its own, which the terminal's Ctrl-C signals as a whole.
+    let mut host = Command::new(env!("CARGO_BIN_EXE_mycli"));
+    host.arg("slow")
+        .env("MYCLI_HOME", h.home())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    std::os::unix::process::CommandExt::process_group(&mut host, 0);
+    let host = host.spawn().unwrap();
+    let child = wait_for(&pid_file);
+    let ctrl_c = Command::new("kill")
+        .args(["-INT", "--", &format!("-{}", host.id())])
+        .status()
+        .unwrap();
+    assert!(ctrl_c.success());
+    let started = Instant::now();
+    let out: Output = host.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "Ctrl-C is not the plugin's fault");
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        wait_for(&trapped),
+        "interrupted",
+        "the plugin got the signal"
+    );
+    assert!(gone(&child), "the plugin's child {child} outlived Ctrl-C");
+    assert_eq!(fs::read(h.index()).unwrap(), before);
+    assert_greet_works(&h);
+}
+
+// -------------------------------------------------------------------- index
+
+/// Replaces the index file by `bytes`.
+fn overwrite_index(h: &Home, bytes: &[u8]) {
+    fs::write(h.index(), bytes).unwrap();
+}
+
+/// Asserts that every command that writes the index refuses with one line
+/// containing each of `says`, and that the index keeps its bytes.
+fn assert_writes_refused(h: &Home, says: &[&str]) {
+    let before = fs::read(h.index()).unwrap();
+    let stats = example("stats");
+    let writes: [&[&str]; 5] = [
+        &["plugins", "install", stats.to_str().unwrap(), "--yes"],
+        &["plugins", "remove", "greet"],
+        &["plugins", "disable", "greet"],
+        &["plugins", "enable", "greet"],
+        &["plugins", "upgrade", "greet", "--yes"],
+    ];
+    for args in writes {
+        let out = h.mycli().args(args).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        let line = err
+            .lines()
+            .find(|l| l.starts_with("mycli: error: "))
+            .unwrap_or_else(|| panic!("{args:?}: no error line in\n{err}"));
+        for part in says {
+            assert!(line.contains(part), "{args:?}: {part:?} is not in\n{line}");
+        }
+        assert_eq!(fs::read(h.index()).unwrap(), before, "{args:?} changed it");
+    }
+}
+
+#[test]
+fn a_damaged_index_is_reported_with_its_backup_and_never_overwritten() {
+    let h = healthy();
+    h.install(&example("stats"));
+    let good = fs::read(h.index()).unwrap();
+    let mut garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
+    garbage[0] = 0xff;
+    let cases: [(&str, &[u8]); 2] = [
+        ("truncated", &good[..good.len() / 2]),
+        ("garbage", &garbage),
+    ];
+    for (what, bytes) in cases {
+        overwrite_index(&h, bytes);
+        let out = h.mycli().args(["echo", "compiled-in"]).output().unwrap();
+        assert_eq!(stdout(&out), "compiled-in\n", "{what}");
+        let line = one_line(&stderr(&out)).to_string();
+        assert!(line.contains("plugins.json is damaged"), "{what}: {line}");
+        assert!(line.contains("fix: restore"), "{what}: {line}");
+        assert!(line.contains("plugins.json.bak"), "{what}: {line}");
+        assert_writes_refused(&h, &["plugins.json is damaged"]);
+        assert_eq!(fs::read(h.index()).unwrap(), bytes, "{what}");
+    }
+    // The fix works: the backup holds the state before the last change.
+    fs::copy(h.home().join("plugins.json.bak"), h.index()).unwrap();
+    assert_greet_works(&h);
+    h.mycli()
+        .args(["plugins", "list"])
+        .assert()
+        .success()
+        .stderr("");
+}
+
+#[test]
+fn unknown_fields_in_the_index_are_accepted() {
+    let h = healthy();
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&fs::read(h.index()).unwrap()).unwrap();
+    index["written_by"] = "a newer mycli".into();
+    index["plugins"][0]["rating"] = serde_json::json!({"stars": 5});
+    overwrite_index(&h, &serde_json::to_vec(&index).unwrap());
+    h.mycli()
+        .args(["greet"])
+        .assert()
+        .success()
+        .stdout("hello, world\n")
+        .stderr("");
+    // Writes work too.
+    h.install(&example("stats"));
+    h.mycli()
+        .args(["stats", "3"])
+        .assert()
+        .success()
+        .stdout("sum 0..3 = 6\n");
+    assert_greet_works(&h);
+}
+
+#[test]
+fn an_index_of_a_newer_format_is_used_read_only_with_a_warning() {
+    let h = healthy();
+    let newer = INDEX_FORMAT + 1;
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&fs::read(h.index()).unwrap()).unwrap();
+    index["index"] = newer.into();
+    index["plugins"][0]["sandbox_profile"] = "strict".into();
+    overwrite_index(&h, &serde_json::to_vec(&index).unwrap());
+    let formats = [
+        format!("has format {newer}"),
+        format!("newer than format {INDEX_FORMAT}"),
+    ];
+
+    // Its plugins run, with one warning on every run.
+    for _ in 0..2 {
+        let out = h.mycli().args(["greet", "--who", "x"]).output().unwrap();
+        assert!(out.status.success());
+        assert_eq!(stdout(&out), "hello, x\n");
+        let err = stderr(&out);
+        let line = one_line(&err);
+        assert!(
+            line.starts_with("mycli: warning: the plugin index"),
+            "{line}"
+        );
+        assert!(line.contains("used read-only"), "{line}");
+        assert!(line.contains("fix: upgrade mycli"), "{line}");
+        for f in &formats {
+            assert!(line.contains(f.as_str()), "{line}");
+        }
+    }
+    h.mycli().args(["plugins", "list"]).assert().success();
+
+    // Nothing writes it, and each refusal says why and what to do.
+    let mut says: Vec<&str> = formats.iter().map(String::as_str).collect();
+    says.extend(["cannot be changed", "fix: upgrade mycli"]);
+    assert_writes_refused(&h, &says);
+
+    // One this version cannot even read: nothing runs, same fix.
+    index["plugins"] = "moved to plugins.d".into();
+    overwrite_index(&h, &serde_json::to_vec(&index).unwrap());
+    let out = h.mycli().args(["echo", "still"]).output().unwrap();
+    assert_eq!(stdout(&out), "still\n");
+    let err = stderr(&out);
+    let line = one_line(&err);
+    assert!(
+        line.contains("cannot be read; fix: upgrade mycli"),
+        "{line}"
+    );
+    assert_writes_refused(&h, &[formats[0].as_str(), "fix: upgrade mycli"]);
+}
+
+/// `mycli` with its home made read-only: by permissions, or, where they do
+/// not bind (root), by a read-only bind mount in a private user and mount
+/// namespace. `None` (the test is skipped) when neither is possible.
+fn read_only_home(h: &Home) -> Option<Command> {
+    use std::os::unix::fs::PermissionsExt;
+    let home = h.home();
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o555)).unwrap();
+    let probe = home.join("probe");
+    if fs::write(&probe, "").is_err() {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mycli"));
+        cmd.env("MYCLI_HOME", &home).env("NO_COLOR", "1");
+        return Some(cmd);
+    }
+    fs::remove_file(&probe).unwrap();
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).unwrap();
+    let unshare = Command::new("unshare")
+        .args(["-Urm", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !unshare {
+        eprintln!("skipping: permissions do not bind and `unshare -Urm` is not available");
+        return None;
+    }
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "-Urm",
+        "sh",
+        "-c",
+        r#"mount --bind "$MYCLI_HOME" "$MYCLI_HOME" && mount -o remount,bind,ro "$MYCLI_HOME" && exec "$0" "$@""#,
+        env!("CARGO_BIN_EXE_mycli"),
+    ])
+    .env("MYCLI_HOME", &home)
+    .env("NO_COLOR", "1");
+    Some(cmd)
+}
+
+#[test]
+fn a_read_only_home_refuses_writes_naming_the_directory() {
+    let h = healthy();
+    let before = fs::read(h.index()).unwrap();
+    let Some(mut run) = read_only_home(&h) else {
+        return;
+    };
+    // Running plugins needs no writing.
+    let run = run.args(["greet", "--who", "ro"]).output().unwrap();
+    assert_eq!(stdout(&run), "hello, ro\n", "{}", stderr(&run));
+    let Some(mut write) = read_only_home(&h) else {
+        return;
+    };
+    let out = write
+        .args(["plugins", "disable", "greet"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let line = one_line(&err);
+    let home = h.home().display().to_string();
+    assert!(line.contains(&format!("{home}/plugins.json")), "{line}");
+    assert!(
+        line.contains("Permission denied") || line.contains("Read-only file system"),
+        "{line}"
+    );
+    assert!(line.contains("nothing was changed"), "{line}");
+    assert!(
+        line.contains(&format!("fix: make {home} writable")),
+        "{line}"
+    );
+    assert!(line.contains("MYCLI_HOME"), "{line}");
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(h.home(), fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(fs::read(h.index()).unwrap(), before);
+    assert_greet_works(&h);
+    assert_eq!(h.row("greet")["enabled"], true);
+}
+
+#[test]
+fn a_full_disk_fails_the_write_cleanly_and_keeps_the_old_index() {
+    let h = healthy();
+    h.install(&example("stats"));
+    let before = fs::read(h.index()).unwrap();
+    // At most one 512-byte block per file: smaller than the index, so the
+    // write runs out of room half-way, as on a full disk.
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            r#"ulimit -f 1 && exec "$0" "$@""#,
+            env!("CARGO_BIN_EXE_mycli"),
+        ])
+        .args(["plugins", "remove", "stats"])
+        .env("MYCLI_HOME", h.home())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "killed instead of failing? {err}"
+    );
+    let line = one_line(&err);
+    assert!(line.contains("plugins.json"), "{line}");
+    assert!(line.contains("File too large"), "{line}");
+    assert!(
+        line.contains("nothing was changed; fix: raise the file size limit"),
+        "{line}"
+    );
+    assert_eq!(fs::read(h.index()).unwrap(), before, "the index changed");
+    assert_greet_works(&h);
+    h.mycli()
+        .args(["stats", "2"])
+        .assert()
+        .success()
+        .stdout("sum 0..2 = 3\n");
+    // The next write clears what the failed one left behind.
+    h.mycli()
+        .args(["plugins", "remove", "stats"])
+        .assert()
+        .success();
+    assert_eq!(temporary_files(&h), Vec::<String>::new());
+}
+
+/// Temporary files of index writes left in the home.
+fn temporary_files(h: &Home) -> Vec<String> {
+    fs::read_dir(h.home())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".plugins.json."))
+        .collect()
+}
+
+#[test]
+fn sixteen_concurrent_installs_and_removes_lose_no_update() {
+    let h = healthy();
+    let script = |name: &str| {
+        h.script(
+            &format!("mycli-{name}"),
+            &manifest(name, name, "^1.0"),
+            "echo ok",
+        )
+    };
+    let olds: Vec<String> = (0..8).map(|i| format!("old{i}")).collect();
+    for name in &olds {
+        h.install(&script(name));
+    }
+    let news: Vec<String> = (0..8).map(|i| format!("new{i}")).collect();
+    let mut commands: Vec<Vec<String>> = Vec::new();
+    for (old, new) in olds.iter().zip(&news) {
+        let path = script(new).display().to_string();
+        commands.push(vec!["install".into(), path, "--yes".into()]);
+        commands.push(vec!["remove".into(), old.clone()]);
+    }
+    let children: Vec<_> = commands
+        .iter()
+        .map(|args| {
+            Command::new(env!("CARGO_BIN_EXE_mycli"))
+                .arg("plugins")
+                .args(args)
+                .env("MYCLI_HOME", h.home())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (child, args) in children.into_iter().zip(&commands) {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let mut installed: Vec<String> = Index::load(&h.index())
+        .unwrap()
+        .plugins
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    installed.sort();
+    let mut expected = news.clone();
+    expected.push("greet".into());
+    expected.sort();
+    assert_eq!(installed, expected);
+    for name in &news {
+        h.mycli().arg(name).assert().success().stdout("ok\n");
+    }
+    assert_greet_works(&h);
+}
+
+// ------------------------------------------------------ crash consistency
+
+/// A small deterministic generator (SplitMix64), seeded per round so a
+/// failing round can be replayed alone.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// What the crash loop compares: each plugin's name and pin, in order.
+fn state(h: &Home) -> Vec<(String, String)> {
+    let index = Index::load(&h.index()).unwrap_or_else(|e| panic!("{e}"));
+    index
+        .plugins
+        .into_iter()
+        .map(|e| (e.name, e.sha256))
+        .collect()
+}
+
+#[test]
+fn index_survives_sigkill_at_any_point_of_install_remove_and_upgrade() {
+    const ROUNDS: u64 = 200;
+    const POOL: u64 = 4;
+    // Longer than most writes take here, so kills land before, during and
+    // after them.
+    const MAX_DELAY_MS: u64 = 60;
+    let h = healthy();
+    let pool: Vec<PathBuf> = (0..POOL)
+        .map(|i| {
+            let name = format!("c{i}");
+            h.script(
+                &format!("mycli-{name}"),
+                &manifest(&name, &name, "^1.0"),
+                "echo c",
+            )
+        })
+        .collect();
+    let started = Instant::now();
+    let (mut kept_old, mut reached_new) = (0, 0);
+    for round in 0..ROUNDS {
+        let mut rng = Rng(round);
+        let at = rng.below(POOL) as usize;
+        let name = format!("c{at}");
+        let old = state(&h);
+        let installed = old.iter().position(|(n, _)| *n == name);
+        let (args, new): (Vec<String>, Vec<(String, String)>) = match installed {
+            None => {
+                let sha = snapin::pin::sha256_file(&pool[at]).unwrap();
+                let mut new = old.clone();
+                new.push((name.clone(), sha));
+                let path = pool[at].display().to_string();
+                (vec!["install".into(), path, "--yes".into()], new)
+            }
+            Some(i) if rng.below(2) == 0 => {
+                let mut new = old.clone();
+                new.remove(i);
+                (vec!["remove".into(), name.clone()], new)
+            }
+            Some(i) => {
+                // A new release of the file, to re-pin.
+                let text = format!(
+                    "{}# release {round}\n",
+                    fs::read_to_string(&pool[at]).unwrap()
+                );
+                write_executable(&pool[at], &text);
+                let mut new = old.clone();
+                new[i].1 = snapin::pin::sha256_file(&pool[at]).unwrap();
+                (vec!["upgrade".into(), name.clone(), "--yes".into()], new)
+            }
+        };
+        let delay = Duration::from_millis(rng.below(MAX_DELAY_MS));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mycli"))
+            .arg("plugins")
+            .args(&args)
+            .env("MYCLI_HOME", h.home())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL; it may have finished already
+        child.wait().unwrap();
+
+        let now = state(&h);
+        if now == old {
+            kept_old += 1;
+        } else if now == new {
+            reached_new += 1;
+        } else {
+            panic!(
+                "round {round} ({args:?} killed after {delay:?}): the index holds neither state\nold: {old:?}\nnew: {new:?}\nnow: {now:?}"
+            );
+        }
+        let backup = h.home().join("plugins.json.bak");
+        if backup.exists() {
+            Index::load(&backup).unwrap_or_else(|e| panic!("round {round}: backup: {e}"));
+        }
+        assert_greet_works(&h);
+    }
+    eprintln!(
+        "{ROUNDS} rounds in {:?}: {kept_old} kept the old state, {reached_new} reached the new one",
+        started.elapsed()
+    );
+    // Kills landed both before and after the change was written.
+    assert!(
+        kept_old > 0 && reached_new > 0,
+        "{kept_old} / {reached_new}"
+    );
+    // Every surviving plugin runs, and the next write sweeps up temporary
+    // files left by killed writers.
+    for (name, _) in state(&h).into_iter().filter(|(n, _)| n != "greet") {
+        let out = h.mycli().arg(&name).output().unwrap();
+        // A plugin whose upgrade was killed is refused until re-pinned.
+        if !out.status.success() {
+            assert!(stderr(&out).contains(&format!("mycli plugins upgrade {name}")));
+            h.mycli()
+                .args(["plugins", "upgrade", &name, "--yes"])
+                .assert()
+                .success();
+        }
+        h.mycli().arg(&name).assert().success().stdout("c\n");
+    }
+    h.mycli()
+        .args(["plugins", "disable", "greet"])
+        .assert()
+        .success();
+    assert_eq!(temporary_files(&h), Vec::<String>::new());
+}
