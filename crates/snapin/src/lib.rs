@@ -63,6 +63,7 @@ pub mod manifest;
 pub mod paths;
 pub mod pin;
 pub mod runtime;
+pub mod scaffold;
 pub mod trust;
 
 pub use host::{

@@ -1,5 +1,5 @@
 //! The `plugins` command group: install, list, info, remove, enable,
-//! disable, upgrade, doctor.
+//! disable, upgrade, doctor, and `new`, which writes a plugin crate.
 //!
 //! Every check here goes through the same loader loop as start-up, so
 //! `install` refuses exactly what start-up would skip, with the same words.
@@ -19,6 +19,7 @@ use crate::index::{
 use crate::loader::{Check, Outcome, Status};
 use crate::runtime::exec::is_executable;
 use crate::runtime::is_wasm;
+use crate::scaffold::{self, Scaffold};
 use crate::trust::{self, TrustError};
 use crate::{manifest, pin};
 
@@ -112,6 +113,7 @@ pub fn command(ns: &str) -> Command {
                 .about("Re-check every plugin; one line per problem with its fix")
                 .arg(json()),
         )
+        .subcommand(scaffold::command(ns))
 }
 
 /// A failed `plugins` command: what went wrong and, where there is one,
@@ -174,6 +176,7 @@ pub(crate) fn run(app: &App, matches: &ArgMatches, options: &Options) -> ExitCod
             options,
         ),
         Some(("doctor", m)) => doctor(app, flag(m, "json")),
+        Some(("new", m)) => new_plugin(app, m),
         _ => Err(Failure::new(
             "unknown plugins command; see `plugins --help`",
         )),
@@ -1238,6 +1241,36 @@ fn doctor(app: &App, json: bool) -> Result {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `plugins new NAME`: writes a plugin crate for this host (see
+/// [`scaffold`]) and says how to build, install and run it.
+fn new_plugin(app: &App, matches: &ArgMatches) -> Result {
+    let ns = &app.host.ns;
+    let scaffold = Scaffold::from_matches(ns, &app.host.api, matches);
+    if app.builtins.contains(&scaffold.name) {
+        return Err(Failure::new(format!(
+            "'{}' is a command of {ns} itself, so a plugin command of that name would never load; fix: choose another name",
+            scaffold.name
+        )));
+    }
+    let created = scaffold
+        .create()
+        .map_err(|e| Failure::new(format!("cannot create the plugin crate: {e}")))?;
+    println!(
+        "created {} ({} plugin, {} {}, {ns} API {}) in {}",
+        created.package,
+        scaffold.kind.as_str(),
+        scaffold.kind.sdk(),
+        created.sdk_requirement,
+        created.api_requirement,
+        created.dir.display()
+    );
+    println!("next:\n  cd {}", created.dir.display());
+    for step in &created.steps {
+        println!("  {step}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]
