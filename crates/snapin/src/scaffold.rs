@@ -149,6 +149,25 @@ impl Scaffold {
     /// Checks the name, the directory and `sdk_path`, then writes the crate.
     /// Nothing is written when a check fails; when writing fails half-way,
     /// a directory this call created is removed again.
+    ///
+    /// ```
+    /// use snapin::scaffold::{Scaffold, Template};
+    ///
+    /// let parent = tempfile::tempdir()?;
+    /// let created = Scaffold {
+    ///     ns: "mycli".into(),
+    ///     api: snapin::Version::new(1, 2, 0),
+    ///     name: "hello".into(),
+    ///     kind: Template::Exec,
+    ///     dir: parent.path().join("mycli-hello"),
+    ///     sdk_path: None,
+    /// }
+    /// .create()?;
+    /// assert_eq!(created.package, "mycli-hello");
+    /// assert_eq!(created.api_requirement, "^1.2");
+    /// assert!(created.dir.join("src/main.rs").is_file());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn create(&self) -> Result<Created, ScaffoldError> {
         self.check_name()?;
         let sdk_path = self.checked_sdk_path()?;
