@@ -471,8 +471,15 @@ impl App {
                 ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(127)))
             }
             Ok(Exit::Signal(signal)) => {
+                // SIGKILL comes from outside: the system when memory runs
+                // out, or a user. Other signals are the plugin's own doing.
+                let why = if signal == 9 {
+                    "something outside it ended it, often the system when memory runs out; if it happens again, report it to its author"
+                } else {
+                    "this is a bug in the plugin: report it to its author"
+                };
                 eprintln!(
-                    "{ns}: error: plugin '{name}' was killed by {} (signal {signal}) while running `{shown}`; this is a bug in the plugin: report it to its author, or turn it off with `{ns} plugins disable {name}`",
+                    "{ns}: error: plugin '{name}' was killed by {} (signal {signal}) while running `{shown}`; {why}, or turn it off with `{ns} plugins disable {name}`",
                     signal_name(signal)
                 );
                 ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(127)))
