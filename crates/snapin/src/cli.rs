@@ -75,7 +75,8 @@ fn arg_from_spec(spec: &ArgSpec) -> Arg {
 /// Re-emits the arguments the user gave a plugin command, after clap
 /// checked them: the command path, then at each level its options (in
 /// manifest order, `--long VALUE` or `-s VALUE`, a flag once per use),
-/// then its positionals, preceded by `--` when one starts with `-`.
+/// then its positionals, preceded by `--` when one starts with `-` or is
+/// the name of a subcommand.
 /// Defaults the user did not type are not sent: the plugin applies them.
 pub fn plugin_argv(spec: &CommandSpec, matches: &ArgMatches) -> Vec<OsString> {
     let mut argv = Vec::new();
@@ -127,10 +128,21 @@ fn emit(spec: &CommandSpec, matches: &ArgMatches, argv: &mut Vec<OsString>) {
     let sub = matches
         .subcommand()
         .and_then(|(name, m)| Some((spec.subcommands.iter().find(|s| s.name == name)?, m)));
+    // Only after `--` is a word that looks like an option, or names a
+    // subcommand (clap adds `help` to commands that have any), a value.
+    let names_a_subcommand = |v: &OsString| {
+        !spec.subcommands.is_empty()
+            && (v == "help"
+                || spec.subcommands.iter().any(|s| {
+                    std::iter::once(&s.name)
+                        .chain(&s.aliases)
+                        .any(|n| v == n.as_str())
+                }))
+    };
     if sub.is_none()
         && positionals
             .iter()
-            .any(|v| v.to_string_lossy().starts_with('-'))
+            .any(|v| v.to_string_lossy().starts_with('-') || names_a_subcommand(v))
     {
         argv.push("--".into());
     }
@@ -209,6 +221,20 @@ mod tests {
             argv_for(&["tool", "--who=-x", "--", "-f"]).unwrap(),
             ["tool", "--who=-x", "--", "-f"]
         );
+    }
+
+    /// Regression (found by the property tests): `tool -- sub` gives the
+    /// positional the value "sub"; re-emitted without `--`, the plugin
+    /// would run the subcommand instead.
+    #[test]
+    fn a_value_that_names_a_subcommand_stays_behind_the_separator() {
+        for word in ["sub", "help"] {
+            assert_eq!(
+                argv_for(&["tool", "--", word]).unwrap(),
+                ["tool", "--", word]
+            );
+        }
+        assert_eq!(argv_for(&["tool", "subway"]).unwrap(), ["tool", "subway"]);
     }
 
     #[test]

@@ -1,0 +1,31 @@
+//! Bytes as the installed-plugins index file, through the decoder start-up
+//! uses (`Index::from_slice`, behind `Index::load`). A file it accepts must
+//! be written back (as `Index::update` writes it) and read again unchanged;
+//! a file it refuses gets an error that names the file.
+
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+use snapin::index::Index;
+
+fuzz_target!(|data: &[u8]| {
+    let path = Path::new("/home/user/.mycli/plugins.json");
+    match Index::from_slice(data, path) {
+        Ok(index) => {
+            let json = serde_json::to_vec_pretty(&index).expect("a decoded index encodes");
+            let back = Index::from_slice(&json, path).expect("an encoded index decodes");
+            assert_eq!(back, index);
+            // The loader checks each cached manifest again.
+            let reserved = snapin_fuzz::host_reserved();
+            for manifest in index.plugins.iter().filter_map(|e| e.manifest.as_ref()) {
+                let _ = snapin::manifest::validate(manifest, snapin_fuzz::HOST, &reserved);
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            assert!(message.contains("plugins.json"), "{message}");
+        }
+    }
+});
