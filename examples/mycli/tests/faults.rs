@@ -437,6 +437,7 @@ fn output_piped_into_head_ends_quietly_when_head_has_enough() {
     );
     h.install(&flood);
     h.install(&closer);
+    let index = fs::read(h.index()).unwrap();
 
     // `mycli flood | head -n 2`: head leaves, the plugin dies of SIGPIPE,
     // and the host passes that on as a shell would, without a message.
@@ -469,6 +470,7 @@ fn output_piped_into_head_ends_quietly_when_head_has_enough() {
     assert_eq!(shown, "first\n");
     assert_eq!(host.status.code(), Some(0));
     assert_eq!(stderr(&host), "closer: done without stdout\n");
+    assert_eq!(fs::read(h.index()).unwrap(), index, "the index changed");
     assert_greet_works(&h);
 }
 
@@ -485,6 +487,7 @@ fn a_plugin_that_leaves_a_process_behind_does_not_hold_up_the_host() {
         ),
     );
     h.install(&plugin);
+    let index = fs::read(h.index()).unwrap();
     let started = Instant::now();
     h.mycli()
         .arg("spawner")
@@ -499,6 +502,7 @@ fn a_plugin_that_leaves_a_process_behind_does_not_hold_up_the_host() {
     let pid = wait_for(&pid_file);
     assert!(!gone_now(&pid), "the background process should still run");
     Command::new("kill").arg(&pid).status().unwrap();
+    assert_eq!(fs::read(h.index()).unwrap(), index, "the index changed");
     assert_greet_works(&h);
 }
 
