@@ -285,3 +285,24 @@ pub fn display_argv(argv: &[OsString]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_output_is_told_apart_by_what_is_wrong_with_it() {
+        let reason = |bytes: &[u8]| parse_manifest(bytes).unwrap_err();
+        assert_eq!(reason(b" \n"), "it printed nothing on stdout");
+        assert_eq!(
+            reason(b"{\"name\": \"caf\xe9\"}"),
+            "it is not UTF-8 text (invalid byte at offset 13)"
+        );
+        assert!(reason(b"{oops").starts_with("it is not valid JSON: "));
+        assert!(reason(b"{} extra").starts_with("it is not valid JSON: trailing"));
+        assert!(reason(b"[1, 2]").contains("not an object (an array instead of"));
+        assert!(reason(b"{}").starts_with("it is JSON but not a manifest: missing field"));
+        let m = br#"{"manifest":1,"host":"mycli","name":"a","version":"1.0.0","api":"^1.0","commands":[{"name":"a"}]}"#;
+        assert_eq!(parse_manifest(m).map(|m| m.name), Ok("a".to_string()));
+    }
+}
