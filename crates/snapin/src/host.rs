@@ -839,14 +839,36 @@ impl Options {
         }
     }
 
+    /// No `-v`, `-q`, `--debug` or colour: for library calls made outside
+    /// a command line.
+    pub fn quiet() -> Options {
+        Options {
+            verbosity: Verbosity {
+                level: 0,
+                debug: false,
+            },
+            color: ColorChoice::Never,
+        }
+    }
+
     /// Whether to colour what goes to stderr.
     pub fn color_stderr(&self) -> bool {
+        self.color_for(std::io::stderr().is_terminal())
+    }
+
+    /// Whether to colour what goes to stdout.
+    pub fn color_stdout(&self) -> bool {
+        self.color_for(std::io::stdout().is_terminal())
+    }
+
+    /// `--color always|never`, else colour only on a terminal and when
+    /// `NO_COLOR` is unset or empty.
+    fn color_for(&self, terminal: bool) -> bool {
         match self.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stderr().is_terminal()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal
             }
         }
     }

@@ -50,6 +50,7 @@
 //! (the `snapin-sdk` crate writes one from clap derive), or types compiled
 //! into the host that implement [`Plugin`].
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod gate;

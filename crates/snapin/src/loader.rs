@@ -460,7 +460,10 @@ pub fn integrity(entry: &Entry, ns: &str) -> Result<(), Problem> {
     }
 }
 
-fn conflicts(
+/// The conflict step: the plugin's top-level command names and aliases
+/// are neither built into the host nor in `taken` (name or alias → the
+/// plugin that already has it).
+pub fn conflicts(
     name: &str,
     m: &Manifest,
     settings: &LoaderSettings<'_>,

@@ -12,6 +12,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde::Serialize;
 use snapin_protocol::{Access, Manifest};
 
+use crate::check;
 use crate::host::{App, Options};
 use crate::index::{
     DirGrant, Entry, FileStamp, Grants, Index, IndexError, Kind, Origin, now_rfc3339,
@@ -113,14 +114,28 @@ pub fn command(ns: &str) -> Command {
                 .about("Re-check every plugin; one line per problem with its fix")
                 .arg(json()),
         )
+        .subcommand(
+            Command::new("check")
+                .about("Run a plugin file through every check of the contract without installing it")
+                .arg(
+                    Arg::new("source")
+                        .required(true)
+                        .value_name("SOURCE")
+                        .help(format!(
+                            "Path to a plugin executable or component, or NAME of a `{ns}-NAME` executable on PATH"
+                        )),
+                )
+                .arg(json()),
+        )
         .subcommand(scaffold::command(ns))
 }
 
 /// A failed `plugins` command: what went wrong and, where there is one,
 /// the fix.
 #[derive(Debug)]
-struct Failure {
-    message: String,
+pub(crate) struct Failure {
+    /// `WHAT; fix: FIX`.
+    pub(crate) message: String,
     code: u8,
 }
 
@@ -162,7 +177,7 @@ pub(crate) fn run(app: &App, matches: &ArgMatches, options: &Options) -> ExitCod
                 options,
             )
         }
-        Some(("list", m)) => list(app, flag(m, "json")),
+        Some(("list", m)) => list(app, flag(m, "json"), options),
         Some(("info", m)) => info(app, &name(m), flag(m, "json")),
         Some(("remove", m)) => remove(app, &name(m)),
         Some(("enable", m)) => set_enabled(app, &name(m), true),
@@ -176,6 +191,12 @@ pub(crate) fn run(app: &App, matches: &ArgMatches, options: &Options) -> ExitCod
             options,
         ),
         Some(("doctor", m)) => doctor(app, flag(m, "json")),
+        Some(("check", m)) => check_plugin(
+            app,
+            m.get_one::<String>("source").map_or("", String::as_str),
+            flag(m, "json"),
+            options,
+        ),
         Some(("new", m)) => new_plugin(app, m),
         _ => Err(Failure::new(
             "unknown plugins command; see `plugins --help`",
@@ -242,8 +263,10 @@ fn resolve_source(ns: &str, source: &str) -> Result<(PathBuf, Origin)> {
 }
 
 /// Describes the file at `path` and builds the index entry it would get.
-/// A WebAssembly component is compiled here, once, into the cache.
-fn inspect(
+/// A WebAssembly component is compiled here, once, into the cache (with a
+/// status line while it compiles, on a terminal). Install, upgrade and
+/// [`crate::check`] share it.
+pub(crate) fn inspect(
     app: &App,
     path: &Path,
     origin: Origin,
@@ -269,7 +292,16 @@ fn inspect(
         file,
         trusted_owners: Vec::new(),
     };
-    match app.with_runtime(&entry, |plugin| plugin.describe()) {
+    let progress = entry.kind == Kind::Wasm && std::io::stderr().is_terminal();
+    if progress {
+        eprint!("{ns}: compiling {}...", entry.name);
+    }
+    let described = app.with_runtime(&entry, |plugin| plugin.describe());
+    if progress {
+        // Erase the status line: what follows replaces it.
+        eprint!("\r\x1b[2K");
+    }
+    match described {
         Ok(m) => {
             // An invalid name (`../x`, a screenful, control characters) is
             // reported by the contract check, never used as a name.
@@ -295,7 +327,7 @@ fn inspect(
 }
 
 /// Tells a WebAssembly component from an executable by its first bytes.
-fn kind_of(path: &Path) -> Result<Kind> {
+pub(crate) fn kind_of(path: &Path) -> Result<Kind> {
     if path.is_dir() {
         return Err(Failure::new(format!(
             "cannot install {}: it is a directory, not a plugin file; fix: give the path of the plugin file inside it",
@@ -876,7 +908,7 @@ fn print_json(value: &impl Serialize) -> Result {
     Ok(ExitCode::SUCCESS)
 }
 
-fn list(app: &App, json: bool) -> Result {
+fn list(app: &App, json: bool, options: &Options) -> Result {
     let rows = rows(app)?;
     if json {
         return print_json(&rows);
@@ -914,13 +946,14 @@ fn list(app: &App, json: bool) -> Result {
         "NAME", "VERSION", "KIND", "COMMANDS", "SHA256", "ORIGIN", "STATUS",
     ]
     .map(String::from);
-    print_table(&header, &table);
+    print_table(&header, &table, options.color_stdout());
     Ok(ExitCode::SUCCESS)
 }
 
 /// Prints aligned columns; the status, the one long column, goes last so
-/// a long reason does not push the others apart.
-fn print_table(header: &[String; 7], rows: &[[String; 7]]) {
+/// a long reason does not push the others apart. With `color`, the status
+/// word is coloured.
+fn print_table(header: &[String; 7], rows: &[[String; 7]], color: bool) {
     let mut widths = header.each_ref().map(|h| h.chars().count());
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -928,14 +961,46 @@ fn print_table(header: &[String; 7], rows: &[[String; 7]]) {
         }
     }
     let mut out = std::io::stdout().lock();
-    for row in std::iter::once(header).chain(rows) {
-        let line: Vec<String> = row
+    for (at, row) in std::iter::once(header).chain(rows).enumerate() {
+        let mut line: Vec<String> = row
             .iter()
             .zip(widths)
             .map(|(cell, w)| format!("{cell:<w$}"))
             .collect();
+        // The last column needs no padding, so its word can be painted.
+        if let (Some(status), Some(raw)) = (line.last_mut().filter(|_| color && at > 0), row.last())
+        {
+            let (word, rest) = raw.split_at(raw.find(':').unwrap_or(raw.len()));
+            let painted = match word {
+                "ok" => paint(word, Paint::Good),
+                "disabled" => paint(word, Paint::Dim),
+                "skipped" => paint(word, Paint::Warn),
+                _ => paint(word, Paint::Bad),
+            };
+            *status = format!("{painted}{rest}");
+        }
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
+}
+
+/// What a coloured word says.
+#[derive(Clone, Copy)]
+enum Paint {
+    Good,
+    Warn,
+    Bad,
+    Dim,
+}
+
+/// `text` in the ANSI colour for `what`.
+fn paint(text: &str, what: Paint) -> String {
+    let code = match what {
+        Paint::Good => "32",
+        Paint::Warn => "33",
+        Paint::Bad => "31",
+        Paint::Dim => "2",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
 }
 
 fn find_row(app: &App, name: &str) -> Result<Row> {
@@ -1186,11 +1251,27 @@ fn upgrade(
     Ok(ExitCode::SUCCESS)
 }
 
+/// One problem `plugins doctor` found; the text line and the JSON object
+/// carry the same fields.
+#[derive(Debug, Serialize)]
+struct Problem {
+    /// The plugin, or `(index)`.
+    plugin: String,
+    /// What is wrong.
+    problem: String,
+    /// What to do.
+    fix: String,
+}
+
 fn doctor(app: &App, json: bool) -> Result {
     let ns = &app.host.ns;
-    let mut problems: Vec<(String, String, String)> = Vec::new();
+    let mut problems: Vec<Problem> = Vec::new();
     if let Some(e) = &app.index_error {
-        problems.push(("(index)".into(), e.to_string(), "see above".into()));
+        problems.push(Problem {
+            plugin: "(index)".into(),
+            problem: e.to_string(),
+            fix: "see above".into(),
+        });
     }
     let rows = rows(app)?;
     for row in &rows {
@@ -1199,41 +1280,27 @@ fn doctor(app: &App, json: bool) -> Result {
             && path.exists()
             && !is_executable(path)
         {
-            problems.push((
-                row.outcome.name.clone(),
-                format!("its file {} is not executable", path.display()),
-                format!("`chmod +x {}`", path.display()),
-            ));
+            problems.push(Problem {
+                plugin: row.outcome.name.clone(),
+                problem: format!("its file {} is not executable", path.display()),
+                fix: format!("`chmod +x {}`", path.display()),
+            });
         }
         if matches!(row.outcome.status, Status::Skipped | Status::Error) {
-            problems.push((
-                row.outcome.name.clone(),
-                row.outcome.status_line(),
-                row.outcome.fix.clone().unwrap_or_default(),
-            ));
+            problems.push(Problem {
+                plugin: row.outcome.name.clone(),
+                problem: row.outcome.status_line(),
+                fix: row.outcome.fix.clone().unwrap_or_default(),
+            });
         }
     }
     if json {
-        #[derive(Serialize)]
-        struct Problem<'a> {
-            plugin: &'a str,
-            problem: &'a str,
-            fix: &'a str,
-        }
-        let list: Vec<Problem> = problems
-            .iter()
-            .map(|(p, what, fix)| Problem {
-                plugin: p,
-                problem: what,
-                fix,
-            })
-            .collect();
-        print_json(&list)?;
+        print_json(&problems)?;
     } else if problems.is_empty() {
         println!("{ns} plugins: all {} healthy", rows.len());
     } else {
-        for (plugin, what, fix) in &problems {
-            println!("{plugin}: {what}; fix: {fix}");
+        for p in &problems {
+            println!("{}: {}; fix: {}", p.plugin, p.problem, p.fix);
         }
     }
     Ok(if problems.is_empty() {
@@ -1241,6 +1308,60 @@ fn doctor(app: &App, json: bool) -> Result {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `plugins check SOURCE`: one line per check (see [`crate::check`]), or
+/// the report as JSON; exit status 1 when any check fails, like `doctor`.
+fn check_plugin(app: &App, source: &str, json: bool, options: &Options) -> Result {
+    // A source that cannot be found is reported by the `file` check.
+    let path = resolve_source(&app.host.ns, source)
+        .map(|(path, _)| path)
+        .unwrap_or_else(|_| PathBuf::from(source));
+    let report = check::check_with(app, &path, options);
+    let code = if report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    };
+    if json {
+        print_json(&report)?;
+        return Ok(code);
+    }
+    let color = options.color_stdout();
+    let width = report
+        .checks
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    for line in &report.checks {
+        let mark = match (line.passed, color) {
+            (true, true) => paint("ok  ", Paint::Good),
+            (true, false) => "ok  ".to_string(),
+            (false, true) => paint("FAIL", Paint::Bad),
+            (false, false) => "FAIL".to_string(),
+        };
+        let _ = writeln!(out, "{mark}  {:<width$}  {}", line.name, line.detail);
+        if let Some(fix) = &line.fix {
+            let _ = writeln!(out, "      {:<width$}  fix: {fix}", "");
+        }
+    }
+    let failed = report.checks.iter().filter(|c| !c.passed).count();
+    let what = report.plugin.as_deref().map_or_else(
+        || report.path.display().to_string(),
+        |name| format!("plugin '{name}'"),
+    );
+    if failed == 0 {
+        let _ = writeln!(out, "{what} passes all {} checks", report.checks.len());
+    } else {
+        let _ = writeln!(
+            out,
+            "{what} fails {failed} of {} checks",
+            report.checks.len()
+        );
+    }
+    Ok(code)
 }
 
 /// `plugins new NAME`: writes a plugin crate for this host (see
