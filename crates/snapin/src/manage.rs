@@ -1391,6 +1391,9 @@ fn new_plugin(app: &App, matches: &ArgMatches) -> Result {
     for step in &created.steps {
         println!("  {step}");
     }
+    if let Some(note) = &created.note {
+        println!("note: {note}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

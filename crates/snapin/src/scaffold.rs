@@ -143,6 +143,8 @@ pub struct Created {
     pub api_requirement: String,
     /// The commands that build, install and run it, from inside `dir`.
     pub steps: Vec<String>,
+    /// Where the SDK comes from, when that needs saying.
+    pub note: Option<String>,
 }
 
 impl Scaffold {
@@ -197,6 +199,14 @@ impl Scaffold {
             sdk_requirement: sdk_requirement(),
             api_requirement: self.api_requirement(),
             steps: self.steps(),
+            note: sdk_path.is_none().then(|| {
+                format!(
+                    "{} {} comes from crates.io; to build against a local snapin checkout instead, create the crate with --sdk-path DIR/crates/{}",
+                    self.kind.sdk(),
+                    sdk_requirement(),
+                    self.kind.sdk()
+                )
+            }),
         })
     }
 
@@ -314,7 +324,12 @@ impl Scaffold {
                  published, delete `path = ...` to build from crates.io.\n",
                 path.display()
             ),
-            None => String::new(),
+            None => format!(
+                "\n`Cargo.toml` takes `{sdk}` from crates.io. To build against a local\n\
+                 checkout of snapin instead, add `path = \"DIR/crates/{sdk}\"` to its\n\
+                 line, or create the crate with `{} plugins new {} --sdk-path DIR/crates/{sdk}`.\n",
+                self.ns, self.name
+            ),
         };
         let (kind_words, run) = match self.kind {
             Template::Exec => ("an executable plugin", "runs as its own process"),

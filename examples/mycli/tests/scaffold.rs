@@ -78,6 +78,7 @@ fn an_executable_plugin_from_plugins_new_builds_tests_installs_and_runs() {
     fs::create_dir_all(&work).unwrap();
     let sdk = support::repo().join("crates/snapin-sdk");
     let said = plugins_new(&h, &work, &["hello", "--sdk-path", sdk.to_str().unwrap()]);
+    assert!(!said.contains("note:"), "{said}");
     assert!(
         said.contains("created mycli-hello (exec plugin, snapin-sdk 0.1, mycli API ^1.2)"),
         "{said}"
@@ -253,7 +254,11 @@ fn plugins_new_refuses_a_used_directory_and_bad_names_and_writes_nothing() {
     // An existing empty directory is fine, named with --dir.
     let empty = work.join("empty");
     fs::create_dir(&empty).unwrap();
-    plugins_new(&h, &work, &["tool", "--dir", "empty"]);
+    let said = plugins_new(&h, &work, &["tool", "--dir", "empty"]);
+    assert!(
+        said.contains("note: snapin-sdk 0.1 comes from crates.io; to build against a local snapin checkout instead, create the crate with --sdk-path DIR/crates/snapin-sdk"),
+        "{said}"
+    );
     let manifest = fs::read_to_string(empty.join("Cargo.toml")).unwrap();
     assert!(manifest.contains("name = \"mycli-tool\""), "{manifest}");
     assert!(manifest.contains("snapin-sdk = \"0.1\""), "{manifest}");
