@@ -20,7 +20,7 @@ use crate::manifest::Reserved;
 use crate::paths::Paths;
 use crate::runtime::exec::{DescribeLimits, ExecPlugin};
 use crate::runtime::{Exit, Invocation, Plugin, PluginError, catch_panic, signal_name};
-use crate::{cli, manage};
+use crate::{cli, complete, manage};
 
 /// Exit status when a plugin could not be started at all (missing file,
 /// changed pin, a file others could change, not executable).
@@ -164,6 +164,9 @@ impl Host {
     /// provides it is loaded, found through the start-up lookup (see
     /// [`crate::lookup`]), so start-up does not grow with the number of
     /// plugins installed; help and unknown commands load them all.
+    ///
+    /// When a shell asks for completions (`<NS>_COMPLETE` is set, see
+    /// [`crate::complete`]), it prints them and exits instead of returning.
     pub fn load(self, cli: Command) -> App {
         self.load_from(cli, std::env::args_os())
     }
@@ -205,6 +208,11 @@ impl Host {
             wasm: std::sync::OnceLock::new(),
         };
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        if let Some(request) = complete::Request::from_env(&app.host.ns, &args) {
+            let need = app.need_to_complete(request.words_before_cursor());
+            app.prepare(need);
+            std::process::exit(complete::answer(app, request));
+        }
         let need = app.need(&args);
         app.prepare(need);
         app
@@ -585,6 +593,16 @@ impl App {
             "this {} was built without WebAssembly support (snapin's `wasm` feature)",
             self.host.ns
         )))
+    }
+
+    /// Which plugins completing the word after `words` (program name
+    /// first) needs: as for running `words`, except that before any command
+    /// is named the word may be one, so every command name is needed.
+    fn need_to_complete(&self, words: &[OsString]) -> Need {
+        match self.need(words) {
+            Need::Command(None) => Need::Full,
+            need => need,
+        }
     }
 
     /// Which plugins the command line `args` (program name first) needs: it

@@ -52,6 +52,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod complete;
 pub mod config;
 pub mod gate;
 mod host;
@@ -66,6 +67,12 @@ pub mod pin;
 pub mod runtime;
 pub mod scaffold;
 pub mod trust;
+
+/// The Rust examples of `docs/host-guide.md`, compiled and run as doctests
+/// so that the guide keeps to the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/host-guide.md")]
+pub struct HostGuide;
 
 pub use host::{
     App, EXIT_CANNOT_RUN, EXIT_MEMORY_LIMIT, EXIT_TIME_LIMIT, EXIT_TRAP, Host, HostBuilder,

@@ -73,7 +73,14 @@ impl Paths {
 /// The environment variable that overrides the home of namespace `ns`:
 /// `mycli` → `MYCLI_HOME`.
 pub fn home_var(ns: &str) -> String {
-    format!("{}_HOME", ns.to_ascii_uppercase().replace('-', "_"))
+    env_var(ns, "HOME")
+}
+
+/// The environment variable `<NS>_<NAME>` of namespace `ns`: (`my-cli`,
+/// `HOME`) → `MY_CLI_HOME`. Prefixed so that hosts, and the programs they
+/// run, do not read each other's settings.
+pub fn env_var(ns: &str, name: &str) -> String {
+    format!("{}_{name}", ns.to_ascii_uppercase().replace('-', "_"))
 }
 
 #[cfg(test)]

@@ -1,0 +1,327 @@
+//! Shell completions for the host's own commands, plugin commands and the
+//! `plugins` group: bash, zsh, fish, elvish and PowerShell.
+//!
+//! The script a shell sources is a few lines that call back into the host
+//! at each TAB (`MYCLI_COMPLETE=bash mycli -- WORDS...`), the convention of
+//! clap_complete's dynamic completions. The host answers from the same
+//! cached manifests as `--help`: the first word from the start-up lookup's
+//! listing of every plugin command, later words from the manifest of the
+//! one plugin that provides the command being completed. So a plugin
+//! installed after the script was sourced completes at once, and no plugin
+//! is started to complete its arguments.
+//!
+//! What a user adds to their shell's start-up file (for `mycli`):
+//!
+//! ```text
+//! bash: source <(MYCLI_COMPLETE=bash mycli)       # in ~/.bashrc
+//! zsh:  source <(MYCLI_COMPLETE=zsh mycli)        # in ~/.zshrc, after compinit
+//! fish: MYCLI_COMPLETE=fish mycli | source        # in ~/.config/fish/completions/mycli.fish
+//! ```
+//!
+//! The variable is the host's own (`<NS>_COMPLETE`, see [`env_var`]), not
+//! clap's `COMPLETE`, so a plugin written with clap that offers its own
+//! completions never answers for the host, and no command name is taken
+//! from plugins.
+
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Command, ValueHint};
+use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
+use clap_complete::env::{EnvCompleter, Shells};
+
+use crate::index::{Entry, Index};
+use crate::loader::Source;
+use crate::{App, manage, paths};
+
+/// The environment variable that asks host `ns` for completions:
+/// `mycli` → `MYCLI_COMPLETE`. Its value names the shell.
+pub fn env_var(ns: &str) -> String {
+    paths::env_var(ns, "COMPLETE")
+}
+
+/// The variable through which the bash and zsh scripts say which word the
+/// cursor is on (fish and PowerShell pass the words up to the cursor).
+const CURSOR_VAR: &str = "_CLAP_COMPLETE_INDEX";
+
+/// A shell's request for completions, read from the environment and the
+/// command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Request {
+    /// The value of `<NS>_COMPLETE`: a shell name, or a path to one (so
+    /// `$SHELL` works).
+    shell: OsString,
+    /// The program as it was started: the script calls back the same one.
+    program: OsString,
+    /// The words the shell passed after `--`, program name first; none
+    /// means "print the script to source".
+    words: Vec<OsString>,
+    /// The index in `words` of the word being completed.
+    cursor: usize,
+}
+
+impl Request {
+    /// The request in the environment of host `ns` started with `args`
+    /// (program name first), if `<NS>_COMPLETE` is set (and not empty or
+    /// `0`).
+    pub(crate) fn from_env(ns: &str, args: &[OsString]) -> Option<Request> {
+        let shell = std::env::var_os(env_var(ns)).filter(|s| !s.is_empty() && s != "0")?;
+        let cursor = std::env::var(CURSOR_VAR)
+            .ok()
+            .and_then(|i| i.parse::<usize>().ok());
+        Some(Request::new(shell, args, cursor))
+    }
+
+    fn new(shell: OsString, args: &[OsString], cursor: Option<usize>) -> Request {
+        let program = args.first().cloned().unwrap_or_default();
+        let words: Vec<OsString> = args
+            .iter()
+            .skip(1)
+            .skip_while(|a| *a != "--")
+            .skip(1)
+            .cloned()
+            .collect();
+        let last = words.len().saturating_sub(1);
+        Request {
+            shell,
+            program,
+            cursor: cursor.unwrap_or(last).min(words.len()),
+            words,
+        }
+    }
+
+    /// The words before the one being completed, program name first: what
+    /// decides which plugins must be loaded to answer.
+    pub(crate) fn words_before_cursor(&self) -> &[OsString] {
+        &self.words[..self.cursor]
+    }
+}
+
+/// Answers `request` with the commands of `app` (loaded for the words
+/// before the cursor) on stdout and returns the exit status: the script
+/// to source, or the candidates for the word under the cursor. A failure
+/// to complete a word exits non-zero without a message, which the scripts
+/// read as "no candidates": text on stderr would land in the middle of
+/// the user's command line.
+pub(crate) fn answer(app: App, request: Request) -> i32 {
+    let ns = app.host.ns.clone();
+    let var = env_var(&ns);
+    let shell_name = Path::new(&request.shell)
+        .file_stem()
+        .unwrap_or(&request.shell)
+        .to_string_lossy()
+        .into_owned();
+    let shells = Shells::builtins();
+    let Some(shell) = shells.completer(&shell_name) else {
+        let known: Vec<&str> = shells.names().collect();
+        eprintln!(
+            "{ns}: error: cannot write completions for shell '{shell_name}' ({var}={}): snapin knows {}; fix: set {var} to one of them, e.g. `source <({var}=bash {ns})`",
+            request.shell.to_string_lossy(),
+            known.join(", ")
+        );
+        return 2;
+    };
+    let current_dir = std::env::current_dir().ok();
+    let mut out = Vec::new();
+    if request.words.is_empty() {
+        let command = app.command();
+        let name = command.get_name();
+        let bin = command.get_bin_name().unwrap_or(name);
+        let program = callback_path(&request.program, current_dir.as_deref());
+        if let Err(e) = shell.write_registration(&var, name, bin, &program, &mut out) {
+            eprintln!("{ns}: error: cannot write the {shell_name} completion script: {e}");
+            return 1;
+        }
+    } else {
+        let mut command = with_plugin_names(&app);
+        if complete_into(
+            shell,
+            &mut command,
+            &request,
+            current_dir.as_deref(),
+            &mut out,
+        )
+        .is_err()
+        {
+            return 1;
+        }
+    }
+    match std::io::stdout().write_all(&out) {
+        Ok(()) => 0,
+        Err(_) => 1,
+    }
+}
+
+/// Writes the candidates for the word under the cursor in `shell`'s form.
+fn complete_into(
+    shell: &dyn EnvCompleter,
+    command: &mut Command,
+    request: &Request,
+    current_dir: Option<&Path>,
+    out: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    shell.write_complete(command, request.words.clone(), current_dir, out)
+}
+
+/// The program the script calls back: as typed when it was found on
+/// `PATH` (so an upgraded host answers), made absolute when it was a
+/// relative path.
+fn callback_path(program: &OsStr, current_dir: Option<&Path>) -> String {
+    let path = PathBuf::from(program);
+    let path = match current_dir {
+        Some(dir) if path.is_relative() && path.components().count() > 1 => dir.join(path),
+        _ => path,
+    };
+    path.to_string_lossy().into_owned()
+}
+
+/// The app's command, with `plugins info|remove|enable|disable|upgrade
+/// NAME` completing plugin names (read from the index only when such a
+/// name is being completed) and `plugins install SOURCE` completing paths.
+fn with_plugin_names(app: &App) -> Command {
+    let index = app.host.paths.index_file();
+    let compiled_in: Vec<(String, Option<String>)> = app
+        .loaded
+        .active
+        .iter()
+        .filter(|a| matches!(a.candidate.source, Source::InProcess { .. }))
+        .map(|a| (a.manifest.name.clone(), a.manifest.description.clone()))
+        .collect();
+    app.command().clone().mut_subcommands(|group| {
+        if group.get_name() != manage::COMMAND {
+            return group;
+        }
+        group.mut_subcommands(|sub| {
+            let which = Which::for_subcommand(sub.get_name());
+            let index = index.clone();
+            let compiled_in = compiled_in.clone();
+            sub.mut_args(|arg| match arg.get_id().as_str() {
+                "name" => {
+                    let index = index.clone();
+                    let compiled_in = compiled_in.clone();
+                    arg.add(ArgValueCandidates::new(move || {
+                        plugin_names(&index, which, &compiled_in)
+                    }))
+                }
+                "source" => arg.value_hint(ValueHint::AnyPath),
+                _ => arg,
+            })
+        })
+    })
+}
+
+/// Which plugins a `plugins` subcommand's NAME can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
+    /// Installed and compiled-in plugins (`info`).
+    Any,
+    /// Installed plugins (`remove`, `upgrade`, ...).
+    Installed,
+    /// Installed plugins that are disabled (`enable`).
+    Disabled,
+    /// Installed plugins that are enabled (`disable`).
+    Enabled,
+}
+
+impl Which {
+    fn for_subcommand(name: &str) -> Which {
+        match name {
+            "info" => Which::Any,
+            "enable" => Which::Disabled,
+            "disable" => Which::Enabled,
+            _ => Which::Installed,
+        }
+    }
+
+    fn admits(self, entry: &Entry) -> bool {
+        match self {
+            Which::Any | Which::Installed => true,
+            Which::Disabled => !entry.enabled,
+            Which::Enabled => entry.enabled,
+        }
+    }
+}
+
+/// The plugin names `which` admits, with their descriptions as help (zsh
+/// and fish show it), sorted. An index that cannot be read completes no
+/// installed name: the command itself will say why.
+fn plugin_names(
+    index: &Path,
+    which: Which,
+    compiled_in: &[(String, Option<String>)],
+) -> Vec<CompletionCandidate> {
+    let installed = Index::load(index).map(|i| i.plugins).unwrap_or_default();
+    let mut names: Vec<(String, Option<String>)> = installed
+        .into_iter()
+        .filter(|e| which.admits(e))
+        .map(|e| {
+            let description = e.manifest.and_then(|m| m.description);
+            (e.name, description)
+        })
+        .collect();
+    if which == Which::Any {
+        names.extend(compiled_in.iter().cloned());
+    }
+    names.sort();
+    names.dedup_by(|a, b| a.0 == b.0);
+    names
+        .into_iter()
+        .map(|(name, description)| CompletionCandidate::new(name).help(description.map(Into::into)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn no_words_after_the_separator_asks_for_the_script() {
+        let r = Request::new("bash".into(), &os(&["./mycli"]), None);
+        assert!(r.words.is_empty());
+        assert_eq!(r.words_before_cursor(), &[] as &[OsString]);
+        let r = Request::new("bash".into(), &os(&["mycli", "greet"]), None);
+        assert!(r.words.is_empty(), "words count only after `--`");
+    }
+
+    #[test]
+    fn the_cursor_splits_the_words() {
+        let args = os(&["/bin/mycli", "--", "mycli", "greet", "--w"]);
+        // fish: the last word is the one being completed.
+        let r = Request::new("fish".into(), &args, None);
+        assert_eq!(r.words, os(&["mycli", "greet", "--w"]));
+        assert_eq!(r.words_before_cursor(), os(&["mycli", "greet"]));
+        // bash: the script says where the cursor is.
+        let r = Request::new("bash".into(), &args, Some(1));
+        assert_eq!(r.words_before_cursor(), os(&["mycli"]));
+        // An index past the end is clamped, not a panic.
+        let r = Request::new("zsh".into(), &args, Some(9));
+        assert_eq!(r.words_before_cursor().len(), 3);
+    }
+
+    #[test]
+    fn the_callback_is_absolute_unless_found_on_path() {
+        let cwd = Path::new("/work");
+        assert_eq!(callback_path(OsStr::new("mycli"), Some(cwd)), "mycli");
+        assert_eq!(
+            callback_path(OsStr::new("./bin/mycli"), Some(cwd)),
+            "/work/./bin/mycli"
+        );
+        assert_eq!(
+            callback_path(OsStr::new("/usr/bin/mycli"), Some(cwd)),
+            "/usr/bin/mycli"
+        );
+    }
+
+    #[test]
+    fn enable_offers_disabled_plugins_and_disable_enabled_ones() {
+        assert_eq!(Which::for_subcommand("enable"), Which::Disabled);
+        assert_eq!(Which::for_subcommand("disable"), Which::Enabled);
+        assert_eq!(Which::for_subcommand("remove"), Which::Installed);
+        assert_eq!(Which::for_subcommand("info"), Which::Any);
+    }
+}
