@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Command, ValueHint};
 use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
-use clap_complete::env::{EnvCompleter, Shells};
+use clap_complete::env::Shells;
 
 use crate::index::{Entry, Index};
 use crate::loader::Source;
@@ -135,14 +135,14 @@ pub(crate) fn answer(app: App, request: Request) -> i32 {
         }
     } else {
         let mut command = with_plugin_names(&app);
-        if complete_into(
-            shell,
-            &mut command,
-            &request,
-            current_dir.as_deref(),
-            &mut out,
-        )
-        .is_err()
+        if shell
+            .write_complete(
+                &mut command,
+                request.words,
+                current_dir.as_deref(),
+                &mut out,
+            )
+            .is_err()
         {
             return 1;
         }
@@ -151,17 +151,6 @@ pub(crate) fn answer(app: App, request: Request) -> i32 {
         Ok(()) => 0,
         Err(_) => 1,
     }
-}
-
-/// Writes the candidates for the word under the cursor in `shell`'s form.
-fn complete_into(
-    shell: &dyn EnvCompleter,
-    command: &mut Command,
-    request: &Request,
-    current_dir: Option<&Path>,
-    out: &mut Vec<u8>,
-) -> std::io::Result<()> {
-    shell.write_complete(command, request.words.clone(), current_dir, out)
 }
 
 /// The program the script calls back: as typed when it was found on
