@@ -4,8 +4,11 @@
 //!   into a throw-away `MYCLI_HOME` and shows what a user sees.
 //! - `cargo xtask test`: the whole test suite, exactly as CI runs it.
 //! - `cargo xtask schema`: regenerates `docs/manifest.schema.json`.
+//! - `cargo xtask fuzz [--seconds N]`: runs each fuzz target in `fuzz/` for
+//!   a bounded time.
 
 mod bench;
+mod fuzz;
 mod schema;
 
 use std::ffi::OsStr;
@@ -29,7 +32,8 @@ fn main() -> ExitCode {
         "bench" => bench::startup(std::env::args().any(|a| a == "--smoke")),
         "bench-wasm" => bench::wasm(),
         "schema" => schema::write(&root()),
-        _ => Err("usage: cargo xtask <demo|test|bench|bench-wasm|schema>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench [--smoke]  time start-up and dispatch against 0..10,000 installed plugins (criterion benches of the in-process parts: cargo bench -p snapin-bench)\n  bench-wasm  time install and run of the sandboxed wstats against the executable stats (release builds)\n  schema  regenerate docs/manifest.schema.json from the manifest types".to_string()),
+        "fuzz" => fuzz::run_targets(&std::env::args().skip(2).collect::<Vec<_>>()),
+        _ => Err("usage: cargo xtask <demo|test|bench|bench-wasm|schema|fuzz>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench [--smoke]  time start-up and dispatch against 0..10,000 installed plugins (criterion benches of the in-process parts: cargo bench -p snapin-bench)\n  bench-wasm  time install and run of the sandboxed wstats against the executable stats (release builds)\n  schema  regenerate docs/manifest.schema.json from the manifest types\n  fuzz [--seconds N] [TARGET...]  run each cargo-fuzz target for N seconds (default 30; needs nightly)".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
