@@ -220,6 +220,18 @@ fn run_steps(app: &App, path: &Path, options: &Options, report: &mut Report) {
     report.manifest = Some(m);
 }
 
+/// The two steps clap would otherwise only report by panicking: every
+/// command's clap tree builds and every `--help` renders. `plugins install`
+/// and `upgrade` refuse a plugin that fails them, as `plugins check` reports
+/// it; the failing step is returned.
+pub(crate) fn commands_render(app: &App, m: &Manifest) -> Result<(), CheckLine> {
+    let root = host_root(app);
+    [clap_tree(&root, m), help(&root, m)]
+        .into_iter()
+        .find(|line| !line.passed)
+        .map_or(Ok(()), Err)
+}
+
 /// `greet, hello` or `1 command (greet)`-style summary of the top-level
 /// commands.
 fn command_list(m: &Manifest) -> String {

@@ -529,6 +529,7 @@ fn install(
     }
     let outcome = check_against(app, &index, &entry);
     refuse_unless_forced(app, "install", &outcome, force)?;
+    refuse_broken_commands(app, "install", &entry, force)?;
     show_trust(app, &entry, None);
     confirm_lookalikes(app, &index, &entry, None, yes)?;
     if grants.is_empty() && !yes {
@@ -585,6 +586,23 @@ fn refuse_unless_forced(app: &App, verb: &str, outcome: &Outcome, force: bool) -
         "cannot {verb} plugin '{name}': {}; fix: {fix} (or `--force` to record it anyway; it will not run until it passes)",
         outcome.status_line(),
     )))
+}
+
+/// Stops an install or upgrade of a plugin whose commands clap refuses or
+/// whose `--help` does not render (the `clap` and `help` steps of
+/// `plugins check`), unless `--force`.
+fn refuse_broken_commands(app: &App, verb: &str, entry: &Entry, force: bool) -> Result<()> {
+    let Some(manifest) = entry.manifest.as_ref().filter(|_| !force) else {
+        return Ok(());
+    };
+    check::commands_render(app, manifest).map_err(|line| {
+        Failure::new(format!(
+            "cannot {verb} plugin '{}': {}; fix: {} (or `--force` to record it anyway)",
+            entry.name,
+            line.detail,
+            line.fix.unwrap_or_default()
+        ))
+    })
 }
 
 /// Checks, before the file at `path` is described (which runs it), that
@@ -1225,6 +1243,7 @@ fn upgrade(
     entry.enabled = old.enabled;
     let outcome = check_against(app, &index, &entry);
     refuse_unless_forced(app, "upgrade", &outcome, force)?;
+    refuse_broken_commands(app, "upgrade", &entry, force)?;
     check_grants(ns, &entry).map_err(|f| {
         Failure::new(format!(
             "{}; the new release asks for less than was granted: `{ns} plugins remove {name}` and install it again",
