@@ -102,6 +102,9 @@ pub struct Record {
 /// An open lookup file that matches the current index.
 pub struct Lookup {
     file: File,
+    /// The file's length: no read may go past it, whatever a damaged file
+    /// claims.
+    len: u64,
     slots: u64,
     slots_at: u64,
     listing: (u64, u64),
@@ -124,20 +127,27 @@ impl Lookup {
     /// Opens the lookup at `path` if it was built from exactly `stamp`.
     pub fn open(path: &Path, stamp: &Stamp) -> Option<Lookup> {
         let file = File::open(path).ok()?;
-        let mut head = [0u8; 16];
-        read_at(&file, &mut head, 0).ok()?;
+        let len = file.metadata().ok()?.len();
+        let head = read_span(&file, len, 0, 16)?;
         if &head[..8] != MAGIC {
             return None;
         }
         let header_len = u64::from_le_bytes(head[8..16].try_into().ok()?);
-        let mut header = vec![0u8; usize::try_from(header_len).ok()?];
-        read_at(&file, &mut header, 16).ok()?;
+        let header = read_span(&file, len, 16, header_len)?;
         let header: Header = serde_json::from_slice(&header).ok()?;
-        if header.stamp != *stamp || !header.slots.is_power_of_two() {
+        let slots_end = header
+            .slots
+            .checked_mul(SLOT)
+            .and_then(|size| size.checked_add(16 + header_len));
+        if header.stamp != *stamp
+            || !header.slots.is_power_of_two()
+            || slots_end.is_none_or(|end| end > len)
+        {
             return None;
         }
         Some(Lookup {
             file,
+            len,
             slots: header.slots,
             slots_at: 16 + header_len,
             listing: header.listing,
@@ -149,8 +159,7 @@ impl Lookup {
     /// help: one read, without parsing the index.
     pub fn listing(&self) -> Option<Vec<Listed>> {
         let (offset, len) = self.listing;
-        let mut bytes = vec![0u8; usize::try_from(len).ok()?];
-        read_at(&self.file, &mut bytes, offset).ok()?;
+        let bytes = read_span(&self.file, self.len, offset, len)?;
         serde_json::from_slice(&bytes).ok()
     }
 
@@ -166,8 +175,7 @@ impl Lookup {
         let mask = self.slots - 1;
         let mut i = h & mask;
         for _ in 0..self.slots {
-            let mut slot = [0u8; SLOT as usize];
-            read_at(&self.file, &mut slot, self.slots_at + i * SLOT).ok()?;
+            let slot = read_span(&self.file, self.len, self.slots_at + i * SLOT, SLOT)?;
             let word = |k: usize| {
                 u64::from_le_bytes(slot[k * 8..k * 8 + 8].try_into().unwrap_or_default())
             };
@@ -176,8 +184,7 @@ impl Lookup {
                 return None;
             }
             if slot_hash == h {
-                let mut bytes = vec![0u8; usize::try_from(len).ok()?];
-                read_at(&self.file, &mut bytes, offset).ok()?;
+                let bytes = read_span(&self.file, self.len, offset, len)?;
                 let record: Record = serde_json::from_slice(&bytes).ok()?;
                 if record.name == name {
                     return Some(record);
@@ -283,6 +290,18 @@ impl Lookup {
     }
 }
 
+/// The `len` bytes at `offset` of `file` (`file_len` long), or `None` when
+/// they are not all there: lengths come from the file, which may be damaged,
+/// so nothing is allocated for bytes the file does not have.
+fn read_span(file: &File, file_len: u64, offset: u64, len: u64) -> Option<Vec<u8>> {
+    if offset.checked_add(len)? > file_len {
+        return None;
+    }
+    let mut bytes = vec![0u8; usize::try_from(len).ok()?];
+    read_at(file, &mut bytes, offset).ok()?;
+    Some(bytes)
+}
+
 #[cfg(unix)]
 fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
@@ -384,5 +403,55 @@ mod tests {
             Lookup::open(&path, &stamp).is_none(),
             "a damaged lookup is not used"
         );
+    }
+
+    #[test]
+    fn lengths_a_damaged_lookup_claims_are_not_believed() {
+        let api = semver::Version::new(1, 2, 0);
+        let reserved = Reserved::clap_defaults();
+        let builtins = HashSet::new();
+        let settings = LoaderSettings {
+            ns: "mycli",
+            api: &api,
+            reserved: &reserved,
+            builtins: &builtins,
+            verify_pins: false,
+        };
+        let loaded = crate::loader::load(vec![Candidate::installed(entry("p", "^1.0"))], &settings);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".plugins.lookup");
+        let stamp = Stamp {
+            len: 1,
+            mtime_ns: 2,
+            ino: 3,
+            host: "h".into(),
+        };
+        Lookup::write(&path, &stamp, &loaded).unwrap();
+        let good = std::fs::read(&path).unwrap();
+
+        // A header longer than the file: not allocated, not used.
+        let mut huge_header = MAGIC.to_vec();
+        huge_header.extend(u64::MAX.to_le_bytes());
+        std::fs::write(&path, &huge_header).unwrap();
+        assert!(Lookup::open(&path, &stamp).is_none());
+
+        // Cut short inside the slots or the records.
+        let header_len = u64::from_le_bytes(good[8..16].try_into().unwrap());
+        let slots_at = usize::try_from(16 + header_len).unwrap();
+        std::fs::write(&path, &good[..slots_at + 10]).unwrap();
+        assert!(Lookup::open(&path, &stamp).is_none());
+        // Every used slot claims a record of u64::MAX bytes.
+        let header: Header = serde_json::from_slice(&good[16..slots_at]).unwrap();
+        let mut lying = good.clone();
+        for k in 0..usize::try_from(header.slots).unwrap() {
+            let at = slots_at + k * SLOT as usize;
+            if lying[at + 8..at + 16] != [0; 8] {
+                lying[at + 16..at + 24].copy_from_slice(&u64::MAX.to_le_bytes());
+            }
+        }
+        std::fs::write(&path, &lying).unwrap();
+        let lookup = Lookup::open(&path, &stamp).expect("the header is intact");
+        assert!(lookup.find("p-a").is_none());
+        assert_eq!(lookup.listing().unwrap().len(), 2, "the listing is intact");
     }
 }
