@@ -459,7 +459,7 @@ impl App {
         );
         let result = match &active.candidate.source {
             Source::Installed(entry) => {
-                if let Err(problem) = loader::verify(entry, ns) {
+                if let Err(problem) = loader::verify(entry, ns, &crate::trust::Checker::default()) {
                     eprintln!(
                         "{ns}: error: plugin '{name}' cannot run: {}; fix: {}",
                         problem.reason, problem.fix

@@ -244,6 +244,8 @@ pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded
     let mut loaded = Loaded::default();
     // Every name taken so far, with its owner, to report who holds it.
     let mut taken: BTreeMap<String, String> = BTreeMap::new();
+    // One look at each directory the plugin files share, for this run.
+    let trust = trust::Checker::default();
     for mut candidate in candidates {
         let manifest = describe(&mut candidate, settings.ns);
         let mut outcome = Outcome {
@@ -262,7 +264,7 @@ pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded
         let checked = enabled(&candidate, settings.ns)
             .and(manifest)
             .and_then(|m| {
-                check(&candidate, &m, settings, &taken)?;
+                check(&candidate, &m, settings, &taken, &trust)?;
                 Ok(m)
             });
         match checked {
@@ -340,6 +342,7 @@ fn check(
     m: &Manifest,
     settings: &LoaderSettings<'_>,
     taken: &BTreeMap<String, String>,
+    trust: &trust::Checker,
 ) -> Result<(), Problem> {
     let name = &candidate.name;
     let ns = settings.ns;
@@ -380,7 +383,7 @@ fn check(
     if settings.verify_pins
         && let Some(entry) = candidate.entry()
     {
-        verify(entry, ns)?;
+        verify(entry, ns, trust)?;
     }
     conflicts(name, m, settings, taken)
 }
@@ -395,28 +398,30 @@ pub fn contract(
 
 /// The checks an installed plugin's file must pass before it runs: it is
 /// still the one that was pinned ([`integrity`]), and only the user and
-/// root can change it ([`permissions`]).
-pub fn verify(entry: &Entry, ns: &str) -> Result<(), Problem> {
+/// root can change it ([`permissions`], by `trust`).
+pub fn verify(entry: &Entry, ns: &str, trust: &trust::Checker) -> Result<(), Problem> {
     integrity(entry, ns)?;
-    permissions(entry, ns)
+    permissions(entry, ns, trust)
 }
 
 /// Checks that no one besides the user, root and the owners the user
 /// trusts for this plugin can change its file (see [`crate::trust`]).
-pub fn permissions(entry: &Entry, ns: &str) -> Result<(), Problem> {
+pub fn permissions(entry: &Entry, ns: &str, trust: &trust::Checker) -> Result<(), Problem> {
     let name = &entry.name;
-    trust::check(&entry.path, &entry.trusted_owners).map_err(|e| Problem {
-        check: Check::Permissions,
-        status: Status::Error,
-        reason: e.to_string(),
-        fix: match e.other_owner() {
-            Some(uid) => format!(
-                "{}, or, if you trust uid {uid}: `{ns} plugins upgrade {name} --trust-owner`",
-                e.fix()
-            ),
-            None => e.fix(),
-        },
-    })
+    trust
+        .check(&entry.path, &entry.trusted_owners)
+        .map_err(|e| Problem {
+            check: Check::Permissions,
+            status: Status::Error,
+            reason: e.to_string(),
+            fix: match e.other_owner() {
+                Some(uid) => format!(
+                    "{}, or, if you trust uid {uid}: `{ns} plugins upgrade {name} --trust-owner`",
+                    e.fix()
+                ),
+                None => e.fix(),
+            },
+        })
 }
 
 /// Checks that an installed plugin's file is still there and still the one

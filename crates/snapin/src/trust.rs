@@ -126,20 +126,38 @@ fn quoted(path: &Path) -> String {
 /// Checks that only the user, root and the owners in `trusted` (uids) can
 /// change the plugin file at `path` or any directory above it.
 pub fn check(path: &Path, trusted: &[u32]) -> Result<(), TrustError> {
+    Checker::default().check(path, trusted)
+}
+
+/// Checks many plugin files at one moment (`plugins list`, `doctor`),
+/// examining each directory they share once. What it learnt about a
+/// directory is kept for its lifetime: make one per batch, so a directory
+/// changed later is examined again. Each plugin file is examined afresh.
+#[derive(Debug, Default)]
+pub struct Checker {
+    /// Directories seen: their canonical path and what the rules need.
     #[cfg(unix)]
-    {
-        let you = effective_uid();
-        for (component, stat) in components(path)? {
-            if let Some(e) = judge(&component, stat, you, trusted, &private_group) {
-                return Err(e);
+    dirs: std::cell::RefCell<std::collections::HashMap<PathBuf, (PathBuf, Stat)>>,
+}
+
+impl Checker {
+    /// [`check`], with what this checker already knows of the directories.
+    pub fn check(&self, path: &Path, trusted: &[u32]) -> Result<(), TrustError> {
+        #[cfg(unix)]
+        {
+            let you = effective_uid();
+            for (component, stat) in self.components(path)? {
+                if let Some(e) = judge(&component, stat, you, trusted, &private_group) {
+                    return Err(e);
+                }
             }
+            Ok(())
         }
-        Ok(())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (path, trusted);
-        Ok(())
+        #[cfg(not(unix))]
+        {
+            let _ = (path, trusted);
+            Ok(())
+        }
     }
 }
 
@@ -149,7 +167,8 @@ pub fn other_owners(path: &Path) -> Result<Vec<u32>, TrustError> {
     #[cfg(unix)]
     {
         let you = effective_uid();
-        let mut owners: Vec<u32> = components(path)?
+        let mut owners: Vec<u32> = Checker::default()
+            .components(path)?
             .into_iter()
             .map(|(_, stat)| stat.uid)
             .filter(|&uid| uid != 0 && uid != you)
@@ -180,35 +199,66 @@ struct Stat {
     dir: bool,
 }
 
-/// The file at `path` and every directory above it, both as `path` names
-/// them and as they resolve now; the file first.
 #[cfg(unix)]
-fn components(path: &Path) -> Result<Vec<(PathBuf, Stat)>, TrustError> {
-    use std::os::unix::fs::MetadataExt;
-
-    let unreadable = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| TrustError::Unreadable { path, source }
-    };
-    let resolved = std::fs::canonicalize(path).map_err(unreadable(path))?;
-    let mut seen: Vec<PathBuf> = Vec::new();
-    for ancestor in resolved.ancestors().chain(path.ancestors()) {
-        if !ancestor.as_os_str().is_empty() && !seen.iter().any(|p| p == ancestor) {
-            seen.push(ancestor.to_path_buf());
+impl Checker {
+    /// The file at `path` and every directory above it, both as `path` names
+    /// them and as they resolve now; the file first.
+    fn components(&self, path: &Path) -> Result<Vec<(PathBuf, Stat)>, TrustError> {
+        let unreadable = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| TrustError::Unreadable { path, source }
+        };
+        let file = std::fs::symlink_metadata(path).map_err(unreadable(path))?;
+        let (resolved, file) = match (path.parent(), path.file_name()) {
+            (Some(parent), Some(name)) if !file.file_type().is_symlink() => {
+                let parent = if parent.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    parent
+                };
+                let parent = self.known_dir(parent).map_err(unreadable(parent))?.0;
+                (parent.join(name), file)
+            }
+            _ => {
+                let resolved = std::fs::canonicalize(path).map_err(unreadable(path))?;
+                let file = std::fs::metadata(&resolved).map_err(unreadable(&resolved))?;
+                (resolved, file)
+            }
+        };
+        let mut seen = vec![(resolved.clone(), stat_of(&file))];
+        for dir in resolved.ancestors().skip(1).chain(path.ancestors().skip(1)) {
+            if !dir.as_os_str().is_empty() && !seen.iter().any(|(p, _)| p == dir) {
+                let stat = self.known_dir(dir).map_err(unreadable(dir))?.1;
+                seen.push((dir.to_path_buf(), stat));
+            }
         }
+        Ok(seen)
     }
-    seen.into_iter()
-        .map(|component| {
-            let meta = std::fs::metadata(&component).map_err(unreadable(&component))?;
-            let stat = Stat {
-                mode: meta.mode(),
-                uid: meta.uid(),
-                gid: meta.gid(),
-                dir: meta.is_dir(),
-            };
-            Ok((component, stat))
-        })
-        .collect()
+
+    /// The canonical path and [`Stat`] of directory `dir`, examined once per
+    /// checker.
+    fn known_dir(&self, dir: &Path) -> io::Result<(PathBuf, Stat)> {
+        if let Some(known) = self.dirs.borrow().get(dir) {
+            return Ok(known.clone());
+        }
+        let canonical = std::fs::canonicalize(dir)?;
+        let found = (canonical, stat_of(&std::fs::metadata(dir)?));
+        self.dirs
+            .borrow_mut()
+            .insert(dir.to_path_buf(), found.clone());
+        Ok(found)
+    }
+}
+
+#[cfg(unix)]
+fn stat_of(meta: &std::fs::Metadata) -> Stat {
+    use std::os::unix::fs::MetadataExt;
+    Stat {
+        mode: meta.mode(),
+        uid: meta.uid(),
+        gid: meta.gid(),
+        dir: meta.is_dir(),
+    }
 }
 
 /// The rules for one file or directory, run as uid `you`;
@@ -223,7 +273,8 @@ fn judge(
 ) -> Option<TrustError> {
     const STICKY: u32 = 0o1000;
     let sticky_root_dir = stat.dir && stat.uid == 0 && stat.mode & STICKY != 0;
-    let group_writes = stat.mode & 0o020 != 0 && !private_group(stat.gid, stat.uid);
+    let group_writes =
+        !sticky_root_dir && stat.mode & 0o020 != 0 && !private_group(stat.gid, stat.uid);
     let by = match (group_writes, stat.mode & 0o002 != 0) {
         _ if sticky_root_dir => None,
         (true, true) => Some("its group and others"),
@@ -253,8 +304,13 @@ fn judge(
 /// `/etc/group`.
 #[cfg(unix)]
 fn private_group(gid: u32, uid: u32) -> bool {
-    let read = |path| std::fs::read_to_string(path).unwrap_or_default();
-    is_private_group(&read("/etc/passwd"), &read("/etc/group"), gid, uid)
+    // Read once per process: `plugins list` checks every plugin.
+    static ACCOUNTS: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    let (passwd, group) = ACCOUNTS.get_or_init(|| {
+        let read = |path| std::fs::read_to_string(path).unwrap_or_default();
+        (read("/etc/passwd"), read("/etc/group"))
+    });
+    is_private_group(passwd, group, gid, uid)
 }
 
 /// [`private_group`] on the text of `/etc/passwd` and `/etc/group`: the

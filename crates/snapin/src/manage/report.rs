@@ -121,7 +121,8 @@ pub(super) fn print_table(header: &[String; 7], rows: &[[String; 7]], color: boo
             *w = (*w).max(cell.chars().count());
         }
     }
-    let mut out = std::io::stdout().lock();
+    // One write for the table, not one per line.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (at, row) in std::iter::once(header).chain(rows).enumerate() {
         let mut line: Vec<String> = row
             .iter()
@@ -142,6 +143,7 @@ pub(super) fn print_table(header: &[String; 7], rows: &[[String; 7]], color: boo
         }
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
+    let _ = out.flush();
 }
 
 /// What a coloured word says.
