@@ -4,7 +4,7 @@
 //! Timings are medians of many runs, each table with a floor measured in the
 //! same run; nothing here asserts a timing.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -95,7 +95,12 @@ pub fn startup(smoke: bool) -> Result<(), String> {
     let bin = root()
         .join("target")
         .join(if smoke { "debug" } else { "release" });
-    let mycli = bin.join("mycli");
+    // Another build of the host can be timed against the same floor, e.g.
+    // one without the `wasm` feature or linked differently.
+    let mycli = std::env::var_os("SNAPIN_BENCH_MYCLI")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| bin.join("mycli"));
+    println!("host: {}", mycli.display());
     let greet = bin.join("mycli-greet");
     let floor_bin = bin.join("snapin-bench-floor");
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
