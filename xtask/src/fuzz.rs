@@ -40,7 +40,7 @@ pub fn run_targets(args: &[String]) -> Result<(), String> {
             .map_err(|e| format!("cannot create the corpus {}: {e}", corpus.display()))?;
         let artifacts = fuzz.join("artifacts").join(target);
         let before = files_in(&artifacts);
-        let status = nightly_cargo()
+        let output = nightly_cargo()
             .args(["fuzz", "run", "--sanitizer", "none", target])
             .arg(&corpus)
             .arg(fuzz.join("seeds").join(target))
@@ -48,10 +48,20 @@ pub fn run_targets(args: &[String]) -> Result<(), String> {
             .arg(format!("-max_total_time={seconds}"))
             .arg(format!("-timeout={INPUT_TIMEOUT_SECONDS}"))
             .arg(format!("-dict={}", fuzz.join("snapin.dict").display()))
-            .status()
+            .output()
             .map_err(|e| format!("cannot run cargo fuzz: {e}"))?;
+        // libFuzzer reports every new input on stderr: keep the log short,
+        // with its summary line, and the whole tail when it failed.
+        let log = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = log.lines().collect();
+        let status = output.status;
         if status.success() {
+            let done = lines.iter().rev().find(|l| l.starts_with("Done "));
+            println!("{}", done.unwrap_or(&"done"));
             continue;
+        }
+        for line in &lines[lines.len().saturating_sub(40)..] {
+            eprintln!("{line}");
         }
         let found: Vec<PathBuf> = files_in(&artifacts).difference(&before).cloned().collect();
         if found.is_empty() {
