@@ -339,6 +339,9 @@ impl Scaffold {
             ),
         };
         let replacements = [
+            // The shared fragments first: they hold placeholders too.
+            ("@COMMANDS@", COMMANDS.to_string()),
+            ("@GREETS_TEST@", GREETS_TEST.trim_end().to_string()),
             ("@NS@", self.ns.clone()),
             ("@NAME@", self.name.clone()),
             ("@PACKAGE@", self.package()),
@@ -525,17 +528,9 @@ clap = { version = "4.5", features = ["derive"] }
 @SDK_DEPENDENCY@
 "#;
 
-const EXEC_MAIN: &str = r#"//! `@NS@ @NAME@`: a plugin for @NS@.
-//!
-//! Package `@PACKAGE@` is plugin `@NAME@`: `snapin_sdk::plugin!` takes the
-//! name, version and description from `Cargo.toml`.
-
-use std::process::ExitCode;
-
-use clap::{Args, Subcommand};
-use snapin_sdk::{Context, Error};
-
-/// The host this plugin is for.
+/// The command, its arguments and what it prints: the same in both
+/// templates, filled in as `@COMMANDS@`.
+const COMMANDS: &str = r#"/// The host this plugin is for.
 const HOST: &str = "@NS@";
 /// The host plugin API it needs: @NS@ @HOST_API@ and any later @MAJOR@.x.
 const API: &str = "@API@";
@@ -563,7 +558,32 @@ fn greeting(args: &@VARIANT@Args, ctx: &Context) -> String {
         args.who, ctx.plugin, ctx.host.name
     )
 }
+"#;
 
+/// The unit test of what the command prints, filled in as
+/// `@GREETS_TEST@`.
+const GREETS_TEST: &str = r#"    #[test]
+    fn greets_who_it_is_given() {
+        let ctx = Context::standalone(HOST, "@NAME@", vec!["@NAME@".into()]);
+        let args = @VARIANT@Args { who: "you".into() };
+        assert_eq!(
+            greeting(&args, &ctx),
+            "hello, you, from the @NAME@ plugin of @NS@"
+        );
+    }
+"#;
+
+const EXEC_MAIN: &str = r#"//! `@NS@ @NAME@`: a plugin for @NS@.
+//!
+//! Package `@PACKAGE@` is plugin `@NAME@`: `snapin_sdk::plugin!` takes the
+//! name, version and description from `Cargo.toml`.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use snapin_sdk::{Context, Error};
+
+@COMMANDS@
 fn run(cmd: Commands, ctx: &Context) -> Result<(), Error> {
     match cmd {
         Commands::@VARIANT@(args) => println!("{}", greeting(&args, ctx)),
@@ -581,15 +601,7 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn greets_who_it_is_given() {
-        let ctx = Context::standalone(HOST, "@NAME@", vec!["@NAME@".into()]);
-        let args = @VARIANT@Args { who: "you".into() };
-        assert_eq!(
-            greeting(&args, &ctx),
-            "hello, you, from the @NAME@ plugin of @NS@"
-        );
-    }
+@GREETS_TEST@
 
     #[test]
     fn the_manifest_names_the_plugin_and_its_command() {
@@ -609,35 +621,7 @@ const WASM_LIB: &str = r#"//! `@NS@ @NAME@`: a sandboxed WebAssembly plugin for 
 use clap::{Args, Subcommand};
 use snapin_guest::{Context, Error, Level};
 
-/// The host this plugin is for.
-const HOST: &str = "@NS@";
-/// The host plugin API it needs: @NS@ @HOST_API@ and any later @MAJOR@.x.
-const API: &str = "@API@";
-
-/// The commands this plugin adds to @NS@: each variant is one command.
-#[derive(Subcommand)]
-enum Commands {
-    /// Say hello
-    #[command(name = "@NAME@")]
-    @VARIANT@(@VARIANT@Args),
-}
-
-/// Arguments of `@NS@ @NAME@`.
-#[derive(Args)]
-struct @VARIANT@Args {
-    /// Who to greet
-    #[arg(long, default_value = "world")]
-    who: String,
-}
-
-/// What `@NS@ @NAME@` prints.
-fn greeting(args: &@VARIANT@Args, ctx: &Context) -> String {
-    format!(
-        "hello, {}, from the {} plugin of {}",
-        args.who, ctx.plugin, ctx.host.name
-    )
-}
-
+@COMMANDS@
 fn run(cmd: Commands, ctx: &Context) -> Result<(), Error> {
     match cmd {
         Commands::@VARIANT@(args) => {
@@ -656,15 +640,7 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn greets_who_it_is_given() {
-        let ctx = Context::standalone(HOST, "@NAME@", vec!["@NAME@".into()]);
-        let args = @VARIANT@Args { who: "you".into() };
-        assert_eq!(
-            greeting(&args, &ctx),
-            "hello, you, from the @NAME@ plugin of @NS@"
-        );
-    }
+@GREETS_TEST@
 
     #[test]
     fn the_manifest_names_the_plugin_and_its_command() {
