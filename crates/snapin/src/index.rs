@@ -414,16 +414,20 @@ fn replace(path: &Path, bytes: &[u8]) -> Result<(), (&'static str, io::Error)> {
 }
 
 /// Removes temporary files left by a writer that was killed before it
-/// could rename them; called under the lock, when no writer is active.
+/// could rename them; called under the lock, when no writer of the index is
+/// active. The start-up lookup's are swept too: its writers take no lock,
+/// and one that loses its file here only fails to save a lookup that this
+/// write makes stale anyway.
 fn remove_stale_temporary_files(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        if entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with(TEMPORARY_PREFIX)
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if [TEMPORARY_PREFIX, crate::lookup::TEMPORARY_PREFIX]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
         {
             let _ = fs::remove_file(entry.path());
         }
@@ -566,12 +570,18 @@ mod tests {
         let path = dir.path().join("plugins.json");
         let stale = dir.path().join(".plugins.json.AbC123");
         fs::write(&stale, "{\"index\": 1, \"plu").unwrap();
+        let stale_lookup = dir.path().join(".plugins.lookup.XyZ789");
+        fs::write(&stale_lookup, "SNAPLKP1").unwrap();
+        let lookup = dir.path().join(".plugins.lookup");
+        fs::write(&lookup, "SNAPLKP1").unwrap();
         Index::update(&path, |idx| {
             idx.plugins.push(entry("a"));
             Ok::<_, IndexError>(())
         })
         .unwrap();
         assert!(!stale.exists());
+        assert!(!stale_lookup.exists());
+        assert!(lookup.exists(), "the lookup itself is not a temporary file");
         assert_eq!(Index::load(&path).unwrap().plugins.len(), 1);
     }
 

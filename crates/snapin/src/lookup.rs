@@ -111,6 +111,10 @@ pub struct Lookup {
     problems: Vec<Outcome>,
 }
 
+/// The prefix of the temporary files a lookup is written through (swept
+/// by the next index write when a writer was killed).
+pub(crate) const TEMPORARY_PREFIX: &str = ".plugins.lookup.";
+
 /// Where the lookup for the index at `index` lives.
 pub fn path_for(index: &Path) -> PathBuf {
     index.with_file_name(".plugins.lookup")
@@ -277,7 +281,7 @@ impl Lookup {
         }
         let dir = path.parent().unwrap_or(Path::new("."));
         let mut tmp = tempfile::Builder::new()
-            .prefix(".plugins.lookup.")
+            .prefix(TEMPORARY_PREFIX)
             .tempfile_in(dir)?;
         tmp.write_all(MAGIC)?;
         tmp.write_all(&(header.len() as u64).to_le_bytes())?;
