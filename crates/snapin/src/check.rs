@@ -93,10 +93,13 @@ impl CheckLine {
 /// without installing it: nothing is recorded. (A WebAssembly component is
 /// compiled into the host's cache, as install would.)
 pub fn check(app: &App, path: &Path) -> Report {
-    check_with(app, path, &Options::quiet())
+    check_with(app, path, false, &Options::quiet())
 }
 
-pub(crate) fn check_with(app: &App, path: &Path, options: &Options) -> Report {
+/// [`check`], trusting the other owners of the file and the directories
+/// above it when `trust_owner` (`plugins check --trust-owner`, as install
+/// takes it), and with the host's global options.
+pub(crate) fn check_with(app: &App, path: &Path, trust_owner: bool, options: &Options) -> Report {
     let mut report = Report {
         path: path.to_path_buf(),
         plugin: None,
@@ -105,12 +108,12 @@ pub(crate) fn check_with(app: &App, path: &Path, options: &Options) -> Report {
         checks: Vec::new(),
         manifest: None,
     };
-    run_steps(app, path, options, &mut report);
+    run_steps(app, path, trust_owner, options, &mut report);
     report.passed = report.checks.iter().all(|c| c.passed);
     report
 }
 
-fn run_steps(app: &App, path: &Path, options: &Options, report: &mut Report) {
+fn run_steps(app: &App, path: &Path, trust_owner: bool, options: &Options, report: &mut Report) {
     let ns = &app.host.ns;
     let lines = &mut report.checks;
     let path = match std::fs::canonicalize(path) {
@@ -138,12 +141,37 @@ fn run_steps(app: &App, path: &Path, options: &Options, report: &mut Report) {
         Err(f) => return lines.push(CheckLine::from_message("file", &f.message)),
     }
     // Describing runs the file: not when others could have changed it.
-    match trust::check(&path, &[]) {
-        Ok(()) => lines.push(CheckLine::pass(
+    let trusted = match trust_owner.then(|| trust::other_owners(&path)) {
+        Some(Err(e)) => return lines.push(CheckLine::fail("permissions", e.to_string(), e.fix())),
+        Some(Ok(owners)) => owners,
+        None => Vec::new(),
+    };
+    match trust::check(&path, &trusted) {
+        Ok(()) if trusted.is_empty() => lines.push(CheckLine::pass(
             "permissions",
             "only you and root can change it or a directory above it",
         )),
-        Err(e) => return lines.push(CheckLine::fail("permissions", e.to_string(), e.fix())),
+        Ok(()) => lines.push(CheckLine::pass(
+            "permissions",
+            format!(
+                "only you, root and the users you trust (uid {}) can change it or a directory above it",
+                trusted
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+        Err(e) => {
+            let fix = match e.other_owner() {
+                Some(uid) => format!(
+                    "{}, or, if you trust uid {uid}, check it with `--trust-owner`",
+                    e.fix()
+                ),
+                None => e.fix(),
+            };
+            return lines.push(CheckLine::fail("permissions", e.to_string(), fix));
+        }
     }
     let origin = Origin::Path {
         given: path.display().to_string(),

@@ -246,6 +246,25 @@ fn as_root_a_plugin_owned_by_another_user_is_refused_unless_trusted() {
         )));
     assert!(!h.index().exists());
 
+    // `plugins check` says the same, and takes `--trust-owner` as install
+    // does, still recording nothing.
+    h.mycli()
+        .args(["plugins", "check"])
+        .arg(&greet)
+        .assert()
+        .code(1)
+        .stdout(contains("FAIL  permissions").and(contains(format!("belongs to uid {NOBODY}"))))
+        .stdout(contains(format!(
+            "if you trust uid {NOBODY}, check it with `--trust-owner`"
+        )));
+    h.mycli()
+        .args(["plugins", "check", "--trust-owner"])
+        .arg(&greet)
+        .assert()
+        .success()
+        .stdout(contains(format!("users you trust (uid {NOBODY})")));
+    assert!(!h.index().exists());
+
     // Explicitly trusted: recorded, shown, and it runs.
     h.install_cmd(&greet)
         .arg("--trust-owner")

@@ -125,7 +125,8 @@ pub fn command(ns: &str) -> Command {
                             "Path to a plugin executable or component, or NAME of a `{ns}-NAME` executable on PATH"
                         )),
                 )
-                .arg(json()),
+                .arg(json())
+                .arg(trust_owner()),
         )
         .subcommand(scaffold::command(ns))
 }
@@ -195,6 +196,7 @@ pub(crate) fn run(app: &App, matches: &ArgMatches, options: &Options) -> ExitCod
             app,
             m.get_one::<String>("source").map_or("", String::as_str),
             flag(m, "json"),
+            flag(m, "trust-owner"),
             options,
         ),
         Some(("new", m)) => new_plugin(app, m),
@@ -320,12 +322,18 @@ fn set_enabled(app: &App, name: &str, enabled: bool) -> Result {
 
 /// `plugins check SOURCE`: one line per check (see [`crate::check`]), or
 /// the report as JSON; exit status 1 when any check fails, like `doctor`.
-fn check_plugin(app: &App, source: &str, json: bool, options: &Options) -> Result {
+fn check_plugin(
+    app: &App,
+    source: &str,
+    json: bool,
+    trust_owner: bool,
+    options: &Options,
+) -> Result {
     // A source that cannot be found is reported by the `file` check.
     let path = resolve_source(&app.host.ns, source)
         .map(|(path, _)| path)
         .unwrap_or_else(|_| PathBuf::from(source));
-    let report = check::check_with(app, &path, options);
+    let report = check::check_with(app, &path, trust_owner, options);
     let code = if report.passed {
         ExitCode::SUCCESS
     } else {
