@@ -288,15 +288,7 @@ fn conflicts(app: &App, m: &Manifest) -> CheckLine {
         }
     };
     others.plugins.retain(|e| e.name != m.name);
-    let loaded = app.run_loader(others, false);
-    let mut taken = std::collections::BTreeMap::new();
-    for active in &loaded.active {
-        for cmd in &active.manifest.commands {
-            for name in std::iter::once(&cmd.name).chain(&cmd.aliases) {
-                taken.insert(name.clone(), active.candidate.name.clone());
-            }
-        }
-    }
+    let taken = app.run_loader(others, false).taken;
     match loader::conflicts(&m.name, m, &app.loader_settings(false), &taken) {
         Ok(()) => CheckLine::pass(
             "conflicts",

@@ -226,6 +226,9 @@ pub struct Loaded {
     /// Top-level command name (not aliases) → (index in `active`, index of
     /// the command in its manifest).
     pub commands: BTreeMap<String, (usize, usize)>,
+    /// Every registered command name and alias → the plugin that holds it:
+    /// what a later plugin's commands are checked against ([`conflicts`]).
+    pub taken: BTreeMap<String, String>,
     /// One per candidate, in order.
     pub outcomes: Vec<Outcome>,
 }
@@ -242,8 +245,6 @@ impl Loaded {
 /// Runs the loader loop over `candidates`.
 pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded {
     let mut loaded = Loaded::default();
-    // Every name taken so far, with its owner, to report who holds it.
-    let mut taken: BTreeMap<String, String> = BTreeMap::new();
     // One look at each directory the plugin files share, for this run.
     let trust = trust::Checker::default();
     for mut candidate in candidates {
@@ -264,7 +265,7 @@ pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded
         let checked = enabled(&candidate, settings.ns)
             .and(manifest)
             .and_then(|m| {
-                check(&candidate, &m, settings, &taken, &trust)?;
+                check(&candidate, &m, settings, &loaded.taken, &trust)?;
                 Ok(m)
             });
         match checked {
@@ -273,7 +274,7 @@ pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded
                 for (i, cmd) in manifest.commands.iter().enumerate() {
                     loaded.commands.insert(cmd.name.clone(), (at, i));
                     for name in std::iter::once(&cmd.name).chain(&cmd.aliases) {
-                        taken.insert(name.clone(), candidate.name.clone());
+                        loaded.taken.insert(name.clone(), candidate.name.clone());
                     }
                 }
                 loaded.active.push(Active {
