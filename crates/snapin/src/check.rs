@@ -141,17 +141,12 @@ fn run_steps(app: &App, path: &Path, trust_owner: bool, options: &Options, repor
         Err(f) => return lines.push(CheckLine::from_message("file", &f.message)),
     }
     // Describing runs the file: not when others could have changed it.
-    let trusted = match trust_owner.then(|| trust::other_owners(&path)) {
-        Some(Err(e)) => return lines.push(CheckLine::fail("permissions", e.to_string(), e.fix())),
-        Some(Ok(owners)) => owners,
-        None => Vec::new(),
-    };
-    match trust::check(&path, &trusted) {
-        Ok(()) if trusted.is_empty() => lines.push(CheckLine::pass(
+    match trust::check_trusting(&path, Vec::new(), trust_owner) {
+        Ok(trusted) if trusted.is_empty() => lines.push(CheckLine::pass(
             "permissions",
             "only you and root can change it or a directory above it",
         )),
-        Ok(()) => lines.push(CheckLine::pass(
+        Ok(trusted) => lines.push(CheckLine::pass(
             "permissions",
             format!(
                 "only you, root and the users you trust (uid {}) can change it or a directory above it",

@@ -129,6 +129,24 @@ pub fn check(path: &Path, trusted: &[u32]) -> Result<(), TrustError> {
     Checker::default().check(path, trusted)
 }
 
+/// [`check`] for `plugins install`, `upgrade` and `check`: with
+/// `trust_others` (`--trust-owner`), the other owners found on the path are
+/// added to `trusted` first. Returns the owners trusted, sorted, to record
+/// for the plugin.
+pub fn check_trusting(
+    path: &Path,
+    mut trusted: Vec<u32>,
+    trust_others: bool,
+) -> Result<Vec<u32>, TrustError> {
+    if trust_others {
+        trusted.extend(other_owners(path)?);
+        trusted.sort_unstable();
+        trusted.dedup();
+    }
+    check(path, &trusted)?;
+    Ok(trusted)
+}
+
 /// Checks many plugin files at one moment (`plugins list`, `doctor`),
 /// examining each directory they share once. What it learnt about a
 /// directory is kept for its lifetime: make one per batch, so a directory

@@ -416,23 +416,16 @@ pub(super) fn refuse_broken_commands(
 pub(super) fn check_trust(
     what: &str,
     path: &Path,
-    mut trusted: Vec<u32>,
+    trusted: Vec<u32>,
     trust_owner: bool,
 ) -> Result<Vec<u32>> {
-    let refuse = |e: TrustError| {
+    trust::check_trusting(path, trusted, trust_owner).map_err(|e: TrustError| {
         let trust_hint = e
             .other_owner()
             .map(|uid| format!(", or, if you trust uid {uid}, re-run with `--trust-owner`"))
             .unwrap_or_default();
         Failure::new(format!("cannot {what}: {e}; fix: {}{trust_hint}", e.fix()))
-    };
-    if trust_owner {
-        trusted.extend(trust::other_owners(path).map_err(refuse)?);
-        trusted.sort_unstable();
-        trusted.dedup();
-    }
-    trust::check(path, &trusted).map_err(refuse)?;
-    Ok(trusted)
+    })
 }
 
 /// Shows what the user is about to trust, on stderr (stdout stays for
