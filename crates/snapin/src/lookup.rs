@@ -349,8 +349,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_command_and_alias_is_found_and_problems_are_kept() {
+    /// A loader run over `candidates` in host `mycli` at API 1.2.0.
+    fn load(candidates: Vec<Candidate>) -> Loaded {
         let api = semver::Version::new(1, 2, 0);
         let reserved = Reserved::clap_defaults();
         let builtins = HashSet::new();
@@ -361,20 +361,29 @@ mod tests {
             builtins: &builtins,
             verify_pins: false,
         };
-        let mut candidates: Vec<Candidate> = (0..300)
-            .map(|i| Candidate::installed(entry(&format!("p{i}"), "^1.0")))
-            .collect();
-        candidates.push(Candidate::installed(entry("stale", "^99")));
-        let loaded = crate::loader::load(candidates, &settings);
+        crate::loader::load(candidates, &settings)
+    }
 
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(".plugins.lookup");
-        let stamp = Stamp {
+    fn stamp() -> Stamp {
+        Stamp {
             len: 1,
             mtime_ns: 2,
             ino: 3,
             host: "h".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn every_command_and_alias_is_found_and_problems_are_kept() {
+        let mut candidates: Vec<Candidate> = (0..300)
+            .map(|i| Candidate::installed(entry(&format!("p{i}"), "^1.0")))
+            .collect();
+        candidates.push(Candidate::installed(entry("stale", "^99")));
+        let loaded = load(candidates);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".plugins.lookup");
+        let stamp = stamp();
         Lookup::write(&path, &stamp, &loaded).unwrap();
         let lookup = Lookup::open(&path, &stamp).unwrap();
         for i in 0..300 {
@@ -411,25 +420,10 @@ mod tests {
 
     #[test]
     fn lengths_a_damaged_lookup_claims_are_not_believed() {
-        let api = semver::Version::new(1, 2, 0);
-        let reserved = Reserved::clap_defaults();
-        let builtins = HashSet::new();
-        let settings = LoaderSettings {
-            ns: "mycli",
-            api: &api,
-            reserved: &reserved,
-            builtins: &builtins,
-            verify_pins: false,
-        };
-        let loaded = crate::loader::load(vec![Candidate::installed(entry("p", "^1.0"))], &settings);
+        let loaded = load(vec![Candidate::installed(entry("p", "^1.0"))]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".plugins.lookup");
-        let stamp = Stamp {
-            len: 1,
-            mtime_ns: 2,
-            ino: 3,
-            host: "h".into(),
-        };
+        let stamp = stamp();
         Lookup::write(&path, &stamp, &loaded).unwrap();
         let good = std::fs::read(&path).unwrap();
 
