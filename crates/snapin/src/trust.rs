@@ -153,9 +153,13 @@ pub fn check_trusting(
 /// changed later is examined again. Each plugin file is examined afresh.
 #[derive(Debug, Default)]
 pub struct Checker {
-    /// Directories seen: their canonical path and what the rules need.
+    /// Directories seen, with what the rules need.
     #[cfg(unix)]
-    dirs: std::cell::RefCell<std::collections::HashMap<PathBuf, (PathBuf, Stat)>>,
+    dirs: std::cell::RefCell<std::collections::HashMap<PathBuf, Stat>>,
+    /// Directories that plugin files were found in, with their canonical
+    /// path.
+    #[cfg(unix)]
+    canonical: std::cell::RefCell<std::collections::HashMap<PathBuf, PathBuf>>,
 }
 
 impl Checker {
@@ -234,7 +238,7 @@ impl Checker {
                 } else {
                     parent
                 };
-                let parent = self.known_dir(parent).map_err(unreadable(parent))?.0;
+                let parent = self.canonical_dir(parent).map_err(unreadable(parent))?;
                 (parent.join(name), file)
             }
             _ => {
@@ -246,25 +250,36 @@ impl Checker {
         let mut seen = vec![(resolved.clone(), stat_of(&file))];
         for dir in resolved.ancestors().skip(1).chain(path.ancestors().skip(1)) {
             if !dir.as_os_str().is_empty() && !seen.iter().any(|(p, _)| p == dir) {
-                let stat = self.known_dir(dir).map_err(unreadable(dir))?.1;
+                let stat = self.dir_stat(dir).map_err(unreadable(dir))?;
                 seen.push((dir.to_path_buf(), stat));
             }
         }
         Ok(seen)
     }
 
-    /// The canonical path and [`Stat`] of directory `dir`, examined once per
-    /// checker.
-    fn known_dir(&self, dir: &Path) -> io::Result<(PathBuf, Stat)> {
-        if let Some(known) = self.dirs.borrow().get(dir) {
+    /// The canonical path of directory `dir`, resolved once per checker.
+    /// (Its ancestors are canonical too, so only a plugin file's own
+    /// directory is resolved.)
+    fn canonical_dir(&self, dir: &Path) -> io::Result<PathBuf> {
+        if let Some(known) = self.canonical.borrow().get(dir) {
             return Ok(known.clone());
         }
         let canonical = std::fs::canonicalize(dir)?;
-        let found = (canonical, stat_of(&std::fs::metadata(dir)?));
-        self.dirs
+        self.canonical
             .borrow_mut()
-            .insert(dir.to_path_buf(), found.clone());
-        Ok(found)
+            .insert(dir.to_path_buf(), canonical.clone());
+        Ok(canonical)
+    }
+
+    /// The [`Stat`] of directory `dir` (symbolic links followed), examined
+    /// once per checker.
+    fn dir_stat(&self, dir: &Path) -> io::Result<Stat> {
+        if let Some(&known) = self.dirs.borrow().get(dir) {
+            return Ok(known);
+        }
+        let stat = stat_of(&std::fs::metadata(dir)?);
+        self.dirs.borrow_mut().insert(dir.to_path_buf(), stat);
+        Ok(stat)
     }
 }
 
