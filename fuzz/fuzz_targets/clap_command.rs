@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let reserved = snapin_fuzz::host_reserved();
-    if snapin::manifest::validate(&manifest, snapin_fuzz::HOST, &reserved).is_err() {
+    if snapin::__private::validate(&manifest, snapin_fuzz::HOST, &reserved).is_err() {
         return;
     }
     if let Err(e) = snapin_fuzz::check_builds(&manifest.commands) {

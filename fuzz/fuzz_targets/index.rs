@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use snapin::index::Index;
+use snapin::__private::Index;
 
 fuzz_target!(|data: &[u8]| {
     let path = Path::new("/home/user/.mycli/plugins.json");
@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
             // The loader checks each cached manifest again.
             let reserved = snapin_fuzz::host_reserved();
             for manifest in index.plugins.iter().filter_map(|e| e.manifest.as_ref()) {
-                let _ = snapin::manifest::validate(manifest, snapin_fuzz::HOST, &reserved);
+                let _ = snapin::__private::validate(manifest, snapin_fuzz::HOST, &reserved);
             }
         }
         Err(e) => {

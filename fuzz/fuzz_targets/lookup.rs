@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use snapin::lookup::{Lookup, Stamp};
+use snapin::__private::{Lookup, Stamp};
 
 /// The stamp recorded in a lookup file's header, if it has one.
 fn stamp_in(data: &[u8]) -> Option<Stamp> {

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use snapin::manifest::validate;
+use snapin::__private::validate;
 use snapin_protocol::Manifest;
 
 fuzz_target!(|data: &[u8]| {

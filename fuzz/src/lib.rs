@@ -1,9 +1,9 @@
 //! What the fuzz targets and the property tests check, stated once.
 //!
-//! A manifest that `snapin::manifest::validate` accepts is one the host
+//! A manifest that `snapin::__private::validate` accepts is one the host
 //! will turn into clap commands, so it must build, pass clap's own checks
 //! and render help; and whatever command line clap accepts for it must
-//! survive the host's re-emission (`snapin::cli::plugin_argv`, the canonical
+//! survive the host's re-emission (`snapin::__private::plugin_argv`, the canonical
 //! form of `docs/protocol.md`): the plugin, parsing with the same manifest,
 //! sees the values the user typed. The fuzz targets in `fuzz_targets/` and
 //! `crates/snapin/tests/properties.rs` (which includes this file as a
@@ -14,7 +14,7 @@ use std::ffi::OsString;
 
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use snapin::manifest::Reserved;
+use snapin::__private::Reserved;
 use snapin_protocol::{ArgSpec, CommandSpec};
 
 /// The host namespace the checks run as.
@@ -70,12 +70,12 @@ pub fn host_reserved() -> Reserved {
 }
 
 /// The host's command line with `commands` as its plugin commands, built
-/// by `snapin::cli::command_from_spec` as the host builds them.
+/// by `snapin::__private::command_from_spec` as the host builds them.
 pub fn host_command(commands: &[CommandSpec]) -> Command {
     Command::new(HOST)
         .version("1.0.0")
         .args(host_globals())
-        .subcommands(commands.iter().map(snapin::cli::command_from_spec))
+        .subcommands(commands.iter().map(snapin::__private::command_from_spec))
 }
 
 /// Checks that the host's command for `commands` passes clap's own
@@ -198,7 +198,7 @@ pub fn check_reemission(commands: &[CommandSpec], args: &[OsString]) -> Result<b
         ));
     };
     let before = typed(spec, sub);
-    let emitted = snapin::cli::plugin_argv(spec, sub);
+    let emitted = snapin::__private::plugin_argv(spec, sub);
     let argv = std::iter::once(OsString::from(HOST)).chain(emitted.iter().cloned());
     let again = host.try_get_matches_from(argv).map_err(|e| {
         format!("the re-emitted {emitted:?} (from the typed {args:?}) does not parse: {e}")
@@ -212,7 +212,7 @@ pub fn check_reemission(commands: &[CommandSpec], args: &[OsString]) -> Result<b
             "the re-emitted {emitted:?} (from the typed {args:?}) parses to\n{after:?}\ninstead of\n{before:?}"
         ));
     }
-    let emitted_again = snapin::cli::plugin_argv(spec, sub_again);
+    let emitted_again = snapin::__private::plugin_argv(spec, sub_again);
     if emitted_again != emitted {
         return Err(format!(
             "re-emission is not stable: {emitted:?} re-emits as {emitted_again:?}"

@@ -105,7 +105,7 @@ pub fn startup(smoke: bool) -> Result<(), String> {
     let floor_bin = bin.join("snapin-bench-floor");
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let synth = snapin_bench::write_plugin(scratch.path()).map_err(|e| e.to_string())?;
-    let sha256 = snapin::pin::sha256_file(&synth).map_err(|e| e.to_string())?;
+    let sha256 = snapin::__private::sha256_file(&synth).map_err(|e| e.to_string())?;
     let extra = scratch.path().join("extra");
     std::fs::create_dir_all(&extra).map_err(|e| e.to_string())?;
     let extra_plugin = snapin_bench::write_plugin(&extra).map_err(|e| e.to_string())?;

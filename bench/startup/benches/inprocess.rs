@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use snapin::index::Index;
+use snapin::__private::Index;
 use snapin_bench::{cli, command_name, home, host};
 
 const SIZES: &[usize] = &[0, 10, 100, 1_000, 10_000];

@@ -10,7 +10,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use snapin::index::{Entry, FileStamp, Index, IndexError, Kind, Origin};
+use snapin::__private::{Entry, FileStamp, Index, IndexError, Origin};
+use snapin::Kind;
 use snapin_protocol::{ArgSpec, CommandSpec, MANIFEST_FORMAT, Manifest};
 
 /// The name of synthetic plugin number `i`.
@@ -73,7 +74,7 @@ pub fn manifest(i: usize) -> Manifest {
 pub fn record(index: &Path, n: usize, plugin: &Path, sha256: &str) -> Result<(), IndexError> {
     // As `plugins install` records it, so runs need not hash the file again.
     let file = FileStamp::of(plugin);
-    let installed_at = snapin::index::now_rfc3339();
+    let installed_at = snapin::__private::now_rfc3339();
     let entries = (0..n).map(|i| Entry {
         name: plugin_name(i),
         kind: Kind::Exec,
@@ -116,7 +117,7 @@ pub fn write_plugin(dir: &Path) -> io::Result<PathBuf> {
 /// lives at `ROOT/plugins.json`, as `mycli` keeps it under `MYCLI_HOME`.
 pub fn home(root: &Path, n: usize) -> io::Result<()> {
     let plugin = write_plugin(root)?;
-    let sha256 = snapin::pin::sha256_file(&plugin)?;
+    let sha256 = snapin::__private::sha256_file(&plugin)?;
     record(&root.join("plugins.json"), n, &plugin, &sha256).map_err(io::Error::other)
 }
 

@@ -18,7 +18,7 @@
 //! fish: MYCLI_COMPLETE=fish mycli | source        # in ~/.config/fish/completions/mycli.fish
 //! ```
 //!
-//! The variable is the host's own (`<NS>_COMPLETE`, see [`env_var`]), not
+//! The variable is the host's own (`<NS>_COMPLETE`), not
 //! clap's `COMPLETE`, so a plugin written with clap that offers its own
 //! completions never answers for the host, and no command name is taken
 //! from plugins.
@@ -27,17 +27,17 @@ use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{Command, ValueHint};
-use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
+use clap::Command;
 use clap_complete::env::Shells;
 
-use crate::index::{Entry, Index};
-use crate::loader::Source;
-use crate::{App, manage, paths};
+use crate::diagnostic::Diagnostic;
+use crate::engine::Engine;
+use crate::paths;
+use crate::ui::{self, Options};
 
 /// The environment variable that asks host `ns` for completions:
 /// `mycli` → `MYCLI_COMPLETE`. Its value names the shell.
-pub fn env_var(ns: &str) -> String {
+fn env_var(ns: &str) -> String {
     paths::env_var(ns, "COMPLETE")
 }
 
@@ -98,15 +98,16 @@ impl Request {
     }
 }
 
-/// Answers `request` with the commands of `app` (loaded for the words
-/// before the cursor) on stdout and returns the exit status: the script
-/// to source, or the candidates for the word under the cursor. A failure
-/// to complete a word exits non-zero without a message, which the scripts
-/// read as "no candidates": text on stderr would land in the middle of
-/// the user's command line.
-pub(crate) fn answer(app: App, request: Request) -> i32 {
-    let ns = app.host.ns.clone();
-    let var = env_var(&ns);
+/// Answers `request` with `command` (the host's, with the plugins loaded
+/// for the words before the cursor) on stdout and returns the exit status:
+/// the script to source, or the candidates for the word under the cursor.
+/// A failure to complete a word exits non-zero without a message, which
+/// the scripts read as "no candidates": text on stderr would land in the
+/// middle of the user's command line.
+pub(crate) fn answer(engine: &Engine, command: &Command, request: Request) -> i32 {
+    let ns = engine.ns();
+    let var = env_var(ns);
+    let options = Options::default();
     let shell_name = Path::new(&request.shell)
         .file_stem()
         .unwrap_or(&request.shell)
@@ -115,26 +116,33 @@ pub(crate) fn answer(app: App, request: Request) -> i32 {
     let shells = Shells::builtins();
     let Some(shell) = shells.completer(&shell_name) else {
         let known: Vec<&str> = shells.names().collect();
-        eprintln!(
-            "{ns}: error: cannot write completions for shell '{shell_name}' ({var}={}): snapin knows {}; fix: set {var} to one of them, e.g. `source <({var}=bash {ns})`",
+        let unknown = Diagnostic::new(format!(
+            "cannot write completions for shell '{shell_name}' ({var}={}): snapin knows {}",
             request.shell.to_string_lossy(),
             known.join(", ")
-        );
-        return 2;
+        ))
+        .with_fix(format!(
+            "set {var} to one of them, e.g. `source <({var}=bash {ns})`"
+        ))
+        .with_exit(2);
+        ui::error(ns, &unknown, &options);
+        return unknown.exit().into();
     };
     let current_dir = std::env::current_dir().ok();
     let mut out = Vec::new();
     if request.words.is_empty() {
-        let command = app.command();
         let name = command.get_name();
         let bin = command.get_bin_name().unwrap_or(name);
         let program = callback_path(&request.program, current_dir.as_deref());
         if let Err(e) = shell.write_registration(&var, name, bin, &program, &mut out) {
-            eprintln!("{ns}: error: cannot write the {shell_name} completion script: {e}");
-            return 1;
+            let failed = Diagnostic::new(format!(
+                "cannot write the {shell_name} completion script: {e}"
+            ));
+            ui::error(ns, &failed, &options);
+            return failed.exit().into();
         }
     } else {
-        let mut command = with_plugin_names(&app);
+        let mut command = command.clone();
         if shell
             .write_complete(
                 &mut command,
@@ -163,101 +171,6 @@ fn callback_path(program: &OsStr, current_dir: Option<&Path>) -> String {
         _ => path,
     };
     path.to_string_lossy().into_owned()
-}
-
-/// The app's command, with `plugins info|remove|enable|disable|upgrade
-/// NAME` completing plugin names (read from the index only when such a
-/// name is being completed) and `plugins install SOURCE` completing paths.
-fn with_plugin_names(app: &App) -> Command {
-    let index = app.host.paths.index_file();
-    let compiled_in: Vec<(String, Option<String>)> = app
-        .loaded
-        .active
-        .iter()
-        .filter(|a| matches!(a.candidate.source, Source::InProcess { .. }))
-        .map(|a| (a.manifest.name.clone(), a.manifest.description.clone()))
-        .collect();
-    app.command().clone().mut_subcommands(|group| {
-        if group.get_name() != manage::COMMAND {
-            return group;
-        }
-        group.mut_subcommands(|sub| {
-            let which = Which::for_subcommand(sub.get_name());
-            let index = index.clone();
-            let compiled_in = compiled_in.clone();
-            sub.mut_args(|arg| match arg.get_id().as_str() {
-                "name" => {
-                    let index = index.clone();
-                    let compiled_in = compiled_in.clone();
-                    arg.add(ArgValueCandidates::new(move || {
-                        plugin_names(&index, which, &compiled_in)
-                    }))
-                }
-                "source" => arg.value_hint(ValueHint::AnyPath),
-                _ => arg,
-            })
-        })
-    })
-}
-
-/// Which plugins a `plugins` subcommand's NAME can be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Which {
-    /// Installed and compiled-in plugins (`info`).
-    Any,
-    /// Installed plugins (`remove`, `upgrade`, ...).
-    Installed,
-    /// Installed plugins that are disabled (`enable`).
-    Disabled,
-    /// Installed plugins that are enabled (`disable`).
-    Enabled,
-}
-
-impl Which {
-    fn for_subcommand(name: &str) -> Which {
-        match name {
-            "info" => Which::Any,
-            "enable" => Which::Disabled,
-            "disable" => Which::Enabled,
-            _ => Which::Installed,
-        }
-    }
-
-    fn admits(self, entry: &Entry) -> bool {
-        match self {
-            Which::Any | Which::Installed => true,
-            Which::Disabled => !entry.enabled,
-            Which::Enabled => entry.enabled,
-        }
-    }
-}
-
-/// The plugin names `which` admits, with their descriptions as help (zsh
-/// and fish show it), sorted. An index that cannot be read completes no
-/// installed name: the command itself will say why.
-fn plugin_names(
-    index: &Path,
-    which: Which,
-    compiled_in: &[(String, Option<String>)],
-) -> Vec<CompletionCandidate> {
-    let installed = Index::load(index).map(|i| i.plugins).unwrap_or_default();
-    let mut names: Vec<(String, Option<String>)> = installed
-        .into_iter()
-        .filter(|e| which.admits(e))
-        .map(|e| {
-            let description = e.manifest.and_then(|m| m.description);
-            (e.name, description)
-        })
-        .collect();
-    if which == Which::Any {
-        names.extend(compiled_in.iter().cloned());
-    }
-    names.sort();
-    names.dedup_by(|a, b| a.0 == b.0);
-    names
-        .into_iter()
-        .map(|(name, description)| CompletionCandidate::new(name).help(description.map(Into::into)))
-        .collect()
 }
 
 #[cfg(test)]
@@ -304,13 +217,5 @@ mod tests {
             callback_path(OsStr::new("/usr/bin/mycli"), Some(cwd)),
             "/usr/bin/mycli"
         );
-    }
-
-    #[test]
-    fn enable_offers_disabled_plugins_and_disable_enabled_ones() {
-        assert_eq!(Which::for_subcommand("enable"), Which::Disabled);
-        assert_eq!(Which::for_subcommand("disable"), Which::Enabled);
-        assert_eq!(Which::for_subcommand("remove"), Which::Installed);
-        assert_eq!(Which::for_subcommand("info"), Which::Any);
     }
 }

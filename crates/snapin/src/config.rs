@@ -43,12 +43,19 @@ pub struct PluginConfig {
 
 /// Why the configuration file could not be used.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot use the configuration file {path}: {reason}; fix: correct it or move it away")]
+#[error("cannot use the configuration file {path}: {reason}")]
 pub struct ConfigError {
     /// The file.
     pub path: PathBuf,
     /// What is wrong.
     pub reason: String,
+}
+
+impl ConfigError {
+    /// What to do about it.
+    pub fn fix(&self) -> String {
+        "correct it or move it away".to_string()
+    }
 }
 
 impl HostConfig {

@@ -16,6 +16,8 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use snapin_protocol::Manifest;
 
+use crate::paths;
+
 /// The index format this version reads and writes.
 pub const INDEX_FORMAT: u32 = 1;
 
@@ -166,13 +168,16 @@ pub struct DirGrant {
 /// The runtime a plugin needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Kind {
     /// A native executable, any language.
     Exec,
     /// A WebAssembly component, run in a sandbox inside the host.
     Wasm,
-    /// Compiled into the host (never stored in the index).
-    Builtin,
+    /// Compiled into the host (never stored in the index). Shown as
+    /// `builtin`, the word `plugins list --json` has always used.
+    #[serde(rename = "builtin")]
+    CompiledIn,
 }
 
 impl Kind {
@@ -181,7 +186,7 @@ impl Kind {
         match self {
             Kind::Exec => "exec",
             Kind::Wasm => "wasm",
-            Kind::Builtin => "builtin",
+            Kind::CompiledIn => "builtin",
         }
     }
 }
@@ -212,14 +217,12 @@ impl std::fmt::Display for Origin {
     }
 }
 
-/// Why the index could not be read or written.
+/// Why the index could not be read or written. The message says what
+/// failed and why; [`IndexError::fix`] says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     /// The file exists but is not a valid index.
-    #[error(
-        "the plugin index {path} is damaged: {source}; fix: restore {backup} over it, or move it away to start with no plugins",
-        backup = backup_of(path).display()
-    )]
+    #[error("the plugin index {path} is damaged: {source}")]
     Corrupt {
         /// The index file.
         path: PathBuf,
@@ -229,8 +232,7 @@ pub enum IndexError {
     /// Written by a newer version of the host, in a form this one cannot
     /// read.
     #[error(
-        "the plugin index {path} has format {found}, newer than format {INDEX_FORMAT} that this {program} reads, and it cannot be read; fix: upgrade {program}",
-        program = program()
+        "the plugin index {path} has format {found}, newer than format {INDEX_FORMAT} that this version reads, and it cannot be read"
     )]
     TooNew {
         /// The index file.
@@ -242,8 +244,7 @@ pub enum IndexError {
     /// run, but this version must not rewrite it and lose what it does not
     /// understand.
     #[error(
-        "the plugin index {path} has format {found}, newer than format {INDEX_FORMAT} that this {program} writes, so it is used read-only and cannot be changed; fix: upgrade {program}",
-        program = program()
+        "the plugin index {path} has format {found}, newer than format {INDEX_FORMAT} that this version writes, so it is used read-only and cannot be changed"
     )]
     ReadOnly {
         /// The index file.
@@ -254,7 +255,7 @@ pub enum IndexError {
     /// Reading, locking or writing failed.
     #[error(
         "cannot {action} the plugin index {path}: {source}{}",
-        io_fix(source, path)
+        if io_fix_of(source).is_some() { "; nothing was changed" } else { "" }
     )]
     Io {
         /// What was being done ("read", "lock", "write").
@@ -264,6 +265,56 @@ pub enum IndexError {
         /// The operating system's error.
         source: io::Error,
     },
+}
+
+impl IndexError {
+    /// What the user of host `ns` can do about it, when there is something.
+    pub fn fix(&self, ns: &str) -> Option<String> {
+        match self {
+            IndexError::Corrupt { path, .. } => Some(format!(
+                "restore {} over it, or move it away to start with no plugins",
+                backup_of(path).display()
+            )),
+            IndexError::TooNew { .. } | IndexError::ReadOnly { .. } => {
+                Some(format!("upgrade {ns}"))
+            }
+            IndexError::Io { path, source, .. } => {
+                let dir = path.parent().unwrap_or(Path::new("."));
+                Some(match io_fix_of(source)? {
+                    IoFix::Writable => format!(
+                        "make {} writable, or point {} at a writable directory",
+                        dir.display(),
+                        paths::home_var(ns)
+                    ),
+                    IoFix::Space => format!(
+                        "free space on the file system of {} and try again",
+                        dir.display()
+                    ),
+                    IoFix::SizeLimit => {
+                        "raise the file size limit (`ulimit -f`) and try again".to_string()
+                    }
+                })
+            }
+        }
+    }
+}
+
+/// The I/O failures of the index that the user can fix.
+enum IoFix {
+    Writable,
+    Space,
+    SizeLimit,
+}
+
+fn io_fix_of(source: &io::Error) -> Option<IoFix> {
+    match source.kind() {
+        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
+            Some(IoFix::Writable)
+        }
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => Some(IoFix::Space),
+        io::ErrorKind::FileTooLarge => Some(IoFix::SizeLimit),
+        _ => None,
+    }
 }
 
 impl Index {
@@ -343,7 +394,7 @@ impl Index {
         };
         let dir = path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir).map_err(io_err("create the directory of", path))?;
-        let lock_path = dir.join(".plugins.lock");
+        let lock_path = dir.join(paths::INDEX_LOCK_FILE);
         let lock = File::options()
             .create(true)
             .truncate(false)
@@ -396,15 +447,12 @@ impl Index {
     }
 }
 
-/// The prefix of the temporary files an index is written through.
-const TEMPORARY_PREFIX: &str = ".plugins.json.";
-
 /// Writes `bytes` to a temporary file beside `path`, syncs it and renames
 /// it over `path`; on failure, what was being done and why.
 fn replace(path: &Path, bytes: &[u8]) -> Result<(), (&'static str, io::Error)> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
-        .prefix(TEMPORARY_PREFIX)
+        .prefix(paths::INDEX_TEMPORARY_PREFIX)
         .tempfile_in(dir)
         .map_err(|e| ("create a temporary file beside", e))?;
     tmp.write_all(bytes).map_err(|e| ("write", e))?;
@@ -425,47 +473,16 @@ fn remove_stale_temporary_files(dir: &Path) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if [TEMPORARY_PREFIX, crate::lookup::TEMPORARY_PREFIX]
-            .iter()
-            .any(|prefix| name.starts_with(prefix))
+        if [
+            paths::INDEX_TEMPORARY_PREFIX,
+            paths::LOOKUP_TEMPORARY_PREFIX,
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
         {
             let _ = fs::remove_file(entry.path());
         }
     }
-}
-
-/// The fix for an I/O error on the index at `path`, when there is one.
-fn io_fix(source: &io::Error, path: &Path) -> String {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    match source.kind() {
-        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => format!(
-            "; nothing was changed; fix: make {} writable, or point {} at a writable directory",
-            dir.display(),
-            crate::paths::home_var(&program())
-        ),
-        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => format!(
-            "; nothing was changed; fix: free space on the file system of {} and try again",
-            dir.display()
-        ),
-        io::ErrorKind::FileTooLarge => {
-            "; nothing was changed; fix: raise the file size limit (`ulimit -f`) and try again"
-                .to_string()
-        }
-        _ => String::new(),
-    }
-}
-
-/// The name the user ran this program by, for messages that tell them to
-/// upgrade it.
-fn program() -> String {
-    std::env::args_os()
-        .next()
-        .and_then(|arg0| {
-            Path::new(&arg0)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| "program".to_string())
 }
 
 /// Where the previous version of the index at `path` is kept.
@@ -546,9 +563,10 @@ mod tests {
         let text = format!(r#"{{"index": {newer}, "plugins": [], "shelves": ["a newer idea"]}}"#);
         fs::write(&path, &text).unwrap();
         let index = Index::load(&path).unwrap();
-        let why = index.read_only(&path).unwrap().to_string();
+        let e = index.read_only(&path).unwrap();
+        let why = e.to_string();
         assert!(why.contains(&format!("has format {newer}")), "{why}");
-        assert!(why.contains("fix: upgrade"), "{why}");
+        assert_eq!(e.fix("mycli").as_deref(), Some("upgrade mycli"));
         let r = Index::update(&path, |idx| {
             idx.plugins.push(entry("a"));
             Ok::<_, IndexError>(())
@@ -590,9 +608,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plugins.json");
         fs::write(&path, "{not json").unwrap();
-        let msg = Index::load(&path).unwrap_err().to_string();
+        let e = Index::load(&path).unwrap_err();
+        let msg = e.to_string();
         assert!(msg.contains("plugins.json is damaged"), "{msg}");
-        assert!(msg.contains("plugins.json.bak"), "{msg}");
+        let fix = e.fix("mycli").unwrap_or_default();
+        assert!(fix.contains("plugins.json.bak"), "{fix}");
     }
 
     #[test]

@@ -50,23 +50,54 @@
 //! (the `snapin-sdk` crate writes one from clap derive), or types compiled
 //! into the host that implement [`Plugin`].
 
-pub mod check;
-pub mod cli;
-pub mod complete;
-pub mod config;
-pub mod gate;
+//!
+//! # How the crate is laid out
+//!
+//! Each file owns one concept, and a file only uses files of its own layer
+//! or below (`tests/layers.rs` fails otherwise):
+//!
+//! | layer | files | what they own |
+//! |---|---|---|
+//! | 0 | `diagnostic`, `paths`, `pin`, `gate`, `manifest`, `config`, `trust`, `clap_spec`, `scaffold` | leaves: one rule or format each |
+//! | 1 | `ui` | everything written to stderr for a person: prefix, colour, prompts |
+//! | 2 | `index` | the installed-plugins index file |
+//! | 3 | `runtime` (`exec`, `wasm`) | running a plugin behind the [`Plugin`] trait |
+//! | 4 | `host` | the host author's settings ([`HostBuilder`]) |
+//! | 5 | `loader`, `lookup` | the one loop every plugin goes through; the start-up lookup |
+//! | 6 | `engine` | a host plus its command line's names: loader runs and runtimes |
+//! | 7 | `startup`, `run` | what a command line needs loaded; running a plugin command and its exit status |
+//! | 8 | `complete`, `plugins/*` | shell completion; the `plugins` command group, a file per subcommand |
+//! | 9 | `app` | [`App`]: load, parse, dispatch |
+
+// Only the printer writes to stderr; only the `plugins` commands print
+// their results on stdout.
+#![deny(clippy::print_stderr, clippy::print_stdout)]
+
+mod app;
+mod clap_spec;
+mod complete;
+// Read only when a sandboxed plugin runs or installs.
+#[cfg_attr(not(feature = "wasm"), allow(dead_code))]
+mod config;
+mod diagnostic;
+mod engine;
+mod gate;
 mod host;
-pub mod index;
-pub mod loader;
-pub mod logging;
-pub mod lookup;
-pub mod manage;
-pub mod manifest;
-pub mod paths;
-pub mod pin;
-pub mod runtime;
-pub mod scaffold;
-pub mod trust;
+mod index;
+mod loader;
+mod lookup;
+mod manifest;
+mod paths;
+mod pin;
+#[allow(clippy::print_stdout)]
+mod plugins;
+mod run;
+mod runtime;
+mod scaffold;
+mod startup;
+mod trust;
+#[allow(clippy::print_stderr)]
+mod ui;
 
 /// The Rust examples of `docs/host-guide.md`, compiled and run as doctests
 /// so that the guide keeps to the API.
@@ -74,9 +105,30 @@ pub mod trust;
 #[doc = include_str!("../../../docs/host-guide.md")]
 pub struct HostGuide;
 
-pub use host::{
-    App, EXIT_CANNOT_RUN, EXIT_MEMORY_LIMIT, EXIT_TIME_LIMIT, EXIT_TRAP, Host, HostBuilder,
-};
+pub use app::App;
+pub use host::{Host, HostBuilder};
+pub use index::Kind;
+pub use loader::{Check, Outcome, Status};
+pub use paths::Paths;
+pub use plugins::COMMAND as PLUGINS_COMMAND;
+pub use plugins::check::{CheckLine, CheckReport};
+pub use run::{EXIT_CANNOT_RUN, EXIT_MEMORY_LIMIT, EXIT_TIME_LIMIT, EXIT_TRAP};
+pub use runtime::exec::DescribeLimits;
+#[cfg(feature = "wasm")]
+pub use runtime::wasm::WasmLimits;
 pub use runtime::{Exit, Invocation, Plugin, PluginError};
 pub use semver::Version;
 pub use snapin_protocol as protocol;
+
+/// What the fuzz targets, benches and fault tests reach inside the crate.
+/// Not part of the API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::clap_spec::{command_from_spec, plugin_argv};
+    pub use crate::index::{
+        DirGrant, Entry, FileStamp, Grants, INDEX_FORMAT, Index, IndexError, Origin, now_rfc3339,
+    };
+    pub use crate::lookup::{Lookup, Stamp};
+    pub use crate::manifest::{Reserved, validate};
+    pub use crate::pin::sha256_file;
+}

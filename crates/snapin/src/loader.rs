@@ -42,7 +42,7 @@ pub enum Source {
     /// Recorded in the installed-plugins index.
     Installed(Entry),
     /// Compiled into the host.
-    InProcess {
+    CompiledIn {
         /// The plugin.
         plugin: Arc<dyn Plugin>,
         /// What its `describe` returned (or why it failed or panicked).
@@ -62,14 +62,14 @@ impl Candidate {
 
     /// A candidate for a plugin compiled into the host: asks it to
     /// describe itself once, catching a panic.
-    pub fn in_process(plugin: Arc<dyn Plugin>) -> Candidate {
+    pub fn compiled_in(plugin: Arc<dyn Plugin>) -> Candidate {
         let described = catch_panic(|| plugin.describe()).map_err(|e| e.to_string());
         Candidate {
             name: described
                 .as_ref()
                 .map_or_else(|_| "(compiled-in plugin)".to_string(), |m| m.name.clone()),
-            kind: Kind::Builtin,
-            source: Source::InProcess { plugin, described },
+            kind: Kind::CompiledIn,
+            source: Source::CompiledIn { plugin, described },
         }
     }
 
@@ -77,13 +77,14 @@ impl Candidate {
     pub fn entry(&self) -> Option<&Entry> {
         match &self.source {
             Source::Installed(entry) => Some(entry),
-            Source::InProcess { .. } => None,
+            Source::CompiledIn { .. } => None,
         }
     }
 }
 
 /// The result of the loader for one plugin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Outcome {
     /// The plugin's name.
     pub name: String,
@@ -109,6 +110,7 @@ pub struct Outcome {
 /// How a plugin came out of the loader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Status {
     /// Its commands are registered.
     Ok,
@@ -163,6 +165,7 @@ impl Outcome {
 /// refusal from a conflict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Check {
     /// The user turned it off.
     Enabled,
@@ -203,7 +206,7 @@ pub struct LoaderSettings<'a> {
     /// Options plugins may not use.
     pub reserved: &'a Reserved,
     /// Command names the host itself owns.
-    pub builtins: &'a HashSet<String>,
+    pub host_commands: &'a HashSet<String>,
     /// Also hash every installed plugin file (for `list` and `doctor`).
     pub verify_pins: bool,
 }
@@ -313,7 +316,7 @@ fn describe(candidate: &mut Candidate, ns: &str) -> Result<Manifest, Problem> {
             (None, Some(e)) => Err(failed(format!("it could not describe itself: {e}"))),
             (None, None) => Err(failed("the index holds no manifest for it".to_string())),
         },
-        Source::InProcess { described, .. } => described.clone().map_err(|e| Problem {
+        Source::CompiledIn { described, .. } => described.clone().map_err(|e| Problem {
             check: Check::Describe,
             status: Status::Error,
             reason: format!("it failed to register: {e}"),
@@ -415,13 +418,7 @@ pub fn permissions(entry: &Entry, ns: &str, trust: &trust::Checker) -> Result<()
             check: Check::Permissions,
             status: Status::Error,
             reason: e.to_string(),
-            fix: match e.other_owner() {
-                Some(uid) => format!(
-                    "{}, or, if you trust uid {uid}: `{ns} plugins upgrade {name} --trust-owner`",
-                    e.fix()
-                ),
-                None => e.fix(),
-            },
+            fix: e.fix_or_trust(&format!("run `{ns} plugins upgrade {name} --trust-owner`")),
         })
 }
 
@@ -478,7 +475,7 @@ pub fn conflicts(
     let ns = settings.ns;
     for cmd in &m.commands {
         for command in std::iter::once(&cmd.name).chain(&cmd.aliases) {
-            if settings.builtins.contains(command) {
+            if settings.host_commands.contains(command) {
                 return Err(Problem {
                     check: Check::Conflict,
                     status: Status::Error,

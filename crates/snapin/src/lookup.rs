@@ -19,12 +19,13 @@
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::index::Entry;
 use crate::loader::{Loaded, Outcome, Source};
+use crate::paths;
 
 const MAGIC: &[u8; 8] = b"SNAPLKP1";
 const SLOT: u64 = 24;
@@ -109,15 +110,6 @@ pub struct Lookup {
     slots_at: u64,
     listing: (u64, u64),
     problems: Vec<Outcome>,
-}
-
-/// The prefix of the temporary files a lookup is written through (swept
-/// by the next index write when a writer was killed).
-pub(crate) const TEMPORARY_PREFIX: &str = ".plugins.lookup.";
-
-/// Where the lookup for the index at `index` lives.
-pub fn path_for(index: &Path) -> PathBuf {
-    index.with_file_name(".plugins.lookup")
 }
 
 fn hash(name: &str) -> u64 {
@@ -230,7 +222,7 @@ impl Lookup {
         let problems: Vec<Outcome> = loaded
             .outcomes
             .iter()
-            .filter(|o| o.kind != crate::index::Kind::Builtin)
+            .filter(|o| o.kind != crate::index::Kind::CompiledIn)
             .filter(|o| {
                 matches!(
                     o.status,
@@ -281,7 +273,7 @@ impl Lookup {
         }
         let dir = path.parent().unwrap_or(Path::new("."));
         let mut tmp = tempfile::Builder::new()
-            .prefix(TEMPORARY_PREFIX)
+            .prefix(paths::LOOKUP_TEMPORARY_PREFIX)
             .tempfile_in(dir)?;
         tmp.write_all(MAGIC)?;
         tmp.write_all(&(header.len() as u64).to_le_bytes())?;
@@ -323,6 +315,8 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
+    use std::path::PathBuf;
+
     use crate::index::{Kind, Origin};
     use crate::loader::{Candidate, LoaderSettings, Status};
     use crate::manifest::Reserved;
@@ -353,12 +347,12 @@ mod tests {
     fn load(candidates: Vec<Candidate>) -> Loaded {
         let api = semver::Version::new(1, 2, 0);
         let reserved = Reserved::clap_defaults();
-        let builtins = HashSet::new();
+        let host_commands = HashSet::new();
         let settings = LoaderSettings {
             ns: "mycli",
             api: &api,
             reserved: &reserved,
-            builtins: &builtins,
+            host_commands: &host_commands,
             verify_pins: false,
         };
         crate::loader::load(candidates, &settings)

@@ -9,6 +9,20 @@ use std::path::PathBuf;
 
 use snapin_protocol::PluginDirs;
 
+/// The file names in the data directory, beside the index. Only this file
+/// names them, so the index and the start-up lookup need not know of each
+/// other.
+pub(crate) const INDEX_FILE: &str = "plugins.json";
+/// The start-up lookup (see [`crate::lookup`]), derived from the index.
+pub(crate) const LOOKUP_FILE: &str = ".plugins.lookup";
+/// The lock index writers hold.
+pub(crate) const INDEX_LOCK_FILE: &str = ".plugins.lock";
+/// The prefix of the temporary files an index is written through.
+pub(crate) const INDEX_TEMPORARY_PREFIX: &str = ".plugins.json.";
+/// The prefix of the temporary files a lookup is written through (swept by
+/// the next index write when a writer was killed).
+pub(crate) const LOOKUP_TEMPORARY_PREFIX: &str = ".plugins.lookup.";
+
 /// The directories a host uses, resolved once at start-up.
 #[derive(Debug, Clone)]
 pub struct Paths {
@@ -47,7 +61,12 @@ impl Paths {
 
     /// The installed-plugins index file.
     pub fn index_file(&self) -> PathBuf {
-        self.data.join("plugins.json")
+        self.data.join(INDEX_FILE)
+    }
+
+    /// The start-up lookup, rebuilt from the index when it is stale.
+    pub fn lookup_file(&self) -> PathBuf {
+        self.data.join(LOOKUP_FILE)
     }
 
     /// The host's configuration file (see [`crate::config`]).

@@ -15,6 +15,7 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
 }
 
 /// The hex sha256 of `bytes`.
+#[cfg_attr(not(feature = "wasm"), allow(dead_code))]
 pub fn sha256_bytes(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }

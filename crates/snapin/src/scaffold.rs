@@ -20,7 +20,6 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Arg, ArgMatches, Command};
 use semver::{Version, VersionReq};
 
 use crate::manifest;
@@ -80,8 +79,7 @@ pub struct Scaffold {
 pub enum ScaffoldError {
     /// The plugin name breaks the naming rule.
     #[error(
-        "'{name}' is not a valid plugin name: it must be a lowercase ASCII letter followed by up to 63 of a-z, 0-9 and '-'{}",
-        suggestion.as_ref().map(|s| format!("; fix: try `{s}`")).unwrap_or_default()
+        "'{name}' is not a valid plugin name: it must be a lowercase ASCII letter followed by up to 63 of a-z, 0-9 and '-'"
     )]
     InvalidName {
         /// The name given.
@@ -90,9 +88,7 @@ pub enum ScaffoldError {
         suggestion: Option<String>,
     },
     /// The name given already carries the host prefix.
-    #[error(
-        "'{name}' already starts with '{ns}-', so the crate would be {ns}-{name}; fix: give the plugin name alone, `{ns} plugins new {rest}`, and the crate is called {name}"
-    )]
+    #[error("'{name}' already starts with '{ns}-', so the crate would be {ns}-{name}")]
     Prefixed {
         /// The name given.
         name: String,
@@ -102,16 +98,13 @@ pub enum ScaffoldError {
         rest: String,
     },
     /// The target directory has files in it (or is a file).
-    #[error(
-        "{} already exists and is not an empty directory; fix: choose another NAME or --dir, or move it away",
-        dir.display()
-    )]
+    #[error("{} already exists and is not an empty directory", dir.display())]
     NotEmpty {
         /// The directory.
         dir: PathBuf,
     },
     /// `--sdk-path` does not point at the SDK crate.
-    #[error("--sdk-path {}: {why}; fix: give the directory of the {sdk} crate (crates/{sdk} in a snapin checkout)", path.display())]
+    #[error("--sdk-path {}: {why}", path.display())]
     SdkPath {
         /// The path given.
         path: PathBuf,
@@ -128,6 +121,27 @@ pub enum ScaffoldError {
         /// The I/O error.
         source: std::io::Error,
     },
+}
+
+impl ScaffoldError {
+    /// What to do about it, for host `ns`, when there is something.
+    pub fn fix(&self, ns: &str) -> Option<String> {
+        match self {
+            ScaffoldError::InvalidName { suggestion, .. } => suggestion
+                .as_ref()
+                .map(|s| format!("try `{ns} plugins new {s}`")),
+            ScaffoldError::Prefixed { name, rest, .. } => Some(format!(
+                "give the plugin name alone, `{ns} plugins new {rest}`, and the crate is called {name}"
+            )),
+            ScaffoldError::NotEmpty { .. } => {
+                Some("choose another NAME or --dir, or move it away".to_string())
+            }
+            ScaffoldError::SdkPath { sdk, .. } => Some(format!(
+                "give the directory of the {sdk} crate (crates/{sdk} in a snapin checkout)"
+            )),
+            ScaffoldError::Write { .. } => None,
+        }
+    }
 }
 
 /// A crate `plugins new` wrote.
@@ -151,25 +165,6 @@ impl Scaffold {
     /// Checks the name, the directory and `sdk_path`, then writes the crate.
     /// Nothing is written when a check fails; when writing fails half-way,
     /// a directory this call created is removed again.
-    ///
-    /// ```
-    /// use snapin::scaffold::{Scaffold, Template};
-    ///
-    /// let parent = tempfile::tempdir()?;
-    /// let created = Scaffold {
-    ///     ns: "mycli".into(),
-    ///     api: snapin::Version::new(1, 2, 0),
-    ///     name: "hello".into(),
-    ///     kind: Template::Exec,
-    ///     dir: parent.path().join("mycli-hello"),
-    ///     sdk_path: None,
-    /// }
-    /// .create()?;
-    /// assert_eq!(created.package, "mycli-hello");
-    /// assert_eq!(created.api_requirement, "^1.2");
-    /// assert!(created.dir.join("src/main.rs").is_file());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
     pub fn create(&self) -> Result<Created, ScaffoldError> {
         self.check_name()?;
         let sdk_path = self.checked_sdk_path()?;
@@ -391,67 +386,6 @@ impl Scaffold {
     }
 }
 
-/// The clap definition of `plugins new`.
-pub fn command(ns: &str) -> Command {
-    Command::new("new")
-        .about(format!("Create a plugin crate for {ns} that builds and installs as is"))
-        .arg(
-            Arg::new("name")
-                .required(true)
-                .value_name("NAME")
-                .help(format!("Plugin name; the crate is {ns}-NAME")),
-        )
-        .arg(
-            Arg::new("kind")
-                .long("kind")
-                .value_name("KIND")
-                .value_parser(["exec", "wasm"])
-                .default_value("exec")
-                .help("An executable (snapin-sdk) or a sandboxed WebAssembly component (snapin-guest)"),
-        )
-        .arg(
-            Arg::new("dir")
-                .long("dir")
-                .value_name("DIR")
-                .value_parser(clap::value_parser!(PathBuf))
-                .help(format!("Where to create the crate [default: ./{ns}-NAME]")),
-        )
-        .arg(
-            Arg::new("sdk-path")
-                .long("sdk-path")
-                .value_name("PATH")
-                .value_parser(clap::value_parser!(PathBuf))
-                .help("Depend on a local checkout of the SDK crate (crates/snapin-sdk, or crates/snapin-guest with --kind wasm)"),
-        )
-}
-
-impl Scaffold {
-    /// The scaffold `plugins new` asked for in `matches`, for host `ns` at
-    /// plugin API `api`.
-    pub fn from_matches(ns: &str, api: &Version, matches: &ArgMatches) -> Scaffold {
-        let name = matches
-            .get_one::<String>("name")
-            .cloned()
-            .unwrap_or_default();
-        let kind = match matches.get_one::<String>("kind").map(String::as_str) {
-            Some("wasm") => Template::Wasm,
-            _ => Template::Exec,
-        };
-        let dir = matches
-            .get_one::<PathBuf>("dir")
-            .cloned()
-            .unwrap_or_else(|| PathBuf::from(format!("{ns}-{name}")));
-        Scaffold {
-            ns: ns.to_string(),
-            api: api.clone(),
-            name,
-            kind,
-            dir,
-            sdk_path: matches.get_one::<PathBuf>("sdk-path").cloned(),
-        }
-    }
-}
-
 /// `^MAJOR.MINOR` of [`SDK_VERSION`], without the caret (Cargo's default).
 fn sdk_requirement() -> String {
     match Version::parse(SDK_VERSION) {
@@ -498,195 +432,19 @@ fn pascal_case(name: &str) -> String {
     }
 }
 
-const GITIGNORE: &str = "/target\n";
-
-const EXEC_CARGO_TOML: &str = r#"[package]
-name = "@PACKAGE@"
-version = "0.1.0"
-description = "The @NAME@ plugin for @NS@"
-edition = "2024"
-
-[dependencies]
-clap = { version = "4.5", features = ["derive"] }
-# @SDK@ @SDK_VERSION@ writes manifest format 1, which @NS@ reads for plugin API @MAJOR@.x.
-@SDK_DEPENDENCY@
-"#;
-
-const WASM_CARGO_TOML: &str = r#"[package]
-name = "@PACKAGE@"
-version = "0.1.0"
-description = "The @NAME@ plugin for @NS@, sandboxed"
-edition = "2024"
-
-[lib]
-# A WebAssembly component: `cargo build --release --target wasm32-wasip2`.
-crate-type = ["cdylib"]
-
-[dependencies]
-clap = { version = "4.5", features = ["derive"] }
-# @SDK@ @SDK_VERSION@ exports the WIT world snapin:plugin@1.0.0, which @NS@ runs for plugin API @MAJOR@.x.
-@SDK_DEPENDENCY@
-"#;
-
+// The templates, with `@KEY@` placeholders (see `Scaffold::fill`).
+const GITIGNORE: &str = include_str!("scaffold/gitignore.in");
+const EXEC_CARGO_TOML: &str = include_str!("scaffold/exec-Cargo.toml.in");
+const WASM_CARGO_TOML: &str = include_str!("scaffold/wasm-Cargo.toml.in");
 /// The command, its arguments and what it prints: the same in both
 /// templates, filled in as `@COMMANDS@`.
-const COMMANDS: &str = r#"/// The host this plugin is for.
-const HOST: &str = "@NS@";
-/// The host plugin API it needs: @NS@ @HOST_API@ and any later @MAJOR@.x.
-const API: &str = "@API@";
-
-/// The commands this plugin adds to @NS@: each variant is one command.
-#[derive(Subcommand)]
-enum Commands {
-    /// Say hello
-    #[command(name = "@NAME@")]
-    @VARIANT@(@VARIANT@Args),
-}
-
-/// Arguments of `@NS@ @NAME@`.
-#[derive(Args)]
-struct @VARIANT@Args {
-    /// Who to greet
-    #[arg(long, default_value = "world")]
-    who: String,
-}
-
-/// What `@NS@ @NAME@` prints.
-fn greeting(args: &@VARIANT@Args, ctx: &Context) -> String {
-    format!(
-        "hello, {}, from the {} plugin of {}",
-        args.who, ctx.plugin, ctx.host.name
-    )
-}
-"#;
-
+const COMMANDS: &str = include_str!("scaffold/commands.rs.in");
 /// The unit test of what the command prints, filled in as
 /// `@GREETS_TEST@`.
-const GREETS_TEST: &str = r#"    #[test]
-    fn greets_who_it_is_given() {
-        let ctx = Context::standalone(HOST, "@NAME@", vec!["@NAME@".into()]);
-        let args = @VARIANT@Args { who: "you".into() };
-        assert_eq!(
-            greeting(&args, &ctx),
-            "hello, you, from the @NAME@ plugin of @NS@"
-        );
-    }
-"#;
-
-const EXEC_MAIN: &str = r#"//! `@NS@ @NAME@`: a plugin for @NS@.
-//!
-//! Package `@PACKAGE@` is plugin `@NAME@`: `snapin_sdk::plugin!` takes the
-//! name, version and description from `Cargo.toml`.
-
-use std::process::ExitCode;
-
-use clap::{Args, Subcommand};
-use snapin_sdk::{Context, Error};
-
-@COMMANDS@
-fn run(cmd: Commands, ctx: &Context) -> Result<(), Error> {
-    match cmd {
-        Commands::@VARIANT@(args) => println!("{}", greeting(&args, ctx)),
-    }
-    Ok(())
-}
-
-fn main() -> ExitCode {
-    snapin_sdk::plugin!(HOST, API).run(run)
-}
-
-#[cfg(test)]
-mod tests {
-    use snapin_sdk::ContextExt;
-
-    use super::*;
-
-@GREETS_TEST@
-
-    #[test]
-    fn the_manifest_names_the_plugin_and_its_command() {
-        let manifest = snapin_sdk::plugin!(HOST, API).manifest::<Commands>();
-        assert_eq!(manifest.name, "@NAME@");
-        assert_eq!(manifest.api, API);
-        assert_eq!(manifest.commands[0].name, "@NAME@");
-    }
-}
-"#;
-
-const WASM_LIB: &str = r#"//! `@NS@ @NAME@`: a sandboxed WebAssembly plugin for @NS@.
-//!
-//! Package `@PACKAGE@` is plugin `@NAME@`: `export_plugin!` takes the name,
-//! version and description from `Cargo.toml`.
-
-use clap::{Args, Subcommand};
-use snapin_guest::{Context, Error, Level};
-
-@COMMANDS@
-fn run(cmd: Commands, ctx: &Context) -> Result<(), Error> {
-    match cmd {
-        Commands::@VARIANT@(args) => {
-            snapin_guest::log(Level::Debug, "greeting");
-            println!("{}", greeting(&args, ctx));
-        }
-    }
-    Ok(())
-}
-
-snapin_guest::export_plugin!(Commands, run, host = HOST, api = API);
-
-#[cfg(test)]
-mod tests {
-    use snapin_guest::{ContextExt, Plugin};
-
-    use super::*;
-
-@GREETS_TEST@
-
-    #[test]
-    fn the_manifest_names_the_plugin_and_its_command() {
-        let plugin = Plugin::from_package(
-            HOST,
-            API,
-            env!("CARGO_PKG_NAME"),
-            env!("CARGO_PKG_VERSION"),
-            env!("CARGO_PKG_DESCRIPTION"),
-        );
-        let manifest = plugin.manifest::<Commands>();
-        assert_eq!(manifest.name, "@NAME@");
-        assert_eq!(manifest.api, API);
-        assert_eq!(manifest.commands[0].name, "@NAME@");
-    }
-}
-"#;
-
-const README: &str = r#"# @PACKAGE@
-
-The `@NAME@` plugin for `@NS@`: @KIND@ that adds the command
-`@NS@ @NAME@ [--who NAME]`. It @RUNS@.
-
-## Build, install, run
-
-```sh
-@STEPS@
-```
-
-`@NS@ plugins install` describes the plugin, checks it against `@NS@`'s
-plugin API, pins the file's sha256 and records it. After a rebuild, run
-`@NS@ plugins upgrade @NAME@` to pin the new file.
-
-## How it fits
-
-- The package name `@PACKAGE@` makes it plugin `@NAME@`; version and
-  description come from `Cargo.toml`.
-- `API` in the source, `@API@`, is the host plugin API it needs: it loads
-  in `@NS@` with plugin API @HOST_API@ and any later @MAJOR@.x, and is skipped,
-  with a message, by a host of another major version.
-- The commands are the variants of `Commands`; their clap definitions are
-  both the manifest the host builds help and usage errors from and the
-  parser the plugin runs with. Add a variant to add a command.
-- `@SDK@` @SDK_VERSION@ does the plugin protocol; see its documentation
-  (`cargo doc --open -p @SDK@`).
-@LOCAL_SDK@"#;
+const GREETS_TEST: &str = include_str!("scaffold/greets-test.rs.in");
+const EXEC_MAIN: &str = include_str!("scaffold/exec-main.rs.in");
+const WASM_LIB: &str = include_str!("scaffold/wasm-lib.rs.in");
+const README: &str = include_str!("scaffold/README.md.in");
 
 #[cfg(test)]
 mod tests {
@@ -701,6 +459,20 @@ mod tests {
             dir: PathBuf::from("unused"),
             sdk_path: None,
         }
+    }
+
+    #[test]
+    fn a_crate_is_written_for_the_host() {
+        let parent = tempfile::tempdir().unwrap();
+        let created = Scaffold {
+            dir: parent.path().join("mycli-hello"),
+            ..scaffold("hello", Template::Exec)
+        }
+        .create()
+        .unwrap();
+        assert_eq!(created.package, "mycli-hello");
+        assert_eq!(created.api_requirement, "^1.2");
+        assert!(created.dir.join("src/main.rs").is_file());
     }
 
     #[test]

@@ -110,6 +110,16 @@ impl TrustError {
             _ => None,
         }
     }
+
+    /// [`TrustError::fix`], and when another user owns the path, how to
+    /// trust them instead: `trusting` is the step that does it (`re-run
+    /// with `--trust-owner``).
+    pub fn fix_or_trust(&self, trusting: &str) -> String {
+        match self.other_owner() {
+            Some(uid) => format!("{}, or, if you trust uid {uid}, {trusting}", self.fix()),
+            None => self.fix(),
+        }
+    }
 }
 
 /// A path as the user can paste it into a shell.

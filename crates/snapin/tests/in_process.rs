@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use snapin::loader::Status;
+use snapin::Status;
 use snapin::protocol::{CommandSpec, MANIFEST_FORMAT, Manifest};
 use snapin::{Exit, Host, Invocation, Plugin, PluginError};
 

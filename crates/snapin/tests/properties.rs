@@ -24,7 +24,7 @@ use proptest::collection::{btree_set, vec};
 use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::Index;
-use snapin::manifest::validate;
+use snapin::__private::validate;
 use snapin_protocol::{
     Access, ArgSpec, Capabilities, CommandSpec, DirRequest, MANIFEST_FORMAT, Manifest,
 };

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use snapin::index::{INDEX_FORMAT, Index};
+use snapin::__private::{INDEX_FORMAT, Index};
 use support::{Home, example, manifest, stderr, stdout, write_executable};
 
 /// A home with `greet` installed: the plugin that must keep working
@@ -949,7 +949,7 @@ fn index_survives_sigkill_at_any_point_of_install_remove_and_upgrade() {
         let installed = old.iter().position(|(n, _)| *n == name);
         let (args, new): (Vec<String>, Vec<(String, String)>) = match installed {
             None => {
-                let sha = snapin::pin::sha256_file(&pool[at]).unwrap();
+                let sha = snapin::__private::sha256_file(&pool[at]).unwrap();
                 let mut new = old.clone();
                 new.push((name.clone(), sha));
                 let path = pool[at].display().to_string();
@@ -968,7 +968,7 @@ fn index_survives_sigkill_at_any_point_of_install_remove_and_upgrade() {
                 );
                 write_executable(&pool[at], &text);
                 let mut new = old.clone();
-                new[i].1 = snapin::pin::sha256_file(&pool[at]).unwrap();
+                new[i].1 = snapin::__private::sha256_file(&pool[at]).unwrap();
                 (vec!["upgrade".into(), name.clone(), "--yes".into()], new)
             }
         };

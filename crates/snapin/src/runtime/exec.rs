@@ -62,11 +62,6 @@ impl ExecPlugin {
         }
     }
 
-    /// The plugin file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn command(&self) -> Result<Command, PluginError> {
         if !self.path.exists() {
             return Err(PluginError::Missing {

@@ -39,6 +39,7 @@ pub struct Invocation<'a> {
 
 /// How a plugin run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Exit {
     /// It exited with this status (0 is success).
     Code(i32),
@@ -46,8 +47,11 @@ pub enum Exit {
     Signal(i32),
 }
 
-/// Why a plugin could not describe itself or run.
+/// Why a plugin could not describe itself or run. The message reads after
+/// "plugin 'NAME'"; [`PluginError::fix`] says what to do where the runtime
+/// knows better than the host.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PluginError {
     /// The plugin file is gone.
     #[error("its file {path} is missing")]
@@ -113,6 +117,16 @@ pub enum PluginError {
         /// The limit.
         mib: usize,
     },
+    /// The plugin, or what it needs, cannot be used as it is, and the
+    /// runtime knows the fix (a core module instead of a component, a
+    /// configuration file that does not parse).
+    #[error("{reason}")]
+    Unusable {
+        /// What is wrong.
+        reason: String,
+        /// What to do about it.
+        fix: String,
+    },
     /// Any other failure a runtime reports.
     #[error("{0}")]
     Other(String),
@@ -126,6 +140,14 @@ fn stderr_line(stderr: &str) -> String {
 }
 
 impl PluginError {
+    /// What to do about it, when the runtime knows.
+    pub fn fix(&self) -> Option<&str> {
+        match self {
+            PluginError::Unusable { fix, .. } => Some(fix),
+            _ => None,
+        }
+    }
+
     /// The plugin's stderr output, when there is some worth showing with
     /// `--debug`.
     pub fn stderr(&self) -> Option<&str> {

@@ -45,16 +45,16 @@ const TICK: Duration = Duration::from_millis(10);
 
 /// Memory and time a sandboxed plugin may use in one call.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Limits {
+pub struct WasmLimits {
     /// Bytes of linear memory, all memories together.
     pub memory: usize,
     /// Wall-clock time the call may run.
     pub time: Duration,
 }
 
-impl Default for Limits {
+impl Default for WasmLimits {
     fn default() -> Self {
-        Limits {
+        WasmLimits {
             memory: 256 * 1024 * 1024,
             time: Duration::from_secs(30),
         }
@@ -215,9 +215,10 @@ fn check_component_header(bytes: &[u8]) -> Result<(), PluginError> {
         _ if !is_wasm(bytes) => Err(PluginError::Other(
             "it is not a WebAssembly file".to_string(),
         )),
-        Some([1, 0, 0, 0]) => Err(PluginError::Other(
-            "it is a core WebAssembly module, not a component; fix: build it with `cargo build --target wasm32-wasip2` (or wrap it with `wasm-tools component new`)".to_string(),
-        )),
+        Some([1, 0, 0, 0]) => Err(PluginError::Unusable {
+            reason: "it is a core WebAssembly module, not a component".to_string(),
+            fix: "build it with `cargo build --target wasm32-wasip2` (or wrap it with `wasm-tools component new`)".to_string(),
+        }),
         Some([_, _, 1, 0]) => Ok(()),
         _ => Err(PluginError::Other(
             "it is a WebAssembly binary of an unknown kind".to_string(),
@@ -237,14 +238,17 @@ fn check_world(engine: &Engine, component: &Component) -> Result<(), PluginError
         .iter()
         .find_map(|name| name.strip_prefix(GUEST_EXPORT)?.strip_prefix('@'));
     let Some(version) = guest else {
-        return Err(PluginError::Other(format!(
-            "it is not a snapin plugin: the component does not export {GUEST_EXPORT} (it exports: {}); fix: build it against wit/ (world `plugin` of snapin:plugin@{WIT_VERSION})",
-            if exports.is_empty() {
-                "nothing".to_string()
-            } else {
-                exports.join(", ")
-            }
-        )));
+        return Err(PluginError::Unusable {
+            reason: format!(
+                "it is not a snapin plugin: the component does not export {GUEST_EXPORT} (it exports: {})",
+                if exports.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    exports.join(", ")
+                }
+            ),
+            fix: format!("build it against wit/ (world `plugin` of snapin:plugin@{WIT_VERSION})"),
+        });
     };
     let compatible = semver::Version::parse(version)
         .ok()
@@ -253,9 +257,12 @@ fn check_world(engine: &Engine, component: &Component) -> Result<(), PluginError
     if compatible {
         Ok(())
     } else {
-        Err(PluginError::Other(format!(
-            "it is built for snapin:plugin@{version}, but this host runs snapin:plugin@{WIT_VERSION} components; fix: install a release of the plugin built for snapin:plugin@1.x"
-        )))
+        Err(PluginError::Unusable {
+            reason: format!(
+                "it is built for snapin:plugin@{version}, but this host runs snapin:plugin@{WIT_VERSION} components"
+            ),
+            fix: "install a release of the plugin built for snapin:plugin@1.x".to_string(),
+        })
     }
 }
 
@@ -271,7 +278,7 @@ pub struct WasmPluginSpec {
     /// What the user granted.
     pub grants: Grants,
     /// Memory and time limits.
-    pub limits: Limits,
+    pub limits: WasmLimits,
     /// Values for the `config` host function.
     pub config: BTreeMap<String, String>,
 }

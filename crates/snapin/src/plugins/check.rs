@@ -1,5 +1,5 @@
-//! The conformance check: runs a plugin file through the whole contract
-//! without installing it (`mycli plugins check PATH`).
+//! `plugins check SOURCE`, the conformance check: runs a plugin file
+//! through the whole contract without installing it.
 //!
 //! Plugin authors ship on their own schedule; this tells them, on their own
 //! machine and in their CI, whether a host will take their plugin. The steps
@@ -9,20 +9,28 @@
 //! of every command builds, and the `--help` of every command renders. Unlike
 //! install, every step that can run does, so one run shows every problem.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
-use clap::Command;
+use clap::{ArgMatches, Command};
 use serde::Serialize;
 use snapin_protocol::{CommandSpec, Manifest};
 
-use crate::host::{App, Options};
+use crate::diagnostic::Diagnostic;
+use crate::engine::Engine;
 use crate::index::{Grants, Index, Kind, Origin};
 use crate::loader::{self, Check, Status};
 use crate::runtime::{PluginError, catch_panic};
-use crate::{cli, gate, manage, pin, trust};
+use crate::ui::{Options, Paint, paint};
+use crate::{clap_spec, gate, pin, trust};
+
+use super::common::{Result, json_arg, print_json, source_arg, string, trust_owner_arg};
+use super::inspect::{inspect, kind_of, resolve_source};
 
 /// One step of the check and how it went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct CheckLine {
     /// Which step: `file`, `permissions`, `describe`, `contract`, `gate`,
     /// `conflicts`, `clap` or `help`.
@@ -38,7 +46,8 @@ pub struct CheckLine {
 
 /// The result of checking one plugin file.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+#[non_exhaustive]
+pub struct CheckReport {
     /// The file checked.
     pub path: PathBuf,
     /// The plugin's name, once it described itself.
@@ -74,33 +83,112 @@ impl CheckLine {
         }
     }
 
-    /// A failed step from a `plugins` error message, which reads
-    /// `WHAT; fix: FIX`.
-    fn from_message(name: &'static str, message: &str) -> CheckLine {
-        match message.split_once("; fix: ") {
-            Some((detail, fix)) => CheckLine::fail(name, detail, fix),
-            None => CheckLine {
-                name,
-                passed: false,
-                detail: message.to_string(),
-                fix: None,
-            },
+    /// A failed step from what `plugins install` would have said.
+    fn failed(name: &'static str, diagnostic: &Diagnostic) -> CheckLine {
+        CheckLine {
+            name,
+            passed: false,
+            detail: diagnostic.what().to_string(),
+            fix: diagnostic.fix().map(str::to_string),
         }
     }
 }
 
-/// Checks the plugin file at `path` against the contract of `app`'s host,
-/// without installing it: nothing is recorded. (A WebAssembly component is
-/// compiled into the host's cache, as install would.)
-pub fn check(app: &App, path: &Path) -> Report {
-    check_with(app, path, false, &Options::quiet())
+/// The clap definition of `plugins check`.
+pub(super) fn command(ns: &str) -> Command {
+    Command::new("check")
+        .about("Run a plugin file through every check of the contract without installing it")
+        .arg(source_arg(format!(
+            "Path to a plugin executable or component, or NAME of a `{ns}-NAME` executable on PATH"
+        )))
+        .arg(json_arg())
+        .arg(trust_owner_arg())
 }
 
-/// [`check`], trusting the other owners of the file and the directories
-/// above it when `trust_owner` (`plugins check --trust-owner`, as install
-/// takes it), and with the host's global options.
-pub(crate) fn check_with(app: &App, path: &Path, trust_owner: bool, options: &Options) -> Report {
-    let mut report = Report {
+/// The arguments of `plugins check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct CheckArgs {
+    pub(super) source: String,
+    pub(super) json: bool,
+    pub(super) trust_owner: bool,
+}
+
+impl From<&ArgMatches> for CheckArgs {
+    fn from(m: &ArgMatches) -> CheckArgs {
+        CheckArgs {
+            source: string(m, "source"),
+            json: m.get_flag("json"),
+            trust_owner: m.get_flag("trust-owner"),
+        }
+    }
+}
+
+/// `plugins check SOURCE`: one line per check, or the report as JSON; exit
+/// status 1 when any check fails, like `doctor`.
+pub(super) fn run(engine: &Engine, args: &CheckArgs, options: &Options) -> Result {
+    // A source that cannot be found is reported by the `file` check.
+    let path = resolve_source(engine.ns(), &args.source)
+        .map(|(path, _)| path)
+        .unwrap_or_else(|_| PathBuf::from(&args.source));
+    let report = check(engine, &path, args.trust_owner, options);
+    let code = if report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    };
+    if args.json {
+        print_json(&report)?;
+        return Ok(code);
+    }
+    let color = options.color_stdout();
+    let width = report
+        .checks
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    for line in &report.checks {
+        let mark = match (line.passed, color) {
+            (true, true) => paint("ok  ", Paint::Good),
+            (true, false) => "ok  ".to_string(),
+            (false, true) => paint("FAIL", Paint::Bad),
+            (false, false) => "FAIL".to_string(),
+        };
+        let _ = writeln!(out, "{mark}  {:<width$}  {}", line.name, line.detail);
+        if let Some(fix) = &line.fix {
+            let _ = writeln!(out, "      {:<width$}  fix: {fix}", "");
+        }
+    }
+    let failed = report.checks.iter().filter(|c| !c.passed).count();
+    let what = report.plugin.as_deref().map_or_else(
+        || report.path.display().to_string(),
+        |name| format!("plugin '{name}'"),
+    );
+    if failed == 0 {
+        let _ = writeln!(out, "{what} passes all {} checks", report.checks.len());
+    } else {
+        let _ = writeln!(
+            out,
+            "{what} fails {failed} of {} checks",
+            report.checks.len()
+        );
+    }
+    Ok(code)
+}
+
+/// Checks the plugin file at `path` against the contract of `engine`'s
+/// host, without installing it: nothing is recorded (a WebAssembly
+/// component is compiled into the host's cache, as install would). With
+/// `trust_owner` (`plugins check --trust-owner`, as install takes it), the
+/// other owners of the file and the directories above it are trusted.
+pub(crate) fn check(
+    engine: &Engine,
+    path: &Path,
+    trust_owner: bool,
+    options: &Options,
+) -> CheckReport {
+    let mut report = CheckReport {
         path: path.to_path_buf(),
         plugin: None,
         kind: None,
@@ -108,13 +196,19 @@ pub(crate) fn check_with(app: &App, path: &Path, trust_owner: bool, options: &Op
         checks: Vec::new(),
         manifest: None,
     };
-    run_steps(app, path, trust_owner, options, &mut report);
+    run_steps(engine, path, trust_owner, options, &mut report);
     report.passed = report.checks.iter().all(|c| c.passed);
     report
 }
 
-fn run_steps(app: &App, path: &Path, trust_owner: bool, options: &Options, report: &mut Report) {
-    let ns = &app.host.ns;
+fn run_steps(
+    engine: &Engine,
+    path: &Path,
+    trust_owner: bool,
+    options: &Options,
+    report: &mut CheckReport,
+) {
+    let ns = engine.ns();
     let lines = &mut report.checks;
     let path = match std::fs::canonicalize(path) {
         Ok(p) => p,
@@ -127,7 +221,7 @@ fn run_steps(app: &App, path: &Path, trust_owner: bool, options: &Options, repor
             return;
         }
     };
-    match manage::kind_of(&path) {
+    match kind_of(&path) {
         Ok(kind) => {
             report.kind = Some(kind);
             lines.push(CheckLine::pass(
@@ -138,7 +232,7 @@ fn run_steps(app: &App, path: &Path, trust_owner: bool, options: &Options, repor
                 },
             ));
         }
-        Err(f) => return lines.push(CheckLine::from_message("file", &f.message)),
+        Err(d) => return lines.push(CheckLine::failed("file", &d)),
     }
     // Describing runs the file: not when others could have changed it.
     match trust::check_trusting(&path, Vec::new(), trust_owner) {
@@ -158,25 +252,21 @@ fn run_steps(app: &App, path: &Path, trust_owner: bool, options: &Options, repor
             ),
         )),
         Err(e) => {
-            let fix = match e.other_owner() {
-                Some(uid) => format!(
-                    "{}, or, if you trust uid {uid}, check it with `--trust-owner`",
-                    e.fix()
-                ),
-                None => e.fix(),
-            };
+            let fix = e.fix_or_trust("check it with `--trust-owner`");
             return lines.push(CheckLine::fail("permissions", e.to_string(), fix));
         }
     }
     let origin = Origin::Path {
         given: path.display().to_string(),
     };
-    let entry = match manage::inspect(app, &path, origin, Grants::default(), options) {
-        Ok(entry) => entry,
-        Err(f) => return lines.push(CheckLine::from_message("describe", &f.message)),
+    let inspected = match inspect(engine, &path, origin, Grants::default(), options) {
+        Ok(inspected) => inspected,
+        Err(d) => return lines.push(CheckLine::failed("describe", &d)),
     };
+    let entry = &inspected.entry;
     let Some(m) = entry.manifest.clone() else {
-        let why = entry.describe_error.clone().unwrap_or_default();
+        let error = inspected.describe_error.as_ref();
+        let why = error.map(ToString::to_string).unwrap_or_default();
         let fix = if entry.kind == Kind::Wasm && !cfg!(feature = "wasm") {
             format!("check it with a build of {ns} that has snapin's `wasm` feature")
         } else if entry.kind == Kind::Wasm {
@@ -189,10 +279,7 @@ fn run_steps(app: &App, path: &Path, trust_owner: bool, options: &Options, repor
             )
         };
         // The runtime's own fix, where it has one, is the most precise.
-        let (why, fix) = match why.split_once("; fix: ") {
-            Some((why, own)) => (why.to_string(), own.to_string()),
-            None => (why, fix),
-        };
+        let fix = error.and_then(|e| e.fix()).map_or(fix, str::to_string);
         return lines.push(CheckLine::fail(
             "describe",
             format!("it could not describe itself: {why}"),
@@ -210,7 +297,7 @@ fn run_steps(app: &App, path: &Path, trust_owner: bool, options: &Options, repor
             pin::short(&entry.sha256)
         ),
     ));
-    let settings = app.loader_settings(false);
+    let settings = engine.loader_settings(false);
     lines.push(match loader::contract(&m, &settings) {
         Ok(()) => CheckLine::pass("contract", format!("a valid manifest for {ns}")),
         Err(e) => CheckLine::fail(
@@ -219,25 +306,23 @@ fn run_steps(app: &App, path: &Path, trust_owner: bool, options: &Options, repor
             "follow the manifest rules of docs/protocol.md §2 (docs/manifest.schema.json checks the shape)",
         ),
     });
-    lines.push(match gate::check(&m.api, ns, &app.host.api) {
+    let api = &engine.host.api;
+    lines.push(match gate::check(&m.api, ns, api) {
         Ok(()) => CheckLine::pass(
             "gate",
-            format!(
-                "it requires {ns} API {}; {ns} provides {}",
-                m.api, app.host.api
-            ),
+            format!("it requires {ns} API {}; {ns} provides {}", m.api, api),
         ),
         Err(e) => CheckLine::fail(
             "gate",
             e.to_string(),
             format!(
                 "build it for {ns} API {}.x (`api` such as \"^{}.0\")",
-                app.host.api.major, app.host.api.major
+                api.major, api.major
             ),
         ),
     });
-    lines.push(conflicts(app, &m));
-    let root = host_root(app);
+    lines.push(conflicts(engine, &m));
+    let root = engine.root_command();
     lines.push(clap_tree(&root, &m));
     lines.push(help(&root, &m));
     report.manifest = Some(m);
@@ -247,8 +332,8 @@ fn run_steps(app: &App, path: &Path, trust_owner: bool, options: &Options, repor
 /// command's clap tree builds and every `--help` renders. `plugins install`
 /// and `upgrade` refuse a plugin that fails them, as `plugins check` reports
 /// it; the failing step is returned.
-pub(crate) fn commands_render(app: &App, m: &Manifest) -> Result<(), CheckLine> {
-    let root = host_root(app);
+pub(super) fn commands_render(engine: &Engine, m: &Manifest) -> std::result::Result<(), CheckLine> {
+    let root = engine.root_command();
     [clap_tree(&root, m), help(&root, m)]
         .into_iter()
         .find(|line| !line.passed)
@@ -268,8 +353,8 @@ fn command_list(m: &Manifest) -> String {
 
 /// The loader's conflict step against the host's own commands, plugins
 /// compiled in and the installed plugins other than one of the same name.
-fn conflicts(app: &App, m: &Manifest) -> CheckLine {
-    let mut others = match Index::load(&app.host.paths.index_file()) {
+fn conflicts(engine: &Engine, m: &Manifest) -> CheckLine {
+    let mut others = match Index::load(&engine.host.paths.index_file()) {
         Ok(index) => index,
         Err(e) => {
             return CheckLine::fail(
@@ -277,14 +362,14 @@ fn conflicts(app: &App, m: &Manifest) -> CheckLine {
                 format!("cannot compare with the installed plugins: {e}"),
                 format!(
                     "repair the index, then check again (`{} plugins doctor`)",
-                    app.host.ns
+                    engine.ns()
                 ),
             );
         }
     };
     others.plugins.retain(|e| e.name != m.name);
-    let taken = app.run_loader(others, false).taken;
-    match loader::conflicts(&m.name, m, &app.loader_settings(false), &taken) {
+    let taken = engine.run_loader(others, false).taken;
+    match loader::conflicts(&m.name, m, &engine.loader_settings(false), &taken) {
         Ok(()) => CheckLine::pass(
             "conflicts",
             "no command or alias is taken by the host or another plugin",
@@ -301,23 +386,12 @@ fn conflicts(app: &App, m: &Manifest) -> CheckLine {
     }
 }
 
-/// The host's command as a plugin command is mounted in: its name and the
-/// global options every command inherits, without its other commands.
-fn host_root(app: &App) -> Command {
-    let globals = app
-        .command()
-        .get_arguments()
-        .filter(|a| a.is_global_set())
-        .cloned();
-    Command::new(app.host.ns.clone()).args(globals)
-}
-
 /// Clap's own consistency checks on every command, which panic on a bad
 /// tree: caught and reported instead.
 fn clap_tree(root: &Command, m: &Manifest) -> CheckLine {
     let mut failures = Vec::new();
     for spec in &m.commands {
-        let cmd = root.clone().subcommand(cli::command_from_spec(spec));
+        let cmd = root.clone().subcommand(clap_spec::command_from_spec(spec));
         if let Err(e) = catch_panic(|| {
             cmd.debug_assert();
             Ok(())
@@ -348,7 +422,7 @@ fn help(root: &Command, m: &Manifest) -> CheckLine {
         let Some(top) = m.commands.iter().find(|c| Some(&c.name) == path.first()) else {
             continue;
         };
-        let mut cmd = root.clone().subcommand(cli::command_from_spec(top));
+        let mut cmd = root.clone().subcommand(clap_spec::command_from_spec(top));
         let args = std::iter::once(root.get_name().to_string())
             .chain(path.iter().cloned())
             .chain(std::iter::once("--help".to_string()));

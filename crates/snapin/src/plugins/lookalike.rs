@@ -1,18 +1,20 @@
 //! Look-alike names: a new plugin or command named within a slip or two
 //! of a known one is pointed out before it is installed.
 
-use crate::host::App;
-use crate::index::{Entry, Index, Kind};
+use crate::diagnostic::Diagnostic;
+use crate::engine::Engine;
+use crate::index::{Entry, Index};
+use crate::loader::Source;
+use crate::ui::{self, Options};
 
-use super::Result;
-use super::install::confirm;
+use super::consent::confirm;
 
 /// Whether a new name `new` could be mistaken for the known name `known`:
 /// at most one edit (a letter added, dropped or changed, or two neighbours
 /// swapped) apart when the shorter is under 6 characters, two from 6 on.
 /// Identical names are not look-alikes: they are conflicts, refused
 /// elsewhere.
-pub(super) fn looks_like(new: &str, known: &str) -> bool {
+fn looks_like(new: &str, known: &str) -> bool {
     let shorter = new.chars().count().min(known.chars().count());
     let slips = if shorter >= 6 { 2 } else { 1 };
     let distance = strsim::damerau_levenshtein(new, known);
@@ -20,7 +22,7 @@ pub(super) fn looks_like(new: &str, known: &str) -> bool {
 }
 
 /// The plugin's name and its top-level command names and aliases.
-pub(super) fn names_of(entry: &Entry) -> Vec<String> {
+fn names_of(entry: &Entry) -> Vec<String> {
     let commands = entry.manifest.iter().flat_map(|m| &m.commands);
     std::iter::once(entry.name.clone())
         .chain(commands.flat_map(|c| std::iter::once(&c.name).chain(&c.aliases).cloned()))
@@ -32,30 +34,32 @@ pub(super) fn names_of(entry: &Entry) -> Vec<String> {
 /// installed plugin, or one of their commands: a plugin named to be
 /// mistaken for another (typosquatting). Names `previous` (the release
 /// being upgraded) already had are not new.
-pub(super) fn lookalikes(
-    app: &App,
+fn lookalikes(
+    engine: &Engine,
     index: &Index,
     entry: &Entry,
     previous: Option<&Entry>,
 ) -> Vec<(String, String, String)> {
-    let ns = &app.host.ns;
+    let ns = engine.ns();
     let mut known: std::collections::BTreeMap<String, String> = Default::default();
-    for name in &app.builtins {
+    for name in &engine.host_commands {
         known.insert(name.clone(), format!("a command built into {ns}"));
     }
-    let compiled_in = app
-        .loaded
-        .outcomes
-        .iter()
-        .filter(|o| o.kind == Kind::Builtin);
-    for o in compiled_in {
+    for c in engine.compiled_in() {
+        let name = c.name;
+        let commands = match &c.source {
+            Source::CompiledIn {
+                described: Ok(m), ..
+            } => m.commands.iter().map(|c| c.name.clone()).collect(),
+            _ => Vec::new(),
+        };
         known
-            .entry(o.name.clone())
-            .or_insert_with(|| format!("compiled-in plugin '{}'", o.name));
-        for c in &o.commands {
+            .entry(name.clone())
+            .or_insert_with(|| format!("compiled-in plugin '{name}'"));
+        for command in commands {
             known
-                .entry(c.clone())
-                .or_insert_with(|| format!("a command of compiled-in plugin '{}'", o.name));
+                .entry(command)
+                .or_insert_with(|| format!("a command of compiled-in plugin '{name}'"));
         }
     }
     for other in index.plugins.iter().filter(|e| e.name != entry.name) {
@@ -87,19 +91,21 @@ pub(super) fn lookalikes(
 /// ones, and then asks again (`--yes` answers; without a terminal, only
 /// `--yes` goes on).
 pub(super) fn confirm_lookalikes(
-    app: &App,
+    engine: &Engine,
     index: &Index,
     entry: &Entry,
     previous: Option<&Entry>,
     yes: bool,
-) -> Result<()> {
-    let ns = &app.host.ns;
-    let found = lookalikes(app, index, entry, previous);
+    options: &Options,
+) -> Result<(), Diagnostic> {
+    let ns = engine.ns();
+    let found = lookalikes(engine, index, entry, previous);
     for (new, known, what) in &found {
-        eprintln!(
-            "{ns}: warning: '{new}' looks like '{known}' ({what}): make sure '{}' is the plugin you meant, not a look-alike",
+        let warning = format!(
+            "'{new}' looks like '{known}' ({what}): make sure '{}' is the plugin you meant, not a look-alike",
             entry.name
         );
+        ui::warning(ns, &warning, options);
     }
     match found.first() {
         Some((_, known, _)) => confirm(
@@ -108,5 +114,26 @@ pub(super) fn confirm_lookalikes(
             yes,
         ),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slip_or_two_is_a_look_alike_and_the_same_name_is_not() {
+        let table = [
+            ("greet", "greet", false),
+            ("gret", "greet", true),
+            ("grete", "greet", true),
+            ("grxxt", "greet", false),
+            ("deploy", "depoly", true),
+            ("deploys", "depoly", true),
+            ("stats", "greet", false),
+        ];
+        for (new, known, expected) in table {
+            assert_eq!(looks_like(new, known), expected, "{new} vs {known}");
+        }
     }
 }

@@ -1,0 +1,183 @@
+//! The engine: a host's settings plus what its command line decides about
+//! plugins (the host's own command names, the options plugins may not use),
+//! and the two things every layer above needs from them: a loader run and
+//! a runtime for an installed plugin.
+//!
+//! The `plugins` commands, completion, start-up and the run of a plugin
+//! command all take an `&Engine`; none of them sees the [`App`](crate::App)
+//! that owns it, so dependencies point down.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use clap::{Arg, Command};
+
+use crate::host::Host;
+use crate::index::{Entry, Index, Kind};
+use crate::loader::{self, Candidate, Loaded, LoaderSettings};
+use crate::manifest::Reserved;
+use crate::runtime::exec::ExecPlugin;
+use crate::runtime::{Plugin, PluginError};
+
+/// A host with its command line's names and reservations.
+pub(crate) struct Engine {
+    pub(crate) host: Host,
+    /// Command names and aliases the host itself owns (its own commands,
+    /// `plugins` and `help`): no plugin may take them.
+    pub(crate) host_commands: HashSet<String>,
+    /// Options every command inherits from the host.
+    pub(crate) reserved: Reserved,
+    /// The host's global arguments, which a plugin command is mounted
+    /// under.
+    pub(crate) globals: Vec<Arg>,
+    /// The WebAssembly engine, made on first use.
+    #[cfg(feature = "wasm")]
+    wasm: std::sync::OnceLock<Result<crate::runtime::wasm::WasmRuntime, String>>,
+}
+
+impl Engine {
+    /// The engine for `host` whose command line is `cli` (with the global
+    /// options already added) and whose command group is `group`.
+    pub(crate) fn new(host: Host, cli: &Command, group: &str) -> Engine {
+        let mut host_commands: HashSet<String> = cli
+            .get_subcommands()
+            .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
+            .map(str::to_string)
+            .collect();
+        host_commands.extend([group.to_string(), "help".to_string()]);
+        let globals: Vec<Arg> = cli
+            .get_arguments()
+            .filter(|a| a.is_global_set())
+            .cloned()
+            .collect();
+        let mut reserved = Reserved::clap_defaults();
+        for arg in &globals {
+            reserved.longs.extend(arg.get_long().map(str::to_string));
+            reserved.shorts.extend(arg.get_short());
+            reserved.names.insert(arg.get_id().to_string());
+        }
+        Engine {
+            host,
+            host_commands,
+            reserved,
+            globals,
+            #[cfg(feature = "wasm")]
+            wasm: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The host's namespace.
+    pub(crate) fn ns(&self) -> &str {
+        &self.host.ns
+    }
+
+    /// A candidate for each plugin compiled in, each described once.
+    pub(crate) fn compiled_in(&self) -> Vec<Candidate> {
+        self.host
+            .plugins
+            .iter()
+            .map(|p| Candidate::compiled_in(Arc::clone(p)))
+            .collect()
+    }
+
+    /// Runs the loader loop over the plugins compiled in and `index`.
+    pub(crate) fn run_loader(&self, index: Index, verify_pins: bool) -> Loaded {
+        let candidates = self
+            .compiled_in()
+            .into_iter()
+            .chain(index.plugins.into_iter().map(Candidate::installed))
+            .collect();
+        loader::load(candidates, &self.loader_settings(verify_pins))
+    }
+
+    /// What the loader needs to know about this host.
+    pub(crate) fn loader_settings(&self, verify_pins: bool) -> LoaderSettings<'_> {
+        LoaderSettings {
+            ns: &self.host.ns,
+            api: &self.host.api,
+            reserved: &self.reserved,
+            host_commands: &self.host_commands,
+            verify_pins,
+        }
+    }
+
+    /// The host's command as a plugin command is mounted in: its name and
+    /// the global options every command inherits, without its other
+    /// commands.
+    pub(crate) fn root_command(&self) -> Command {
+        Command::new(self.host.ns.clone()).args(self.globals.iter().cloned())
+    }
+
+    /// Calls `f` with the runtime that runs the installed plugin `entry`.
+    pub(crate) fn with_runtime<T>(
+        &self,
+        entry: &Entry,
+        f: impl FnOnce(&dyn Plugin) -> Result<T, PluginError>,
+    ) -> Result<T, PluginError> {
+        match entry.kind {
+            Kind::Exec => f(&ExecPlugin::new(
+                entry.path.clone(),
+                &self.host.ns,
+                &self.host.api.to_string(),
+                self.host.limits,
+            )),
+            Kind::Wasm => self.with_wasm(entry, f),
+            Kind::CompiledIn => Err(PluginError::Other(
+                "a compiled-in plugin cannot come from the index".to_string(),
+            )),
+        }
+    }
+
+    /// Runs `f` with the sandbox for `entry`, limited by the host's
+    /// defaults and the user's configuration file.
+    #[cfg(feature = "wasm")]
+    fn with_wasm<T>(
+        &self,
+        entry: &Entry,
+        f: impl FnOnce(&dyn Plugin) -> Result<T, PluginError>,
+    ) -> Result<T, PluginError> {
+        use crate::config::HostConfig;
+        use crate::runtime::wasm::{WasmPluginSpec, WasmRuntime};
+
+        let runtime = self
+            .wasm
+            .get_or_init(|| {
+                WasmRuntime::new(self.host.paths.compiled_cache()).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| PluginError::Other(e.clone()))?;
+        let config = HostConfig::load(&self.host.paths.config_file())
+            .map_err(|e| PluginError::Unusable {
+                reason: e.to_string(),
+                fix: e.fix(),
+            })?
+            .plugin(&entry.name);
+        let mut limits = self.host.wasm_limits;
+        if let Some(mib) = config.memory_mib {
+            limits.memory = usize::try_from(mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+        }
+        if let Some(seconds) = config.cpu_seconds.filter(|s| s.is_finite() && *s > 0.0) {
+            limits.time = std::time::Duration::from_secs_f64(seconds);
+        }
+        f(&runtime.plugin(WasmPluginSpec {
+            name: entry.name.clone(),
+            path: entry.path.clone(),
+            sha256: entry.sha256.clone(),
+            grants: entry.grants.clone(),
+            limits,
+            config: config.config,
+        }))
+    }
+
+    #[cfg(not(feature = "wasm"))]
+    fn with_wasm<T>(
+        &self,
+        _entry: &Entry,
+        _f: impl FnOnce(&dyn Plugin) -> Result<T, PluginError>,
+    ) -> Result<T, PluginError> {
+        Err(PluginError::Other(format!(
+            "this {} was built without WebAssembly support (snapin's `wasm` feature)",
+            self.host.ns
+        )))
+    }
+}

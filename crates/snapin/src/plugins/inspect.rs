@@ -1,0 +1,185 @@
+//! Finding the plugin file a user means and describing it: what install,
+//! upgrade and check do before any of their checks.
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::Diagnostic;
+use crate::engine::Engine;
+use crate::index::{Entry, FileStamp, Grants, Kind, Origin, now_rfc3339};
+use crate::runtime::exec::is_executable;
+use crate::runtime::{PluginError, is_wasm};
+use crate::ui::{Options, StatusLine};
+use crate::{manifest, pin};
+
+/// Finds the plugin file the user meant: a path, or `<ns>-NAME` on PATH.
+pub(super) fn resolve_source(ns: &str, source: &str) -> Result<(PathBuf, Origin), Diagnostic> {
+    let as_path = Path::new(source);
+    if source.contains(std::path::MAIN_SEPARATOR) || as_path.exists() {
+        let path = std::fs::canonicalize(as_path).map_err(|e| {
+            Diagnostic::new(format!("cannot install {source}: {e}")).with_fix("check the path")
+        })?;
+        return Ok((
+            path,
+            Origin::Path {
+                given: source.to_string(),
+            },
+        ));
+    }
+    let command = if source.starts_with(&format!("{ns}-")) {
+        source.to_string()
+    } else {
+        format!("{ns}-{source}")
+    };
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|dir| dir.join(&command))
+        .find(|p| is_executable(p));
+    match found {
+        Some(path) => Ok((
+            std::fs::canonicalize(&path).unwrap_or(path),
+            Origin::Search { command },
+        )),
+        None => Err(Diagnostic::new(format!(
+            "cannot install '{source}': there is no such file and no `{command}` executable on PATH"
+        ))
+        .with_fix("give the path to the plugin executable")),
+    }
+}
+
+/// A described plugin file: the index entry it would get, and why it could
+/// not describe itself, when it could not.
+pub(super) struct Inspected {
+    pub(super) entry: Entry,
+    pub(super) describe_error: Option<PluginError>,
+}
+
+/// Describes the file at `path` and builds the index entry it would get.
+/// A WebAssembly component is compiled here, once, into the cache (with a
+/// status line while it compiles, on a terminal).
+pub(super) fn inspect(
+    engine: &Engine,
+    path: &Path,
+    origin: Origin,
+    grants: Grants,
+    options: &Options,
+) -> Result<Inspected, Diagnostic> {
+    let ns = engine.ns();
+    let kind = kind_of(path)?;
+    let sha256 = pin::sha256_file(path)
+        .map_err(|e| Diagnostic::new(format!("cannot read {}: {e}", path.display())))?;
+    let file = FileStamp::of(path);
+    let mut entry = Entry {
+        name: name_from_file(ns, path),
+        kind,
+        path: path.to_path_buf(),
+        origin,
+        sha256,
+        enabled: true,
+        installed_at: now_rfc3339(),
+        manifest: None,
+        describe_error: None,
+        grants,
+        file,
+        trusted_owners: Vec::new(),
+    };
+    let described = {
+        let _compiling = (entry.kind == Kind::Wasm)
+            .then(|| StatusLine::show(ns, &format!("compiling {}", entry.name)));
+        engine.with_runtime(&entry, |plugin| plugin.describe())
+    };
+    let describe_error = match described {
+        Ok(m) => {
+            // An invalid name (`../x`, a screenful, control characters) is
+            // reported by the contract check, never used as a name.
+            if manifest::is_valid_name(&m.name) {
+                entry.name = m.name.clone();
+            }
+            entry.manifest = Some(m);
+            None
+        }
+        Err(e) => {
+            if options.verbosity.debug
+                && let Some(stderr) = e.stderr()
+            {
+                tracing::debug!(
+                    "{} --snapin-describe wrote on stderr:\n{}",
+                    path.display(),
+                    stderr.trim_end()
+                );
+            }
+            entry.describe_error = Some(e.to_string());
+            Some(e)
+        }
+    };
+    Ok(Inspected {
+        entry,
+        describe_error,
+    })
+}
+
+/// Tells a WebAssembly component from an executable by its first bytes.
+pub(super) fn kind_of(path: &Path) -> Result<Kind, Diagnostic> {
+    if path.is_dir() {
+        return Err(Diagnostic::new(format!(
+            "cannot install {}: it is a directory, not a plugin file",
+            path.display()
+        ))
+        .with_fix("give the path of the plugin file inside it"));
+    }
+    let mut head = [0u8; 4];
+    let read = std::fs::File::open(path).and_then(|mut f| {
+        use std::io::Read;
+        f.read(&mut head)
+    });
+    match read {
+        Ok(4) if is_wasm(&head) => Ok(Kind::Wasm),
+        Ok(_) if is_executable(path) => Ok(Kind::Exec),
+        Ok(_) => Err(Diagnostic::new(format!(
+            "{} is neither an executable file nor a WebAssembly component",
+            path.display()
+        ))
+        .with_fix(format!(
+            "`chmod +x {}` if it is an executable plugin",
+            path.display()
+        ))),
+        Err(e) => Err(Diagnostic::new(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// `mycli-greet` → `greet`, for plugins that cannot say their own name.
+fn name_from_file(ns: &str, path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = stem.replace('_', "-");
+    let name = stem
+        .strip_prefix(&format!("{ns}-"))
+        .unwrap_or(&stem)
+        .to_ascii_lowercase();
+    if manifest::is_valid_name(&name) {
+        name
+    } else {
+        "unnamed".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_files() {
+        assert_eq!(
+            name_from_file("mycli", Path::new("/x/mycli-greet")),
+            "greet"
+        );
+        assert_eq!(name_from_file("mycli", Path::new("/x/tool.py")), "tool");
+        assert_eq!(name_from_file("mycli", Path::new("/x/9lives")), "unnamed");
+    }
+}

@@ -1,0 +1,108 @@
+//! The `plugins` command group: one file per subcommand, each with its
+//! clap definition, its arguments parsed into a struct, and its run.
+//!
+//! | subcommand               | file          |
+//! |--------------------------|---------------|
+//! | `install`                | install.rs    |
+//! | `upgrade`                | upgrade.rs    |
+//! | `list`, `info`, `doctor` | list.rs, info.rs, doctor.rs |
+//! | `remove`, `enable`, `disable` | state.rs |
+//! | `check`                  | check.rs      |
+//! | `new`                    | new.rs        |
+//!
+//! What install, upgrade and check share: finding and describing a file
+//! (inspect.rs), the questions and refusals before anything is recorded
+//! (consent.rs, grants.rs, lookalike.rs), and which plugin names a NAME
+//! argument completes to (names.rs). What every subcommand uses (the
+//! failure type, the index, common arguments) is in common.rs.
+//!
+//! Every check goes through the same loader loop as start-up, so `install`
+//! refuses exactly what start-up would skip, with the same words.
+
+use std::process::ExitCode;
+
+use clap::{ArgMatches, Command};
+
+use crate::diagnostic::Diagnostic;
+use crate::engine::Engine;
+use crate::ui::{self, Options};
+
+pub(crate) mod check;
+mod common;
+mod consent;
+mod doctor;
+mod grants;
+mod info;
+mod inspect;
+mod install;
+mod list;
+mod lookalike;
+mod names;
+mod new;
+mod state;
+mod upgrade;
+
+use names::PluginNames;
+
+/// The name of the command group.
+pub const COMMAND: &str = "plugins";
+
+/// The clap definition of `plugins` and its subcommands for `engine`'s
+/// host; NAME arguments complete to installed plugins and the plugins
+/// `compiled_in` (name, description).
+pub(crate) fn command(engine: &Engine, compiled_in: Vec<(String, Option<String>)>) -> Command {
+    let ns = engine.ns();
+    let names = PluginNames::new(engine.host.paths.index_file(), compiled_in);
+    Command::new(COMMAND)
+        .about(format!("Install and manage {ns} plugins"))
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(install::command(ns))
+        .subcommand(list::command())
+        .subcommand(info::command(&names))
+        .subcommand(state::remove_command(&names))
+        .subcommand(state::enable_command(&names))
+        .subcommand(state::disable_command(&names))
+        .subcommand(upgrade::command(&names))
+        .subcommand(doctor::command())
+        .subcommand(check::command(ns))
+        .subcommand(new::command(ns))
+}
+
+/// Runs `plugins <subcommand>` and returns its exit status; a failure is
+/// printed as one line.
+pub(crate) fn run(engine: &Engine, matches: &ArgMatches, options: &Options) -> ExitCode {
+    let result = match matches.subcommand() {
+        Some(("install", m)) => install::run(engine, &install::InstallArgs::from(m), options),
+        Some(("list", m)) => list::run(engine, &list::ListArgs::from(m), options),
+        Some(("info", m)) => info::run(engine, &info::InfoArgs::from(m)),
+        Some(("remove", m)) => state::remove(engine, &state::NameArgs::from(m)),
+        Some(("enable", m)) => state::set_enabled(engine, &state::NameArgs::from(m), true),
+        Some(("disable", m)) => state::set_enabled(engine, &state::NameArgs::from(m), false),
+        Some(("upgrade", m)) => upgrade::run(engine, &upgrade::UpgradeArgs::from(m), options),
+        Some(("doctor", m)) => doctor::run(engine, &doctor::DoctorArgs::from(m)),
+        Some(("check", m)) => check::run(engine, &check::CheckArgs::from(m), options),
+        Some(("new", m)) => new::run(engine, &new::NewArgs::from(m)),
+        _ => Err(Diagnostic::new("unknown plugins command")
+            .with_fix(format!("see `{} {COMMAND} --help`", engine.ns()))
+            .into()),
+    };
+    result.unwrap_or_else(|failure| {
+        let diagnostic = failure.diagnostic(engine.ns());
+        ui::error(engine.ns(), &diagnostic, options);
+        ExitCode::from(diagnostic.exit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_group_is_a_valid_clap_command() {
+        let home = tempfile::tempdir().unwrap();
+        let host = crate::Host::builder("mycli").home(home.path()).build();
+        let engine = Engine::new(host, &Command::new("mycli"), COMMAND);
+        command(&engine, Vec::new()).debug_assert();
+    }
+}

@@ -1,0 +1,336 @@
+//! Start-up: which plugins a command line needs, and loading just those.
+//!
+//! The command line is scanned before clap parses it ([`need`]), the way
+//! clap will read it, to find the one command it names. Then [`prepare`]
+//! loads what that needs: from the start-up lookup ([`crate::lookup`]) when
+//! it is current, so the cost does not grow with the number of plugins
+//! installed, else from the whole index, refreshing the lookup.
+
+use std::collections::HashSet;
+use std::ffi::OsString;
+
+use clap::{Arg, Command};
+
+use crate::clap_spec;
+use crate::engine::Engine;
+use crate::index::{Index, IndexError};
+use crate::loader::{self, Candidate, Loaded, Source};
+use crate::lookup::{Lookup, Stamp};
+
+/// What a command line needs loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// Every plugin: help, an unknown command (for suggestions), no command.
+    All,
+    /// Only the plugin providing this command (none if it is the host's
+    /// own or no plugin's).
+    Plugin(String),
+    /// No plugin: an option such as `--version` and no command.
+    Nothing,
+}
+
+/// What has been loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Every plugin, with its full command specs.
+    All,
+    /// Every plugin command's name and about, from the start-up lookup:
+    /// enough for help and suggestions, not to parse a plugin command.
+    Listing,
+    /// What this need asked for.
+    Only(Need),
+}
+
+impl Scope {
+    /// Whether what was loaded also serves `need`.
+    pub(crate) fn covers(&self, need: &Need) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Listing => *need == Need::All,
+            Scope::Only(only) => only == need,
+        }
+    }
+}
+
+/// Which plugins the command line `args` (program name first) needs, for a
+/// host whose command is `base`: it finds the subcommand the way clap will,
+/// skipping `base`'s options and their values.
+pub(crate) fn need(base: &Command, args: &[OsString]) -> Need {
+    let takes_value = |found: Option<&Arg>| found.is_some_and(|a| a.get_action().takes_values());
+    let mut rest = args.iter().skip(1);
+    while let Some(arg) = rest.next() {
+        let Some(text) = arg.to_str() else {
+            return Need::All;
+        };
+        if text == "--" || text == "-h" || text == "--help" {
+            return Need::All;
+        }
+        if let Some(long) = text.strip_prefix("--") {
+            let arg = base.get_arguments().find(|a| a.get_long() == Some(long));
+            if takes_value(arg) {
+                rest.next();
+            }
+            continue;
+        }
+        if let Some(shorts) = text.strip_prefix('-').filter(|s| !s.is_empty()) {
+            for (at, c) in shorts.char_indices() {
+                if c == 'h' {
+                    return Need::All;
+                }
+                let arg = base.get_arguments().find(|a| a.get_short() == Some(c));
+                if takes_value(arg) {
+                    // The value is the rest of the word, or the next one.
+                    if at + c.len_utf8() == shorts.len() {
+                        rest.next();
+                    }
+                    break;
+                }
+            }
+            continue;
+        }
+        if text == "help" {
+            // `help NAME` renders NAME's full help; `help` alone lists.
+            return match rest.find(|a| !a.to_string_lossy().starts_with('-')) {
+                Some(name) => Need::Plugin(name.to_string_lossy().into_owned()),
+                None => Need::All,
+            };
+        }
+        return Need::Plugin(text.to_string());
+    }
+    if args.len() <= 1 {
+        Need::All
+    } else {
+        Need::Nothing
+    }
+}
+
+/// Which plugins completing the word after `words` (program name first)
+/// needs: as for running `words`, except that before any command is named
+/// the word may be one, so every command name is needed.
+pub(crate) fn need_to_complete(base: &Command, words: &[OsString]) -> Need {
+    match need(base, words) {
+        Need::Nothing => Need::All,
+        need => need,
+    }
+}
+
+/// What [`prepare`] loaded.
+pub(crate) struct Prepared {
+    pub(crate) loaded: Loaded,
+    pub(crate) scope: Scope,
+    /// Why the index could not be used, when it could not.
+    pub(crate) index_error: Option<IndexError>,
+    /// The clap commands of the loaded plugins and, for help, the listed
+    /// ones, sorted by name.
+    pub(crate) commands: Vec<Command>,
+}
+
+/// Loads what `need` asks for and builds the plugin commands: from the
+/// start-up lookup when it is current, else from the whole index (and then
+/// refreshes the lookup).
+pub(crate) fn prepare(engine: &Engine, need: Need) -> Prepared {
+    let paths = &engine.host.paths;
+    let index_path = paths.index_file();
+    let compiled_in = engine.compiled_in();
+    let stamp = Stamp::of(&index_path, &identity(engine, &compiled_in));
+    let lookup_path = paths.lookup_file();
+    let lookup = stamp
+        .as_ref()
+        .and_then(|stamp| Lookup::open(&lookup_path, stamp));
+    let mut index_error = None;
+    let mut listing = None;
+    let targeted = match (&need, &stamp, &lookup) {
+        // No index: nothing is installed.
+        (_, None, _) => Some((None, Vec::new())),
+        (Need::All, Some(_), Some(lookup)) => {
+            listing = lookup.listing();
+            listing.as_ref().map(|_| (None, lookup.problems().to_vec()))
+        }
+        (Need::Nothing, Some(_), Some(lookup)) => Some((None, lookup.problems().to_vec())),
+        (Need::Plugin(name), Some(_), Some(lookup)) => {
+            let record = lookup.find(name);
+            let known = record.is_some() || engine.host_commands.contains(name);
+            // An unknown command needs every name for suggestions.
+            known.then(|| (record.map(|r| r.entry), lookup.problems().to_vec()))
+        }
+        (_, Some(_), None) => None,
+    };
+    let (loaded, scope) = match targeted {
+        Some((entry, problems)) => {
+            let candidates = compiled_in
+                .into_iter()
+                .chain(entry.map(Candidate::installed))
+                .collect();
+            let mut loaded = loader::load(candidates, &engine.loader_settings(false));
+            loaded.outcomes.extend(problems);
+            let scope = match (&listing, &stamp) {
+                (Some(_), _) => Scope::Listing,
+                // Without an index every need is met.
+                (None, None) => Scope::All,
+                (None, Some(_)) => Scope::Only(need),
+            };
+            (loaded, scope)
+        }
+        None => {
+            let index = match Index::load(&index_path) {
+                Ok(index) => {
+                    // Written by a newer host: run what it holds, warn, and
+                    // leave the lookup alone so every run warns.
+                    index_error = index.read_only(&index_path);
+                    index
+                }
+                Err(e) => {
+                    index_error = Some(e);
+                    Index::default()
+                }
+            };
+            let candidates = compiled_in
+                .into_iter()
+                .chain(index.plugins.into_iter().map(Candidate::installed))
+                .collect();
+            let loaded = loader::load(candidates, &engine.loader_settings(false));
+            // Refresh the lookup: it is missing or stale, or it would have
+            // been used.
+            if let (Some(stamp), None) = (&stamp, &index_error)
+                && let Err(e) = Lookup::write(&lookup_path, stamp, &loaded)
+            {
+                tracing::debug!("cannot write {}: {e}", lookup_path.display());
+            }
+            (loaded, Scope::All)
+        }
+    };
+    let plugin_commands = loaded.commands.values().map(|&(plugin, command)| {
+        clap_spec::command_from_spec(&loaded.active[plugin].manifest.commands[command])
+    });
+    // Help lists the commands of plugins it did not load, by name.
+    let listed = listing.into_iter().flatten().map(|l| {
+        let mut stub = Command::new(l.name).aliases(l.aliases).hide(l.hidden);
+        if let Some(about) = l.about {
+            stub = stub.about(about);
+        }
+        stub
+    });
+    let mut commands: Vec<Command> = plugin_commands.chain(listed).collect();
+    commands.sort_by(|a, b| a.get_name().cmp(b.get_name()));
+    Prepared {
+        loaded,
+        scope,
+        index_error,
+        commands,
+    }
+}
+
+/// Everything besides the index that decides loader outcomes; the start-up
+/// lookup is only valid for the same identity.
+fn identity(engine: &Engine, compiled_in: &[Candidate]) -> String {
+    let sorted = |set: &HashSet<String>| {
+        let mut v: Vec<&String> = set.iter().collect();
+        v.sort();
+        v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+    };
+    let reserved = &engine.reserved;
+    let mut shorts: Vec<char> = reserved.shorts.iter().copied().collect();
+    shorts.sort_unstable();
+    let compiled_in: Vec<String> = compiled_in
+        .iter()
+        .filter_map(|c| match &c.source {
+            Source::CompiledIn {
+                described: Ok(m), ..
+            } => Some(
+                m.commands
+                    .iter()
+                    .flat_map(|c| std::iter::once(&c.name).chain(&c.aliases))
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            _ => None,
+        })
+        .collect();
+    format!(
+        "snapin {}; ns {}; api {}; wasm {}; builtins {}; longs {}; shorts {}; names {}; compiled in {}",
+        env!("CARGO_PKG_VERSION"),
+        engine.host.ns,
+        engine.host.api,
+        cfg!(feature = "wasm"),
+        sorted(&engine.host_commands),
+        sorted(&reserved.longs),
+        shorts.iter().collect::<String>(),
+        sorted(&reserved.names),
+        compiled_in.join(";")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn the_command_is_found_past_global_options_and_their_values() {
+        let base = crate::ui::with_global_args(
+            Command::new("t")
+                .subcommand(Command::new("version"))
+                .arg(Arg::new("config").short('c').long("config").global(true)),
+        );
+        let plugin = |name: &str| Need::Plugin(name.to_string());
+        let table: &[(&[&str], Need)] = &[
+            (&["t"], Need::All),
+            (&["t", "--help"], Need::All),
+            (&["t", "-h"], Need::All),
+            (&["t", "-vh"], Need::All),
+            (&["t", "--"], Need::All),
+            (&["t", "help"], Need::All),
+            (&["t", "help", "greet"], plugin("greet")),
+            (&["t", "help", "-v", "greet"], plugin("greet")),
+            (&["t", "--version"], Need::Nothing),
+            (&["t", "-v"], Need::Nothing),
+            (&["t", "greet", "--help"], plugin("greet")),
+            (&["t", "--color", "never", "greet", "x"], plugin("greet")),
+            (&["t", "--color=never", "greet"], plugin("greet")),
+            (&["t", "-vq", "--debug", "greet"], plugin("greet")),
+            (&["t", "-c", "file", "greet"], plugin("greet")),
+            (&["t", "-cfile", "greet"], plugin("greet")),
+            (&["t", "-vc", "file", "greet"], plugin("greet")),
+            (&["t", "--unknown", "greet"], plugin("greet")),
+            (&["t", "version"], plugin("version")),
+        ];
+        for (args, expected) in table {
+            assert_eq!(&need(&base, &os(args)), expected, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn a_word_that_is_not_unicode_needs_every_plugin() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            let args = vec![OsString::from("t"), OsString::from_vec(vec![0xff])];
+            assert_eq!(need(&Command::new("t"), &args), Need::All);
+        }
+    }
+
+    #[test]
+    fn completing_the_first_word_needs_every_command_name() {
+        let base = crate::ui::with_global_args(Command::new("t"));
+        assert_eq!(need_to_complete(&base, &os(&["t"])), Need::All);
+        assert_eq!(need_to_complete(&base, &os(&["t", "-v"])), Need::All);
+        assert_eq!(
+            need_to_complete(&base, &os(&["t", "greet"])),
+            Need::Plugin("greet".to_string())
+        );
+    }
+
+    #[test]
+    fn a_scope_covers_only_what_it_loaded() {
+        let greet = Need::Plugin("greet".to_string());
+        assert!(Scope::All.covers(&greet));
+        assert!(Scope::Listing.covers(&Need::All));
+        assert!(!Scope::Listing.covers(&greet));
+        assert!(Scope::Only(greet.clone()).covers(&greet));
+        assert!(!Scope::Only(greet).covers(&Need::Nothing));
+    }
+}
