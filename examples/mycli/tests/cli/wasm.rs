@@ -1,13 +1,12 @@
 //! End-to-end tests of sandboxed plugins: real components built from the
 //! example crates for wasm32-wasip2, run by the real `mycli`.
 
-mod support;
-
 use std::fs;
 
 use predicates::prelude::*;
 use predicates::str::contains;
-use support::{Home, stderr, stdout, wasm_example};
+
+use crate::support::{Home, stderr, stdout, wasm_example};
 
 /// Installs component `name` with `extra` install arguments.
 fn install(h: &Home, name: &str, extra: &[&str]) {

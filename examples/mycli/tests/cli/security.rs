@@ -3,15 +3,14 @@
 //! plugin came from. The real `mycli` with real plugins, each test in its
 //! own throw-away `MYCLI_HOME`.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use predicates::prelude::*;
 use predicates::str::contains;
-use support::{Home, example, manifest, stderr, stdout, wasm_example};
+
+use crate::support::{Home, example, manifest, stderr, stdout, wasm_example};
 
 /// A user no test runs as, with a group it shares with other users.
 const NOBODY: u32 = 65534;

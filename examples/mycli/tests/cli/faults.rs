@@ -6,7 +6,7 @@
 //! status, one stderr line naming the plugin, the cause and the fix, that
 //! the other plugins still work, and that the index is intact.
 //!
-//! Rows of the matrix tested in `e2e.rs` instead: a Rust plugin that dies
+//! Rows of the matrix tested in `e2e` instead: a Rust plugin that dies
 //! of SIGSEGV or SIGABRT (`a_plugin_killed_by_a_signal_costs_one_line...`),
 //! a plain non-zero exit (`a_non_zero_exit_status_passes_through_silently`),
 //! SIGINT sent to the host alone (`ctrl_c_is_left_to_the_plugin...`), a
@@ -19,15 +19,14 @@
 // (clippy's test allowance covers only `#[test]` functions).
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use snapin::index::{INDEX_FORMAT, Index};
-use support::{Home, example, manifest, stderr, stdout, write_executable};
+
+use crate::support::{Home, example, manifest, stderr, stdout, write_executable};
 
 /// A home with `greet` installed: the plugin that must keep working
 /// whatever the fault.

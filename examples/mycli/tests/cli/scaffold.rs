@@ -8,14 +8,13 @@
 //! SDK and `clap`'s facade are compiled again for the new crate's own
 //! dependency graph.
 
-mod support;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 
 use predicates::str::contains;
-use support::{Home, stdout};
+
+use crate::support::{self, Home, stdout};
 
 /// The workspace's `target/` directory.
 fn target_dir() -> PathBuf {

@@ -1,13 +1,12 @@
 //! End-to-end tests: the real `mycli` binary with the real example plugins
 //! and plugin scripts, each test in its own throw-away `MYCLI_HOME`.
 
-mod support;
-
 use std::fs;
 
 use predicates::prelude::*;
 use predicates::str::contains;
-use support::{Home, example, manifest, stderr, stdout};
+
+use crate::support::{self, Home, example, manifest, stderr, stdout};
 
 // ---------------------------------------------------------------- scenario
 

@@ -4,14 +4,13 @@
 //! is called for a command line, against a `MYCLI_HOME` with real plugins
 //! installed.
 
-mod support;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 
 use predicates::str::contains;
-use support::{Home, example, stderr, stdout};
+
+use crate::support::{Home, example, stderr, stdout};
 
 /// Saves the completion script `mycli` prints for `shell`. Tests source
 /// this one file before and after installing plugins: nothing is

@@ -1,8 +1,6 @@
 //! Test support: a throw-away `MYCLI_HOME`, the real built binaries, and
 //! plugin scripts written on the fly.
 
-#![allow(dead_code)]
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
