@@ -1,7 +1,7 @@
 //! The manifest's JSON Schema: the checked-in `docs/manifest.schema.json`
 //! is the one the types generate, and it accepts and refuses what the
 //! contract does. (The example plugins' real manifests are validated against
-//! it by `examples/mycli/tests/check.rs`.)
+//! it by `examples/mycli/tests/cli/check.rs`.)
 
 use std::path::Path;
 

@@ -1,12 +1,10 @@
 //! Test support: a throw-away `MYCLI_HOME`, the real built binaries, and
 //! plugin scripts written on the fly.
 
-#![allow(dead_code)]
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command as StdCommand;
+use std::process::{Command as StdCommand, Output};
 use std::sync::OnceLock;
 
 use assert_cmd::Command;
@@ -206,6 +204,49 @@ impl Home {
         serde_json::from_slice(&out.stdout).expect("list --json is JSON")
     }
 
+    /// `text` with what varies from run to run replaced, for snapshots:
+    /// this home → `[HOME]`, the rest of its temporary directory → `[TMP]`
+    /// (so a scratch file is `[TMP]/scratch/NAME`), cargo's target
+    /// directory → `[TARGET]` (`[TARGET]/debug/mycli-greet`), the
+    /// repository → `[REPO]`, and sha256 digests, whole or shortened to 12
+    /// digits, → `[SHA256]`.
+    pub fn redact(&self, text: &str) -> String {
+        let target = bin_dir()
+            .parent()
+            .expect("target/debug has a parent")
+            .to_path_buf();
+        let repo = repo();
+        let canonical = repo.canonicalize().unwrap_or_else(|_| repo.clone());
+        let mut text = text.to_string();
+        // Inner paths first: the target directory may be inside the
+        // repository.
+        for (path, name) in [
+            (self.home(), "[HOME]"),
+            (self.dir.path().to_path_buf(), "[TMP]"),
+            (target, "[TARGET]"),
+            (repo, "[REPO]"),
+            (canonical, "[REPO]"),
+        ] {
+            text = text.replace(&*path.to_string_lossy(), name);
+        }
+        redact_digests(&text)
+    }
+
+    /// What a user reads of a finished command, redacted, for snapshots:
+    /// `[exit N]` (or `[signal N]`) and stderr.
+    pub fn outcome(&self, out: &Output) -> String {
+        use std::os::unix::process::ExitStatusExt;
+        let status = match (out.status.code(), out.status.signal()) {
+            (Some(code), _) => format!("exit {code}"),
+            (None, Some(signal)) => format!("signal {signal}"),
+            (None, None) => "no status".to_string(),
+        };
+        let err = self.redact(&stderr(out));
+        format!("[{status}] {}", err.trim_end())
+            .trim_end()
+            .to_string()
+    }
+
     /// The row of plugin `name` in `plugins list --json`.
     pub fn row(&self, name: &str) -> serde_json::Value {
         self.list()
@@ -232,8 +273,48 @@ pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// `text` with each run of exactly 12 or 64 lower-case hex digits (a
+/// shortened or whole sha256) replaced by `[SHA256]`.
+fn redact_digests(text: &str) -> String {
+    let is_hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(is_hex) {
+        let (before, from) = rest.split_at(start);
+        let len = from.find(|c: char| !is_hex(c)).unwrap_or(from.len());
+        let word_before = before
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric);
+        let word_after = from[len..]
+            .chars()
+            .next()
+            .is_some_and(char::is_alphanumeric);
+        out.push_str(before);
+        if matches!(len, 12 | 64) && !word_before && !word_after {
+            out.push_str("[SHA256]");
+        } else {
+            out.push_str(&from[..len]);
+        }
+        rest = &from[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Writes `text` to `path` and makes it executable.
 pub fn write_executable(path: &Path, text: &str) {
     fs::write(path, text).expect("write script");
     fs::set_permissions(path, fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+#[test]
+fn redact_digests_replaces_whole_and_short_sha256_only() {
+    let whole = "0123456789abcdef".repeat(4);
+    let text =
+        format!("sha256 {whole}, pinned 0123456789ab, 0123456789abc, x0123456789ab, 1048576");
+    assert_eq!(
+        redact_digests(&text),
+        "sha256 [SHA256], pinned [SHA256], 0123456789abc, x0123456789ab, 1048576"
+    );
 }

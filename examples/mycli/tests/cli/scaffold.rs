@@ -8,14 +8,13 @@
 //! SDK and `clap`'s facade are compiled again for the new crate's own
 //! dependency graph.
 
-mod support;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 
 use predicates::str::contains;
-use support::{Home, stdout};
+
+use crate::support::{self, Home, stdout};
 
 /// The workspace's `target/` directory.
 fn target_dir() -> PathBuf {
@@ -199,7 +198,7 @@ fn plugins_new_refuses_a_used_directory_and_bad_names_and_writes_nothing() {
     let taken = work.join("mycli-hello");
     fs::create_dir_all(&taken).unwrap();
     fs::write(taken.join("notes.txt"), "mine").unwrap();
-    let refuse = |args: &[&str], why: &str| {
+    let refuse = |args: &[&str]| {
         let out = h
             .mycli()
             .current_dir(&work)
@@ -207,39 +206,35 @@ fn plugins_new_refuses_a_used_directory_and_bad_names_and_writes_nothing() {
             .args(args)
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
-        let err = support::stderr(&out);
-        assert!(err.contains(why), "{args:?}: {err}");
-        assert!(err.contains("fix:"), "{args:?}: {err}");
+        h.outcome(&out)
     };
 
-    refuse(
-        &["hello"],
-        "mycli-hello already exists and is not an empty directory",
-    );
+    let mut lines = vec![refuse(&["hello"])];
     assert_eq!(
         fs::read_dir(&taken).unwrap().count(),
         1,
         "nothing was added to the directory"
     );
-    refuse(
-        &["Hello_World"],
-        "'Hello_World' is not a valid plugin name: it must be a lowercase ASCII letter followed by up to 63 of a-z, 0-9 and '-'; fix: try `hello-world`",
-    );
-    refuse(
-        &["mycli-tool"],
-        "fix: give the plugin name alone, `mycli plugins new tool`",
-    );
-    refuse(&["plugins"], "'plugins' is a command of mycli itself");
+    lines.push(refuse(&["Hello_World"]));
+    lines.push(refuse(&["mycli-tool"]));
+    lines.push(refuse(&["plugins"]));
     let guest = support::repo().join("crates/snapin-guest");
-    refuse(
-        &["tool", "--sdk-path", guest.to_str().unwrap()],
-        "it holds package snapin-guest, not snapin-sdk",
-    );
-    refuse(
-        &["tool", "--kind", "wasm", "--sdk-path", "/no/such/dir"],
-        "--sdk-path /no/such/dir",
-    );
+    lines.push(refuse(&["tool", "--sdk-path", guest.to_str().unwrap()]));
+    lines.push(refuse(&[
+        "tool",
+        "--kind",
+        "wasm",
+        "--sdk-path",
+        "/no/such/dir",
+    ]));
+    insta::assert_snapshot!(lines.join("\n"), @r"
+    [exit 1] mycli: error: cannot create the plugin crate: mycli-hello already exists and is not an empty directory; fix: choose another NAME or --dir, or move it away
+    [exit 1] mycli: error: cannot create the plugin crate: 'Hello_World' is not a valid plugin name: it must be a lowercase ASCII letter followed by up to 63 of a-z, 0-9 and '-'; fix: try `hello-world`
+    [exit 1] mycli: error: cannot create the plugin crate: 'mycli-tool' already starts with 'mycli-', so the crate would be mycli-mycli-tool; fix: give the plugin name alone, `mycli plugins new tool`, and the crate is called mycli-tool
+    [exit 1] mycli: error: 'plugins' is a command of mycli itself, so a plugin command of that name would never load; fix: choose another name
+    [exit 1] mycli: error: cannot create the plugin crate: --sdk-path [REPO]/crates/snapin-guest: it holds package snapin-guest, not snapin-sdk; fix: give the directory of the snapin-sdk crate (crates/snapin-sdk in a snapin checkout)
+    [exit 1] mycli: error: cannot create the plugin crate: --sdk-path /no/such/dir: No such file or directory (os error 2); fix: give the directory of the snapin-guest crate (crates/snapin-guest in a snapin checkout)
+    ");
     let mut left: Vec<String> = fs::read_dir(&work)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

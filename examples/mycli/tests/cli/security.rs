@@ -3,15 +3,14 @@
 //! plugin came from. The real `mycli` with real plugins, each test in its
 //! own throw-away `MYCLI_HOME`.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use predicates::prelude::*;
 use predicates::str::contains;
-use support::{Home, example, manifest, stderr, stdout, wasm_example};
+
+use crate::support::{Home, example, manifest, stderr, stdout, wasm_example};
 
 /// A user no test runs as, with a group it shares with other users.
 const NOBODY: u32 = 65534;
@@ -39,16 +38,9 @@ fn a_plugin_file_others_can_write_is_refused_with_the_chmod_that_fixes_it() {
 
     chmod(&greet, 0o757);
     let fix = format!("`chmod go-w {}`", greet.display());
-    h.mycli()
-        .args(["greet", "--who", "x"])
-        .assert()
-        .code(126)
-        .stdout("")
-        .stderr(contains(format!(
-            "plugin 'greet' cannot run: its file {} is writable by others",
-            greet.display()
-        )))
-        .stderr(contains(format!("fix: {fix}")));
+    let out = h.mycli().args(["greet", "--who", "x"]).output().unwrap();
+    assert_eq!(stdout(&out), "");
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 126] mycli: error: plugin 'greet' cannot run: its file [TMP]/scratch/mycli-greet is writable by others, who could replace the plugin; fix: `chmod go-w [TMP]/scratch/mycli-greet`");
     // The other plugins keep working, and nothing was written.
     h.mycli()
         .args(["stats", "10"])
@@ -96,21 +88,7 @@ fn install_refuses_a_file_others_can_write_before_running_it() {
     chmod(&path, 0o757);
 
     let out = h.install_cmd(&path).arg("--force").output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(&format!(
-            "cannot install {}: its file {} is writable by others",
-            path.display(),
-            path.display()
-        )),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        stderr(&out).contains(&format!("fix: `chmod go-w {}`", path.display())),
-        "{}",
-        stderr(&out)
-    );
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 1] mycli: error: cannot install [TMP]/scratch/mycli-marked: its file [TMP]/scratch/mycli-marked is writable by others, who could replace the plugin; fix: `chmod go-w [TMP]/scratch/mycli-marked`");
     assert!(!mark.exists(), "the plugin ran before it was trusted");
     assert!(!h.index().exists(), "something was recorded");
 
@@ -127,15 +105,8 @@ fn a_plugin_in_a_directory_others_can_write_is_refused() {
     h.install(&greet);
     let dir = greet.parent().unwrap().to_path_buf();
     chmod(&dir, 0o757);
-    h.mycli()
-        .arg("greet")
-        .assert()
-        .code(126)
-        .stderr(contains(format!(
-            "the directory {} above its file is writable by others",
-            dir.display()
-        )))
-        .stderr(contains(format!("fix: `chmod go-w {}`", dir.display())));
+    let out = h.mycli().arg("greet").output().unwrap();
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 126] mycli: error: plugin 'greet' cannot run: the directory [TMP]/scratch above its file is writable by others, who could replace the plugin; fix: `chmod go-w [TMP]/scratch`");
     // The same directory with the sticky bit, as /tmp has, is still
     // refused when root does not own it: only root's sticky directories
     // are safe to share.
@@ -190,12 +161,8 @@ fn a_group_that_others_share_may_not_write_the_plugin() {
     // nogroup is shared by several system users.
     std::os::unix::fs::chown(&greet, None, Some(NOBODY)).unwrap();
     chmod(&greet, 0o775);
-    h.mycli()
-        .arg("greet")
-        .assert()
-        .code(126)
-        .stderr(contains("is writable by its group,"))
-        .stderr(contains(format!("`chmod go-w {}`", greet.display())));
+    let out = h.mycli().arg("greet").output().unwrap();
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 126] mycli: error: plugin 'greet' cannot run: its file [TMP]/scratch/mycli-greet is writable by its group, who could replace the plugin; fix: `chmod go-w [TMP]/scratch/mycli-greet`");
 }
 
 #[test]
@@ -206,12 +173,9 @@ fn a_writable_component_is_refused_too() {
     chmod(&component, 0o644);
     h.install(&component);
     chmod(&component, 0o646);
-    h.mycli()
-        .args(["wstats", "10"])
-        .assert()
-        .code(126)
-        .stdout("")
-        .stderr(contains("plugin 'wstats' cannot run: its file").and(contains("`chmod go-w")));
+    let out = h.mycli().args(["wstats", "10"]).output().unwrap();
+    assert_eq!(stdout(&out), "");
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 126] mycli: error: plugin 'wstats' cannot run: its file [TMP]/scratch/wstats.wasm is writable by others, who could replace the plugin; fix: `chmod go-w [TMP]/scratch/wstats.wasm`");
     chmod(&component, 0o644);
     h.mycli()
         .args(["wstats", "10"])
@@ -233,17 +197,8 @@ fn as_root_a_plugin_owned_by_another_user_is_refused_unless_trusted() {
     std::os::unix::fs::chown(&greet, Some(NOBODY), None).unwrap();
 
     // Refused at install, before it is described, with both fixes.
-    h.install_cmd(&greet)
-        .assert()
-        .code(1)
-        .stderr(contains(format!(
-            "its file {} belongs to uid {NOBODY}, not root",
-            greet.display()
-        )))
-        .stderr(contains(format!("`chown root {}`", greet.display())))
-        .stderr(contains(format!(
-            "if you trust uid {NOBODY}, re-run with `--trust-owner`"
-        )));
+    let out = h.install_cmd(&greet).output().unwrap();
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 1] mycli: error: cannot install [TMP]/scratch/mycli-greet: its file [TMP]/scratch/mycli-greet belongs to uid 65534, not root, and it would run as root; fix: `chown root [TMP]/scratch/mycli-greet`, or, if you trust uid 65534, re-run with `--trust-owner`");
     assert!(!h.index().exists());
 
     // `plugins check` says the same, and takes `--trust-owner` as install
@@ -284,12 +239,8 @@ fn as_root_a_plugin_owned_by_another_user_is_refused_unless_trusted() {
 
     // The trust is for that owner only: another one is refused again.
     std::os::unix::fs::chown(&greet, Some(NOBODY - 1), None).unwrap();
-    h.mycli()
-        .arg("greet")
-        .assert()
-        .code(126)
-        .stderr(contains(format!("belongs to uid {}", NOBODY - 1)))
-        .stderr(contains("`mycli plugins upgrade greet --trust-owner`"));
+    let out = h.mycli().arg("greet").output().unwrap();
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 126] mycli: error: plugin 'greet' cannot run: its file [TMP]/scratch/mycli-greet belongs to uid 65533, not root, and it would run as root; fix: `chown root [TMP]/scratch/mycli-greet`, or, if you trust uid 65533: `mycli plugins upgrade greet --trust-owner`");
 }
 
 #[test]
@@ -305,24 +256,17 @@ fn as_root_a_plugin_given_to_another_user_after_install_is_refused_until_trusted
     let dir = greet.parent().unwrap().to_path_buf();
     // A directory above the file is enough.
     std::os::unix::fs::chown(&dir, Some(NOBODY), None).unwrap();
-    h.mycli()
-        .arg("greet")
-        .assert()
-        .code(126)
-        .stderr(contains(format!(
-            "the directory {} above its file belongs to uid {NOBODY}",
-            dir.display()
-        )))
-        .stderr(contains(format!("`chown root {}`", dir.display())))
-        .stderr(contains("`mycli plugins upgrade greet --trust-owner`"));
+    let out = h.mycli().arg("greet").output().unwrap();
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 126] mycli: error: plugin 'greet' cannot run: the directory [TMP]/scratch above its file belongs to uid 65534, not root, and it would run as root; fix: `chown root [TMP]/scratch`, or, if you trust uid 65534: `mycli plugins upgrade greet --trust-owner`");
     h.mycli().args(["stats", "1"]).assert().success();
     // Without --trust-owner, upgrade refuses as well; with it, the same
     // file is re-pinned with the owner trusted.
-    h.mycli()
+    let out = h
+        .mycli()
         .args(["plugins", "upgrade", "greet", "--yes"])
-        .assert()
-        .code(1)
-        .stderr(contains(format!("belongs to uid {NOBODY}")));
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 1] mycli: error: cannot upgrade plugin 'greet': the directory [TMP]/scratch above its file belongs to uid 65534, not root, and it would run as root; fix: `chown root [TMP]/scratch`, or, if you trust uid 65534, re-run with `--trust-owner`");
     h.mycli()
         .args(["plugins", "upgrade", "greet", "--yes", "--trust-owner"])
         .assert()
@@ -356,20 +300,39 @@ fn a_name_like_an_installed_plugin_is_warned_about_and_yes_goes_on() {
     let h = Home::new();
     h.install(&example("greet"));
     let gret = named(&h, "gret", "salute");
-    h.install_cmd(&gret).assert().success().stderr(contains(
-        "mycli: warning: 'gret' looks like 'greet' (installed plugin 'greet')",
-    ));
+    let out = h.install_cmd(&gret).output().unwrap();
+    insta::assert_snapshot!(h.outcome(&out), @r"
+    [exit 0] Plugin 'gret' 1.0.0 (exec)
+      path:     [TMP]/scratch/mycli-gret
+      origin:   path [TMP]/scratch/mycli-gret
+      sha256:   [SHA256]
+      api:      ^1.0 (mycli provides 1.2.0)
+      commands: salute
+    It runs as you, with your permissions, whenever you use one of its commands.
+    mycli: warning: 'gret' looks like 'greet' (installed plugin 'greet'): make sure 'gret' is the plugin you meant, not a look-alike
+    ");
     assert_eq!(h.row("gret")["status"], "ok");
 
     // Without a terminal and without --yes, nothing is installed.
     let grete = named(&h, "grete", "grete");
-    h.mycli()
+    let out = h
+        .mycli()
         .args(["plugins", "install"])
         .arg(&grete)
-        .assert()
-        .code(1)
-        .stderr(contains("'grete' looks like 'greet'"))
-        .stderr(contains("not confirmed: stdin is not a terminal"));
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(h.outcome(&out), @r"
+    [exit 1] Plugin 'grete' 1.0.0 (exec)
+      path:     [TMP]/scratch/mycli-grete
+      origin:   path [TMP]/scratch/mycli-grete
+      sha256:   [SHA256]
+      api:      ^1.0 (mycli provides 1.2.0)
+      commands: grete
+    It runs as you, with your permissions, whenever you use one of its commands.
+    mycli: warning: 'grete' looks like 'greet' (installed plugin 'greet'): make sure 'grete' is the plugin you meant, not a look-alike
+    mycli: warning: 'grete' looks like 'gret' (installed plugin 'gret'): make sure 'grete' is the plugin you meant, not a look-alike
+    mycli: error: not confirmed: stdin is not a terminal, so mycli cannot ask; fix: re-run with --yes if you trust this plugin
+    ");
     assert!(h.list().iter().all(|r| r["name"] != "grete"));
 }
 
@@ -379,15 +342,18 @@ fn names_like_built_in_and_compiled_in_commands_are_warned_about() {
     // `versoin` swaps two letters of mycli's own `version`; `ecko` is one
     // letter from the compiled-in `echo`.
     let path = named(&h, "versoin", "ecko");
-    h.install_cmd(&path)
-        .assert()
-        .success()
-        .stderr(contains(
-            "'versoin' looks like 'version' (a command built into mycli)",
-        ))
-        .stderr(contains(
-            "'ecko' looks like 'echo' (compiled-in plugin 'echo')",
-        ));
+    let out = h.install_cmd(&path).output().unwrap();
+    insta::assert_snapshot!(h.outcome(&out), @r"
+    [exit 0] Plugin 'versoin' 1.0.0 (exec)
+      path:     [TMP]/scratch/mycli-versoin
+      origin:   path [TMP]/scratch/mycli-versoin
+      sha256:   [SHA256]
+      api:      ^1.0 (mycli provides 1.2.0)
+      commands: ecko
+    It runs as you, with your permissions, whenever you use one of its commands.
+    mycli: warning: 'ecko' looks like 'echo' (compiled-in plugin 'echo'): make sure 'versoin' is the plugin you meant, not a look-alike
+    mycli: warning: 'versoin' looks like 'version' (a command built into mycli): make sure 'versoin' is the plugin you meant, not a look-alike
+    ");
     // A name far from every other is not.
     let out = h.install_cmd(&example("stats")).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));

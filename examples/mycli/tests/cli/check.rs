@@ -3,12 +3,11 @@
 //! `plugins list` and colour, and every example's manifest against
 //! docs/manifest.schema.json.
 
-mod support;
-
 use std::path::Path;
 
 use serde_json::Value;
-use support::{Home, example, manifest, stdout, wasm_example};
+
+use crate::support::{self, Home, example, manifest, stdout, wasm_example};
 
 /// `plugins check PATH --json`, parsed, with the exit code.
 fn check_json(h: &Home, path: &Path) -> (Value, Option<i32>) {

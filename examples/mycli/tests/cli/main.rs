@@ -1,0 +1,57 @@
+//! The integration tests of `mycli`: one test binary, one module per area,
+//! so the binaries and plugins they drive are linked and built once.
+//!
+//! Run one area with a filter: `cargo nextest run -p mycli -E 'test(/^faults::/)'`
+//! or `cargo test -p mycli --test cli faults::`.
+
+/// Helpers: a throw-away `MYCLI_HOME`, the built binaries and example
+/// plugins, plugin scripts written on the fly, and the redaction of what
+/// varies between runs in snapshots.
+mod support;
+
+/// `plugins check` on the example plugins, the `--json` outputs and their
+/// schemas, the `plugins list` table and colour.
+mod check;
+/// Shell completions, driven through real bash, zsh and fish.
+mod complete;
+/// End to end: install, run, list, upgrade and remove real plugins.
+mod e2e;
+/// The fault matrix: plugins that hang, flood, lie or crash, and an index
+/// that is damaged, newer, read-only, on a full disk or written by racing
+/// and killed writers.
+mod faults;
+/// `plugins new`: the scaffolded crates build, test, install and run.
+mod scaffold;
+/// Security checks: writable or foreign plugin files, look-alike names,
+/// provenance.
+mod security;
+/// Sandboxed WebAssembly plugins built for wasm32-wasip2.
+mod wasm;
+
+use std::fs;
+use std::path::Path;
+
+/// Every `.rs` file in this directory is declared as a module above: a file
+/// that is not would never be compiled, and its tests never run.
+#[test]
+fn no_forgotten_test_files() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli");
+    let main = fs::read_to_string(dir.join("main.rs")).expect("read main.rs");
+    let mut forgotten = Vec::new();
+    for entry in fs::read_dir(&dir).expect("read tests/cli") {
+        let path = entry.expect("directory entry").path();
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        if path.extension().is_none_or(|e| e != "rs") || stem == "main" {
+            continue;
+        }
+        if !main.lines().any(|l| l == format!("mod {stem};")) {
+            forgotten.push(path.display().to_string());
+        }
+    }
+    assert!(
+        forgotten.is_empty(),
+        "add `mod NAME;` to tests/cli/main.rs for: {forgotten:?}"
+    );
+}
