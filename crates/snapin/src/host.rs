@@ -437,18 +437,18 @@ impl App {
         let options = Options::from_matches(top);
         let argv = cli::plugin_argv(spec, matches);
         let command = cli::command_path(spec, matches);
-        let context = Context {
-            host: HostInfo {
-                name: ns.clone(),
-                version: self.host.version.clone(),
-                api: self.host.api.to_string(),
-            },
-            plugin: name.clone(),
-            command: command.clone(),
-            verbosity: options.verbosity.level,
-            color: options.color,
-            dirs: self.host.paths.plugin_dirs(name),
-        };
+        let context = Context::new(
+            HostInfo::new(
+                ns.clone(),
+                self.host.version.clone(),
+                self.host.api.to_string(),
+            ),
+            name.clone(),
+            command.clone(),
+            self.host.paths.plugin_dirs(name),
+        )
+        .with_verbosity(options.verbosity.level)
+        .with_color(options.color);
         let invocation = Invocation {
             context: &context,
             argv: &argv,
