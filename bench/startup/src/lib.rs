@@ -10,9 +10,9 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use snapin::__private::{Entry, FileStamp, Index, IndexError, Origin};
 use snapin::Kind;
-use snapin_protocol::{ArgSpec, CommandSpec, MANIFEST_FORMAT, Manifest};
+use snapin::__private::{Entry, FileStamp, Index, IndexError, Origin};
+use snapin_protocol::{ArgSpec, CommandSpec, Manifest};
 
 /// The name of synthetic plugin number `i`.
 pub fn plugin_name(i: usize) -> String {
@@ -31,42 +31,23 @@ pub fn manifest(i: usize) -> Manifest {
     let name = plugin_name(i);
     let args = || {
         vec![
-            ArgSpec {
-                name: "level".into(),
-                long: Some("level".into()),
-                help: Some("How much".into()),
-                default: Some("1".into()),
-                ..ArgSpec::default()
-            },
-            ArgSpec {
-                name: "dry-run".into(),
-                long: Some("dry-run".into()),
-                flag: true,
-                ..ArgSpec::default()
-            },
-            ArgSpec {
-                name: "item".into(),
-                help: Some("What to work on".into()),
-                ..ArgSpec::default()
-            },
+            ArgSpec::new("level")
+                .long("level")
+                .help("How much")
+                .default_value("1"),
+            ArgSpec::new("dry-run").long("dry-run").flag(),
+            ArgSpec::positional("item").help("What to work on"),
         ]
     };
-    let command = |verb: &str| CommandSpec {
-        name: format!("{name}-{verb}"),
-        about: Some(format!("The {verb} command of synthetic plugin {name}")),
-        args: args(),
-        ..CommandSpec::default()
+    let command = |verb: &str| {
+        let mut command = CommandSpec::new(format!("{name}-{verb}"))
+            .with_about(format!("The {verb} command of synthetic plugin {name}"));
+        command.args = args();
+        command
     };
-    Manifest {
-        manifest: MANIFEST_FORMAT,
-        host: "mycli".into(),
-        name: name.clone(),
-        version: "1.0.0".into(),
-        api: "^1.0".into(),
-        description: Some(format!("Synthetic plugin {name}")),
-        commands: vec![command("list"), command("show")],
-        capabilities: Default::default(),
-    }
+    Manifest::new("mycli", name.clone(), "1.0.0", "^1.0")
+        .with_description(format!("Synthetic plugin {name}"))
+        .with_commands([command("list"), command("show")])
 }
 
 /// Records `n` synthetic plugins, all run by the executable at `plugin`

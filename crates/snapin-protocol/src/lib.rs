@@ -12,7 +12,10 @@
 //! adds schemars).
 //!
 //! Unknown JSON fields are ignored everywhere, so a minor API version can add
-//! fields without breaking older readers.
+//! fields without breaking older readers. For the same reason the structs are
+//! `#[non_exhaustive]`: build them with their `new` constructors and `with_*`
+//! methods (or read them from JSON), so that a new field does not break code
+//! that builds them.
 
 use std::path::PathBuf;
 
@@ -44,6 +47,7 @@ pub const ENV_CONTEXT: &str = "SNAPIN_CONTEXT";
 /// commands actually runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct Manifest {
     /// Manifest format version; [`MANIFEST_FORMAT`] today.
     #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 1)))]
@@ -69,9 +73,73 @@ pub struct Manifest {
     pub capabilities: Capabilities,
 }
 
+impl Manifest {
+    /// A manifest in format [`MANIFEST_FORMAT`] with no description, commands
+    /// or capabilities.
+    ///
+    /// ```
+    /// use snapin_protocol::{ArgSpec, CommandSpec, Manifest};
+    ///
+    /// let manifest = Manifest::new("mycli", "greet", "0.2.0", "^1.0")
+    ///     .with_description("Friendly greetings")
+    ///     .with_command(
+    ///         CommandSpec::new("greet")
+    ///             .with_about("Say hello")
+    ///             .with_arg(ArgSpec::new("who").long("who").default_value("world")),
+    ///     );
+    /// assert_eq!(manifest.commands[0].args[0].long.as_deref(), Some("who"));
+    /// ```
+    pub fn new(
+        host: impl Into<String>,
+        name: impl Into<String>,
+        version: impl Into<String>,
+        api: impl Into<String>,
+    ) -> Self {
+        Self {
+            manifest: MANIFEST_FORMAT,
+            host: host.into(),
+            name: name.into(),
+            version: version.into(),
+            api: api.into(),
+            description: None,
+            commands: Vec::new(),
+            capabilities: Capabilities::default(),
+        }
+    }
+
+    /// Sets the one-line description.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Adds a top-level command.
+    #[must_use]
+    pub fn with_command(mut self, command: CommandSpec) -> Self {
+        self.commands.push(command);
+        self
+    }
+
+    /// Adds top-level commands.
+    #[must_use]
+    pub fn with_commands(mut self, commands: impl IntoIterator<Item = CommandSpec>) -> Self {
+        self.commands.extend(commands);
+        self
+    }
+
+    /// Sets what a sandboxed plugin asks to reach.
+    #[must_use]
+    pub fn with_capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+}
+
 /// Access a sandboxed plugin requests; the user decides what to grant.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct Capabilities {
     /// Directories it would like to read or write (the user picks which).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -82,6 +150,20 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
+    /// Adds a directory request.
+    #[must_use]
+    pub fn with_dir(mut self, dir: DirRequest) -> Self {
+        self.dirs.push(dir);
+        self
+    }
+
+    /// Adds the name of an environment variable to read.
+    #[must_use]
+    pub fn with_env(mut self, name: impl Into<String>) -> Self {
+        self.env.push(name.into());
+        self
+    }
+
     /// Whether nothing is requested.
     pub fn is_empty(&self) -> bool {
         self.dirs.is_empty() && self.env.is_empty()
@@ -91,6 +173,7 @@ impl Capabilities {
 /// A request for one directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct DirRequest {
     /// Read only, or read and write.
     pub access: Access,
@@ -99,6 +182,23 @@ pub struct DirRequest {
     pub why: Option<String>,
 }
 
+impl DirRequest {
+    /// A request for one directory with the given access and no reason.
+    pub fn new(access: Access) -> Self {
+        Self { access, why: None }
+    }
+
+    /// Sets what the plugin needs the directory for.
+    #[must_use]
+    pub fn with_why(mut self, why: impl Into<String>) -> Self {
+        self.why = Some(why.into());
+        self
+    }
+}
+
+// Not `#[non_exhaustive]`: older readers reject a value they do not know,
+// so a new one would need a new manifest format, and a host's `match` on it
+// should stay exhaustive until then.
 /// How a directory may be used.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -114,6 +214,7 @@ pub enum Access {
 /// One command (or subcommand) a plugin adds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct CommandSpec {
     /// What the user types: `^[a-z][a-z0-9-]{0,63}$`.
     #[cfg_attr(feature = "schema", schemars(pattern(NAME_PATTERN)))]
@@ -136,10 +237,56 @@ pub struct CommandSpec {
     pub subcommands: Vec<CommandSpec>,
 }
 
+impl CommandSpec {
+    /// A command with this name and nothing else.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the one line of help.
+    #[must_use]
+    pub fn with_about(mut self, about: impl Into<String>) -> Self {
+        self.about = Some(about.into());
+        self
+    }
+
+    /// Adds another name that runs the same command.
+    #[must_use]
+    pub fn with_alias(mut self, alias: impl Into<String>) -> Self {
+        self.aliases.push(alias.into());
+        self
+    }
+
+    /// Adds an argument, after those already there.
+    #[must_use]
+    pub fn with_arg(mut self, arg: ArgSpec) -> Self {
+        self.args.push(arg);
+        self
+    }
+
+    /// Adds a nested command.
+    #[must_use]
+    pub fn with_subcommand(mut self, subcommand: CommandSpec) -> Self {
+        self.subcommands.push(subcommand);
+        self
+    }
+
+    /// Sets whether it is left out of help listings.
+    #[must_use]
+    pub fn hidden(mut self, hidden: bool) -> Self {
+        self.hidden = hidden;
+        self
+    }
+}
+
 /// One argument of a command: an option when it has `long` or `short`,
 /// otherwise a positional argument.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct ArgSpec {
     /// Identifier, unique within its command; shown as the value name of
     /// positionals.
@@ -174,6 +321,84 @@ pub struct ArgSpec {
 }
 
 impl ArgSpec {
+    /// An argument with this name and nothing else: a positional argument
+    /// until it gets [`long`](Self::long) or [`short`](Self::short).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// A positional argument with this name (the same as [`new`](Self::new),
+    /// for code that reads better saying so).
+    pub fn positional(name: impl Into<String>) -> Self {
+        Self::new(name)
+    }
+
+    /// Sets the long option name, without the leading `--`.
+    #[must_use]
+    pub fn long(mut self, long: impl Into<String>) -> Self {
+        self.long = Some(long.into());
+        self
+    }
+
+    /// Sets the short option letter, without the leading `-`.
+    #[must_use]
+    pub fn short(mut self, short: char) -> Self {
+        self.short = Some(short);
+        self
+    }
+
+    /// Makes it a switch that takes no value.
+    #[must_use]
+    pub fn flag(mut self) -> Self {
+        self.flag = true;
+        self
+    }
+
+    /// Makes it one the user must give.
+    #[must_use]
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// Sets the value used when the user gives none (the `default` field).
+    #[must_use]
+    pub fn default_value(mut self, default: impl Into<String>) -> Self {
+        self.default = Some(default.into());
+        self
+    }
+
+    /// Lets it be given more than once (or take several values, for positionals).
+    #[must_use]
+    pub fn multiple(mut self) -> Self {
+        self.multiple = true;
+        self
+    }
+
+    /// Sets the only values accepted.
+    #[must_use]
+    pub fn choices(mut self, choices: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.choices = choices.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the placeholder for the value in help (e.g. `FILE`).
+    #[must_use]
+    pub fn value_name(mut self, value_name: impl Into<String>) -> Self {
+        self.value_name = Some(value_name.into());
+        self
+    }
+
+    /// Sets the one line of help.
+    #[must_use]
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
     /// Whether this argument is positional (it has neither `long` nor `short`).
     pub fn is_positional(&self) -> bool {
         self.long.is_none() && self.short.is_none()
@@ -197,6 +422,7 @@ pub fn manifest_schema() -> Result<String, serde_json::Error> {
 
 /// What the host tells a plugin about the run, as JSON in [`ENV_CONTEXT`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Context {
     /// The host program running the plugin.
     pub host: HostInfo,
@@ -214,8 +440,43 @@ pub struct Context {
     pub dirs: PluginDirs,
 }
 
+impl Context {
+    /// The context of a run of `plugin`'s command `command`, with verbosity
+    /// `0` and colour [`ColorChoice::Auto`].
+    pub fn new(
+        host: HostInfo,
+        plugin: impl Into<String>,
+        command: impl IntoIterator<Item = impl Into<String>>,
+        dirs: PluginDirs,
+    ) -> Self {
+        Self {
+            host,
+            plugin: plugin.into(),
+            command: command.into_iter().map(Into::into).collect(),
+            verbosity: 0,
+            color: ColorChoice::default(),
+            dirs,
+        }
+    }
+
+    /// Sets the verbosity: positive with `-v`, negative with `-q`.
+    #[must_use]
+    pub fn with_verbosity(mut self, verbosity: i8) -> Self {
+        self.verbosity = verbosity;
+        self
+    }
+
+    /// Sets whether the plugin should colour its output.
+    #[must_use]
+    pub fn with_color(mut self, color: ColorChoice) -> Self {
+        self.color = color;
+        self
+    }
+}
+
 /// The host program, as seen by a plugin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HostInfo {
     /// Namespace, e.g. `mycli`.
     pub name: String,
@@ -225,6 +486,23 @@ pub struct HostInfo {
     pub api: String,
 }
 
+impl HostInfo {
+    /// The host program with this namespace, own version and API version.
+    pub fn new(
+        name: impl Into<String>,
+        version: impl Into<String>,
+        api: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+            api: api.into(),
+        }
+    }
+}
+
+// Not `#[non_exhaustive]`: plugins `match` on it and older ones reject a
+// value they do not know, so a new one would need a new major API version.
 /// Colour preference passed from the host's `--color` option.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -240,6 +518,7 @@ pub enum ColorChoice {
 
 /// Per-plugin directories, so plugins never share or guess paths.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PluginDirs {
     /// The plugin's configuration files.
     pub config: PathBuf,
@@ -247,6 +526,21 @@ pub struct PluginDirs {
     pub data: PathBuf,
     /// Files the plugin can recreate at will.
     pub cache: PathBuf,
+}
+
+impl PluginDirs {
+    /// The plugin's configuration, data and cache directories.
+    pub fn new(
+        config: impl Into<PathBuf>,
+        data: impl Into<PathBuf>,
+        cache: impl Into<PathBuf>,
+    ) -> Self {
+        Self {
+            config: config.into(),
+            data: data.into(),
+            cache: cache.into(),
+        }
+    }
 }
 
 fn is_false(b: &bool) -> bool {
@@ -277,6 +571,63 @@ mod tests {
     }
 
     #[test]
+    fn builders_make_what_the_json_says() {
+        let json = r#"{
+          "manifest": 1, "host": "mycli", "name": "files", "version": "0.3.0",
+          "api": "^1.0", "description": "File tools",
+          "commands": [
+            { "name": "copy", "about": "Copy files", "aliases": ["cp"],
+              "args": [
+                { "name": "to", "help": "Where to", "long": "to", "short": "t",
+                  "value_name": "DIR" },
+                { "name": "force", "long": "force", "flag": true },
+                { "name": "mode", "long": "mode", "default": "fast",
+                  "choices": ["fast", "safe"] },
+                { "name": "files", "required": true, "multiple": true }
+              ],
+              "subcommands": [ { "name": "deep", "hidden": true } ] }
+          ],
+          "capabilities": { "dirs": [ { "access": "write", "why": "output" } ],
+                            "env": ["HOME"] }
+        }"#;
+        let built = Manifest::new("mycli", "files", "0.3.0", "^1.0")
+            .with_description("File tools")
+            .with_commands([CommandSpec::new("copy")
+                .with_about("Copy files")
+                .with_alias("cp")
+                .with_arg(
+                    ArgSpec::new("to")
+                        .help("Where to")
+                        .long("to")
+                        .short('t')
+                        .value_name("DIR"),
+                )
+                .with_arg(ArgSpec::new("force").long("force").flag())
+                .with_arg(
+                    ArgSpec::new("mode")
+                        .long("mode")
+                        .default_value("fast")
+                        .choices(["fast", "safe"]),
+                )
+                .with_arg(ArgSpec::positional("files").required().multiple())
+                .with_subcommand(CommandSpec::new("deep").hidden(true))])
+            .with_capabilities(
+                Capabilities::default()
+                    .with_dir(DirRequest::new(Access::Write).with_why("output"))
+                    .with_env("HOME"),
+            );
+        assert_eq!(built, serde_json::from_str::<Manifest>(json).unwrap());
+        let bare = serde_json::to_value(Manifest::new("h", "n", "1.0.0", "*")).unwrap();
+        assert_eq!(
+            bare,
+            serde_json::json!({
+                "manifest": MANIFEST_FORMAT, "host": "h", "name": "n",
+                "version": "1.0.0", "api": "*", "commands": []
+            })
+        );
+    }
+
+    #[test]
     fn short_must_be_one_character() {
         let json = r#"{"name":"x","short":"ab"}"#;
         assert!(serde_json::from_str::<ArgSpec>(json).is_err());
@@ -284,22 +635,14 @@ mod tests {
 
     #[test]
     fn context_round_trips() {
-        let ctx = Context {
-            host: HostInfo {
-                name: "mycli".into(),
-                version: "0.1.0".into(),
-                api: "1.2.0".into(),
-            },
-            plugin: "greet".into(),
-            command: vec!["greet".into()],
-            verbosity: 1,
-            color: ColorChoice::Never,
-            dirs: PluginDirs {
-                config: "/c".into(),
-                data: "/d".into(),
-                cache: "/k".into(),
-            },
-        };
+        let ctx = Context::new(
+            HostInfo::new("mycli", "0.1.0", "1.2.0"),
+            "greet",
+            ["greet"],
+            PluginDirs::new("/c", "/d", "/k"),
+        )
+        .with_verbosity(1)
+        .with_color(ColorChoice::Never);
         let json = serde_json::to_string(&ctx).unwrap();
         assert!(json.contains(r#""color":"never""#));
         assert_eq!(serde_json::from_str::<Context>(&json).unwrap(), ctx);

@@ -10,7 +10,7 @@
 use std::env::{self, VarError};
 use std::fmt;
 
-use snapin_protocol::{ColorChoice, Context, ENV_CONTEXT, HostInfo, PluginDirs};
+use snapin_protocol::{Context, ENV_CONTEXT, HostInfo, PluginDirs};
 
 /// Building a [`Context`] from the environment, for [`snapin_protocol::Context`].
 ///
@@ -61,22 +61,12 @@ impl ContextExt for Context {
 
     fn standalone(host: &str, plugin: &str, command: Vec<String>) -> Self {
         let base = temp_dir().join(format!("{host}-{plugin}"));
-        Context {
-            host: HostInfo {
-                name: host.to_owned(),
-                version: String::new(),
-                api: String::new(),
-            },
-            plugin: plugin.to_owned(),
+        Context::new(
+            HostInfo::new(host, "", ""),
+            plugin,
             command,
-            verbosity: 0,
-            color: ColorChoice::Auto,
-            dirs: PluginDirs {
-                config: base.join("config"),
-                data: base.join("data"),
-                cache: base.join("cache"),
-            },
-        }
+            PluginDirs::new(base.join("config"), base.join("data"), base.join("cache")),
+        )
     }
 }
 
@@ -125,6 +115,8 @@ impl std::error::Error for ContextError {}
 
 #[cfg(test)]
 mod tests {
+    use snapin_protocol::ColorChoice;
+
     use super::*;
 
     const VALID: &str = r#"{

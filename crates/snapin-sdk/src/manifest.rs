@@ -36,20 +36,19 @@ pub(crate) fn command_spec(cmd: &Command, inherited: &[ArgSpec]) -> CommandSpec 
             args.push(global.clone());
         }
     }
-    CommandSpec {
-        name: cmd.get_name().to_owned(),
-        about: cmd
-            .get_about()
-            .or(cmd.get_long_about())
-            .and_then(|s| first_line(&s.to_string())),
-        aliases: cmd.get_all_aliases().map(str::to_owned).collect(),
-        hidden: cmd.is_hide_set(),
-        args,
-        subcommands: cmd
-            .get_subcommands()
-            .map(|sub| command_spec(sub, &globals))
-            .collect(),
-    }
+    let mut spec = CommandSpec::new(cmd.get_name());
+    spec.about = cmd
+        .get_about()
+        .or(cmd.get_long_about())
+        .and_then(|s| first_line(&s.to_string()));
+    spec.aliases = cmd.get_all_aliases().map(str::to_owned).collect();
+    spec.hidden = cmd.is_hide_set();
+    spec.args = args;
+    spec.subcommands = cmd
+        .get_subcommands()
+        .map(|sub| command_spec(sub, &globals))
+        .collect();
+    spec
 }
 
 /// The manifest entry for one argument, or `None` for clap's own
@@ -62,44 +61,43 @@ pub(crate) fn arg_spec(arg: &Arg) -> Option<ArgSpec> {
     let action = arg.get_action();
     let flag = !action.takes_values();
     let many_values = arg.get_num_args().is_some_and(|r| r.max_values() > 1);
-    Some(ArgSpec {
-        name: name.to_owned(),
-        help: arg
-            .get_help()
-            .or(arg.get_long_help())
-            .and_then(|s| first_line(&s.to_string())),
-        long: arg.get_long().map(str::to_owned),
-        short: arg.get_short(),
-        required: arg.is_required_set(),
-        // A switch's implicit default ("false", "0") is not worth showing.
-        default: if flag {
-            None
-        } else {
-            arg.get_default_values()
-                .first()
-                .map(|v| v.to_string_lossy().into_owned())
-        },
-        multiple: matches!(action, ArgAction::Append | ArgAction::Count) || many_values,
-        // Before `build()`, clap reports a switch's bool parser ("true",
-        // "false") as possible values; those are not choices for the user.
-        choices: if flag {
-            Vec::new()
-        } else {
-            arg.get_possible_values()
-                .iter()
-                .filter(|pv| !pv.is_hide_set())
-                .map(|pv| pv.get_name().to_owned())
-                .collect()
-        },
-        value_name: if flag {
-            None
-        } else {
-            arg.get_value_names()
-                .and_then(|names| names.first())
-                .map(|n| n.as_str().to_owned())
-        },
-        flag,
-    })
+    let mut spec = ArgSpec::new(name);
+    spec.help = arg
+        .get_help()
+        .or(arg.get_long_help())
+        .and_then(|s| first_line(&s.to_string()));
+    spec.long = arg.get_long().map(str::to_owned);
+    spec.short = arg.get_short();
+    spec.required = arg.is_required_set();
+    // A switch's implicit default ("false", "0") is not worth showing.
+    spec.default = if flag {
+        None
+    } else {
+        arg.get_default_values()
+            .first()
+            .map(|v| v.to_string_lossy().into_owned())
+    };
+    spec.multiple = matches!(action, ArgAction::Append | ArgAction::Count) || many_values;
+    // Before `build()`, clap reports a switch's bool parser ("true",
+    // "false") as possible values; those are not choices for the user.
+    spec.choices = if flag {
+        Vec::new()
+    } else {
+        arg.get_possible_values()
+            .iter()
+            .filter(|pv| !pv.is_hide_set())
+            .map(|pv| pv.get_name().to_owned())
+            .collect()
+    };
+    spec.value_name = if flag {
+        None
+    } else {
+        arg.get_value_names()
+            .and_then(|names| names.first())
+            .map(|n| n.as_str().to_owned())
+    };
+    spec.flag = flag;
+    Some(spec)
 }
 
 /// The first non-empty line of a help text, trimmed.
@@ -113,7 +111,7 @@ fn first_line(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use clap::{Args, Subcommand, ValueEnum};
-    use snapin_protocol::{ArgSpec, CommandSpec, MANIFEST_FORMAT, Manifest};
+    use snapin_protocol::{ArgSpec, CommandSpec, Manifest};
 
     use crate::Plugin;
 
@@ -176,108 +174,80 @@ mod tests {
         },
     }
 
-    fn arg(name: &str) -> ArgSpec {
-        ArgSpec {
-            name: name.into(),
-            ..ArgSpec::default()
-        }
-    }
-
     #[test]
     fn manifest_mirrors_the_clap_definitions() {
         let plugin = Plugin::new("mycli", "^1.0", "files", "0.3.0").description("File tools");
-        let expected = Manifest {
-            manifest: MANIFEST_FORMAT,
-            host: "mycli".into(),
-            name: "files".into(),
-            version: "0.3.0".into(),
-            api: "^1.0".into(),
-            description: Some("File tools".into()),
-            commands: vec![
-                CommandSpec {
-                    name: "copy".into(),
-                    about: Some("Copy files somewhere".into()),
-                    aliases: vec!["cp".into(), "dup".into()],
-                    hidden: false,
-                    args: vec![
-                        ArgSpec {
-                            help: Some("Where to copy to".into()),
-                            long: Some("to".into()),
-                            short: Some('t'),
-                            value_name: Some("DIR".into()),
-                            ..arg("to")
-                        },
-                        ArgSpec {
-                            help: Some("Say more".into()),
-                            long: Some("verbose".into()),
-                            short: Some('v'),
-                            multiple: true,
-                            flag: true,
-                            ..arg("verbose")
-                        },
-                        ArgSpec {
-                            help: Some("Overwrite existing files".into()),
-                            long: Some("force".into()),
-                            flag: true,
-                            ..arg("force")
-                        },
-                        ArgSpec {
-                            help: Some("How to copy".into()),
-                            long: Some("mode".into()),
-                            default: Some("fast".into()),
-                            choices: vec!["fast".into(), "safe".into()],
-                            value_name: Some("MODE".into()),
-                            ..arg("mode")
-                        },
-                        ArgSpec {
-                            help: Some("Tags to add".into()),
-                            long: Some("tag".into()),
-                            multiple: true,
-                            value_name: Some("TAGS".into()),
-                            ..arg("tags")
-                        },
-                        ArgSpec {
-                            help: Some("Files to copy".into()),
-                            required: true,
-                            multiple: true,
-                            value_name: Some("FILES".into()),
-                            ..arg("files")
-                        },
-                    ],
-                    subcommands: vec![],
-                },
-                CommandSpec {
-                    name: "remote".into(),
-                    about: Some("Manage remotes".into()),
-                    subcommands: vec![CommandSpec {
-                        name: "add".into(),
-                        about: Some("Add a remote".into()),
-                        args: vec![
-                            ArgSpec {
-                                help: Some("Remote name".into()),
-                                required: true,
-                                value_name: Some("NAME".into()),
-                                ..arg("name")
-                            },
-                            ArgSpec {
-                                long: Some("token".into()),
-                                value_name: Some("TOKEN".into()),
-                                ..arg("token")
-                            },
-                        ],
-                        ..CommandSpec::default()
-                    }],
-                    ..CommandSpec::default()
-                },
-                CommandSpec {
-                    name: "debug".into(),
-                    about: Some("Internal".into()),
-                    hidden: true,
-                    ..CommandSpec::default()
-                },
-            ],
-            capabilities: Default::default(),
-        };
+        let expected = Manifest::new("mycli", "files", "0.3.0", "^1.0")
+            .with_description("File tools")
+            .with_command(
+                CommandSpec::new("copy")
+                    .with_about("Copy files somewhere")
+                    .with_alias("cp")
+                    .with_alias("dup")
+                    .with_arg(
+                        ArgSpec::new("to")
+                            .help("Where to copy to")
+                            .long("to")
+                            .short('t')
+                            .value_name("DIR"),
+                    )
+                    .with_arg(
+                        ArgSpec::new("verbose")
+                            .help("Say more")
+                            .long("verbose")
+                            .short('v')
+                            .multiple()
+                            .flag(),
+                    )
+                    .with_arg(
+                        ArgSpec::new("force")
+                            .help("Overwrite existing files")
+                            .long("force")
+                            .flag(),
+                    )
+                    .with_arg(
+                        ArgSpec::new("mode")
+                            .help("How to copy")
+                            .long("mode")
+                            .default_value("fast")
+                            .choices(["fast", "safe"])
+                            .value_name("MODE"),
+                    )
+                    .with_arg(
+                        ArgSpec::new("tags")
+                            .help("Tags to add")
+                            .long("tag")
+                            .multiple()
+                            .value_name("TAGS"),
+                    )
+                    .with_arg(
+                        ArgSpec::positional("files")
+                            .help("Files to copy")
+                            .required()
+                            .multiple()
+                            .value_name("FILES"),
+                    ),
+            )
+            .with_command(
+                CommandSpec::new("remote")
+                    .with_about("Manage remotes")
+                    .with_subcommand(
+                        CommandSpec::new("add")
+                            .with_about("Add a remote")
+                            .with_arg(
+                                ArgSpec::positional("name")
+                                    .help("Remote name")
+                                    .required()
+                                    .value_name("NAME"),
+                            )
+                            .with_arg(ArgSpec::new("token").long("token").value_name("TOKEN")),
+                    ),
+            )
+            .with_command(
+                CommandSpec::new("debug")
+                    .with_about("Internal")
+                    .hidden(true),
+            );
         assert_eq!(plugin.manifest::<Commands>(), expected);
     }
 

@@ -8,8 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Command, FromArgMatches, Subcommand};
 use snapin_protocol::{
-    Access, Capabilities, CommandSpec, Context, DESCRIBE_FLAG, DirRequest, ENV_HOST,
-    MANIFEST_FORMAT, Manifest,
+    Access, Capabilities, Context, DESCRIBE_FLAG, DirRequest, ENV_HOST, Manifest,
 };
 
 use crate::context::{ContextError, ContextExt};
@@ -101,10 +100,9 @@ impl Plugin {
     #[must_use]
     pub fn request_dir(mut self, access: Access, why: impl Into<String>) -> Self {
         let why = why.into();
-        self.capabilities.dirs.push(DirRequest {
-            access,
-            why: (!why.trim().is_empty()).then_some(why),
-        });
+        let mut dir = DirRequest::new(access);
+        dir.why = (!why.trim().is_empty()).then_some(why);
+        self.capabilities.dirs.push(dir);
         self
     }
 
@@ -124,19 +122,16 @@ impl Plugin {
     /// command of the host, described from its clap definitions.
     pub fn manifest<C: Subcommand>(&self) -> Manifest {
         let root = C::augment_subcommands(Command::new(self.name.clone()));
-        Manifest {
-            manifest: MANIFEST_FORMAT,
-            host: self.host.clone(),
-            name: self.name.clone(),
-            version: self.version.clone(),
-            api: self.api.clone(),
-            description: self.description.clone(),
-            commands: root
-                .get_subcommands()
-                .map(|c| command_spec(c, &[]))
-                .collect::<Vec<CommandSpec>>(),
-            capabilities: self.capabilities.clone(),
-        }
+        let mut manifest = Manifest::new(
+            self.host.clone(),
+            self.name.clone(),
+            self.version.clone(),
+            self.api.clone(),
+        )
+        .with_commands(root.get_subcommands().map(|c| command_spec(c, &[])))
+        .with_capabilities(self.capabilities.clone());
+        manifest.description = self.description.clone();
+        manifest
     }
 
     /// The [manifest](Plugin::manifest) for commands `C` as one line of JSON:
@@ -524,14 +519,8 @@ mod tests {
         assert_eq!(
             m.capabilities.dirs,
             [
-                DirRequest {
-                    access: Access::Read,
-                    why: Some("inputs".into())
-                },
-                DirRequest {
-                    access: Access::Write,
-                    why: None
-                },
+                DirRequest::new(Access::Read).with_why("inputs"),
+                DirRequest::new(Access::Write),
             ]
         );
         assert_eq!(m.capabilities.env, ["HOME"]);

@@ -383,20 +383,17 @@ mod tests {
         assert!(err.contains("global options"), "{err}");
 
         let mut m = greet();
-        m.commands.push(CommandSpec {
-            name: "greet".into(),
-            ..Default::default()
-        });
+        m.commands.push(CommandSpec::new("greet"));
         assert!(check(&m).unwrap_err().to_string().contains("used twice"));
     }
 
     #[test]
     fn positional_order_and_flag_rules() {
-        let pos = |name: &str, required: bool, multiple: bool| ArgSpec {
-            name: name.into(),
-            required,
-            multiple,
-            ..Default::default()
+        let pos = |name: &str, required: bool, multiple: bool| {
+            let mut arg = ArgSpec::new(name);
+            arg.required = required;
+            arg.multiple = multiple;
+            arg
         };
         let mut m = greet();
         m.commands[0].args = vec![pos("a", false, false), pos("b", true, false)];

@@ -81,11 +81,11 @@ impl Paths {
 
     /// The directories reserved for plugin `name`.
     pub fn plugin_dirs(&self, name: &str) -> PluginDirs {
-        PluginDirs {
-            config: self.config.join("plugins").join(name),
-            data: self.data.join("plugins").join(name),
-            cache: self.cache.join("plugins").join(name),
-        }
+        PluginDirs::new(
+            self.config.join("plugins").join(name),
+            self.data.join("plugins").join(name),
+            self.cache.join("plugins").join(name),
+        )
     }
 }
 

@@ -51,18 +51,14 @@ pub(crate) fn run_plugin(
     let options = Options::from_matches(top);
     let argv = clap_spec::plugin_argv(spec, matches);
     let command = clap_spec::command_path(spec, matches);
-    let context = Context {
-        host: HostInfo {
-            name: ns.clone(),
-            version: host.version.clone(),
-            api: host.api.to_string(),
-        },
-        plugin: name.clone(),
-        command: command.clone(),
-        verbosity: options.verbosity.level,
-        color: options.color,
-        dirs: host.paths.plugin_dirs(name),
-    };
+    let context = Context::new(
+        HostInfo::new(ns.clone(), host.version.clone(), host.api.to_string()),
+        name.clone(),
+        command.clone(),
+        host.paths.plugin_dirs(name),
+    )
+    .with_verbosity(options.verbosity.level)
+    .with_color(options.color);
     let invocation = Invocation {
         context: &context,
         argv: &argv,

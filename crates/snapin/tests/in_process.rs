@@ -5,23 +5,11 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use snapin::Status;
-use snapin::protocol::{CommandSpec, MANIFEST_FORMAT, Manifest};
+use snapin::protocol::{CommandSpec, Manifest};
 use snapin::{Exit, Host, Invocation, Plugin, PluginError};
 
 fn manifest(name: &str, api: &str) -> Manifest {
-    Manifest {
-        manifest: MANIFEST_FORMAT,
-        host: "host".into(),
-        name: name.into(),
-        version: "1.0.0".into(),
-        api: api.into(),
-        description: None,
-        commands: vec![CommandSpec {
-            name: name.into(),
-            ..CommandSpec::default()
-        }],
-        capabilities: Default::default(),
-    }
+    Manifest::new("host", name, "1.0.0", api).with_command(CommandSpec::new(name))
 }
 
 struct Panics;

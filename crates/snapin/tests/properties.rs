@@ -25,9 +25,7 @@ use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use snapin::__private::validate;
-use snapin_protocol::{
-    Access, ArgSpec, Capabilities, CommandSpec, DirRequest, MANIFEST_FORMAT, Manifest,
-};
+use snapin_protocol::{Access, ArgSpec, Capabilities, CommandSpec, DirRequest, Manifest};
 
 /// A plugin or command name, `^[a-z][a-z0-9-]{0,63}$`, other than `help`.
 fn name() -> impl Strategy<Value = String> {
@@ -105,15 +103,12 @@ fn option_arg() -> impl Strategy<Value = ArgSpec> {
                 (choices, default),
                 value_name,
             )| {
-                let mut arg = ArgSpec {
-                    name,
-                    help,
-                    long: has_long.then_some(long),
-                    short: has_short.then_some('?'),
-                    multiple,
-                    flag,
-                    ..ArgSpec::default()
-                };
+                let mut arg = ArgSpec::new(name);
+                arg.help = help;
+                arg.long = has_long.then_some(long);
+                arg.short = has_short.then_some('?');
+                arg.multiple = multiple;
+                arg.flag = flag;
                 if !flag {
                     arg.required = required;
                     arg.choices = choices;
@@ -132,17 +127,15 @@ fn positional(required: bool) -> impl Strategy<Value = ArgSpec> {
         choices_and_default(),
         option::of("[A-Z][A-Z_]{0,7}"),
     )
-        .prop_map(
-            move |(name, help, (choices, default), value_name)| ArgSpec {
-                name,
-                help,
-                required,
-                choices,
-                default,
-                value_name,
-                ..ArgSpec::default()
-            },
-        )
+        .prop_map(move |(name, help, (choices, default), value_name)| {
+            let mut arg = ArgSpec::positional(name);
+            arg.help = help;
+            arg.required = required;
+            arg.choices = choices;
+            arg.default = default;
+            arg.value_name = value_name;
+            arg
+        })
 }
 
 /// A command's args: options and flags, then required positionals, then
@@ -224,13 +217,12 @@ fn command(depth: u32) -> BoxedStrategy<CommandSpec> {
         commands(depth - 1, 0..3)
     };
     (option::of(text()), any::<bool>(), args(), subcommands)
-        .prop_map(|(about, hidden, args, subcommands)| CommandSpec {
-            name: String::new(),
-            about,
-            aliases: Vec::new(),
-            hidden,
-            args,
-            subcommands,
+        .prop_map(|(about, hidden, args, subcommands)| {
+            let mut command = CommandSpec::new(String::new()).hidden(hidden);
+            command.about = about;
+            command.args = args;
+            command.subcommands = subcommands;
+            command
         })
         .boxed()
 }
@@ -265,15 +257,21 @@ fn commands(depth: u32, count: std::ops::Range<usize>) -> BoxedStrategy<Vec<Comm
 fn capabilities() -> impl Strategy<Value = Capabilities> {
     (
         vec(
-            (any::<bool>(), option::of(text())).prop_map(|(write, why)| DirRequest {
-                access: if write { Access::Write } else { Access::Read },
-                why,
+            (any::<bool>(), option::of(text())).prop_map(|(write, why)| {
+                let mut dir = DirRequest::new(if write { Access::Write } else { Access::Read });
+                dir.why = why;
+                dir
             }),
             0..2,
         ),
         vec("[A-Z_]{1,8}", 0..2),
     )
-        .prop_map(|(dirs, env)| Capabilities { dirs, env })
+        .prop_map(|(dirs, env)| {
+            let mut capabilities = Capabilities::default();
+            capabilities.dirs = dirs;
+            capabilities.env = env;
+            capabilities
+        })
 }
 
 /// A manifest the contract accepts, for host `mycli`.
@@ -294,16 +292,16 @@ fn manifest() -> impl Strategy<Value = Manifest> {
         .prop_map(
             |(name, (major, minor, patch, pre), api, description, commands, capabilities)| {
                 let pre = pre.map(|p| format!("-{p}")).unwrap_or_default();
-                Manifest {
-                    manifest: MANIFEST_FORMAT,
-                    host: contract::HOST.to_string(),
+                let mut manifest = Manifest::new(
+                    contract::HOST,
                     name,
-                    version: format!("{major}.{minor}.{patch}{pre}"),
+                    format!("{major}.{minor}.{patch}{pre}"),
                     api,
-                    description,
-                    commands,
-                    capabilities,
-                }
+                )
+                .with_commands(commands)
+                .with_capabilities(capabilities);
+                manifest.description = description;
+                manifest
             },
         )
 }

@@ -1,7 +1,7 @@
 //! A plugin compiled into mycli: it implements the same [`snapin::Plugin`]
 //! contract as installed plugins and goes through the same loader loop.
 
-use snapin::protocol::{ArgSpec, CommandSpec, MANIFEST_FORMAT, Manifest};
+use snapin::protocol::{ArgSpec, CommandSpec, Manifest};
 use snapin::{Exit, Invocation, Plugin, PluginError};
 
 /// `mycli echo WORDS...`: prints its arguments.
@@ -9,26 +9,17 @@ pub struct Echo;
 
 impl Plugin for Echo {
     fn describe(&self) -> Result<Manifest, PluginError> {
-        Ok(Manifest {
-            manifest: MANIFEST_FORMAT,
-            host: "mycli".into(),
-            name: "echo".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            api: "^1.0".into(),
-            description: Some("Print words (a plugin compiled into mycli)".into()),
-            commands: vec![CommandSpec {
-                name: "echo".into(),
-                about: Some("Print the words given".into()),
-                args: vec![ArgSpec {
-                    name: "words".into(),
-                    help: Some("Words to print".into()),
-                    multiple: true,
-                    ..ArgSpec::default()
-                }],
-                ..CommandSpec::default()
-            }],
-            capabilities: Default::default(),
-        })
+        let words = ArgSpec::positional("words")
+            .help("Words to print")
+            .multiple();
+        let echo = CommandSpec::new("echo")
+            .with_about("Print the words given")
+            .with_arg(words);
+        Ok(
+            Manifest::new("mycli", "echo", env!("CARGO_PKG_VERSION"), "^1.0")
+                .with_description("Print words (a plugin compiled into mycli)")
+                .with_command(echo),
+        )
     }
 
     fn run(&self, invocation: &Invocation<'_>) -> Result<Exit, PluginError> {
