@@ -118,6 +118,8 @@ fn test() -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
+    // The committed listings of the library crates' public API.
+    public_api::run(&["--check".to_string()])?;
     // The end-to-end tests drive the real binaries and components: build
     // them all first.
     run(cargo().args(["build", "--workspace", "--bins"]))?;
