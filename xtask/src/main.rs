@@ -6,9 +6,12 @@
 //! - `cargo xtask schema`: regenerates `docs/manifest.schema.json`.
 //! - `cargo xtask fuzz [--seconds N]`: runs each fuzz target in `fuzz/` for
 //!   a bounded time.
+//! - `cargo xtask public-api [--check]`: regenerates (or checks) the
+//!   listing of each library crate's public API, `crates/*/public-api.txt`.
 
 mod bench;
 mod fuzz;
+mod public_api;
 mod schema;
 
 use std::ffi::OsStr;
@@ -25,6 +28,9 @@ const PLUGIN_PACKAGES: &[&str] = &[
 ];
 
 fn main() -> ExitCode {
+    if let Some(code) = public_api::wrap_rustdoc() {
+        return code;
+    }
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
         "demo" => demo(),
@@ -33,7 +39,8 @@ fn main() -> ExitCode {
         "bench-wasm" => bench::wasm(),
         "schema" => schema::write(&root()),
         "fuzz" => fuzz::run_targets(&std::env::args().skip(2).collect::<Vec<_>>()),
-        _ => Err("usage: cargo xtask <demo|test|bench|bench-wasm|schema|fuzz>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench [--smoke]  time start-up and dispatch against 0..10,000 installed plugins (criterion benches of the in-process parts: cargo bench -p snapin-bench)\n  bench-wasm  time install and run of the sandboxed wstats against the executable stats (release builds)\n  schema  regenerate docs/manifest.schema.json from the manifest types\n  fuzz [--seconds N] [TARGET...]  run each cargo-fuzz target for N seconds (default 30; needs nightly)".to_string()),
+        "public-api" => public_api::run(&std::env::args().skip(2).collect::<Vec<_>>()),
+        _ => Err("usage: cargo xtask <demo|test|bench|bench-wasm|schema|fuzz|public-api>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench [--smoke]  time start-up and dispatch against 0..10,000 installed plugins (criterion benches of the in-process parts: cargo bench -p snapin-bench)\n  bench-wasm  time install and run of the sandboxed wstats against the executable stats (release builds)\n  schema  regenerate docs/manifest.schema.json from the manifest types\n  fuzz [--seconds N] [TARGET...]  run each cargo-fuzz target for N seconds (default 30; needs nightly)\n  public-api [--check]  regenerate crates/*/public-api.txt, each library crate's public API from rustdoc's JSON (--check: fail if one is out of date)".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -111,6 +118,8 @@ fn test() -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
+    // The committed listings of the library crates' public API.
+    public_api::run(&["--check".to_string()])?;
     // The end-to-end tests drive the real binaries and components: build
     // them all first.
     run(cargo().args(["build", "--workspace", "--bins"]))?;
