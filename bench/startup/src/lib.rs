@@ -10,8 +10,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use snapin::Kind;
 use snapin::__private::{Entry, FileStamp, Index, IndexError, Origin};
+use snapin::Kind;
 use snapin_protocol::{ArgSpec, CommandSpec, Manifest};
 
 /// The name of synthetic plugin number `i`.

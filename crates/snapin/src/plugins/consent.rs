@@ -60,13 +60,12 @@ pub(super) fn refuse_unless_forced(
         ),
         _ => outcome.fix.clone().unwrap_or_default(),
     };
-    Err(Diagnostic::new(format!(
-        "cannot {verb} plugin '{name}': {}",
-        outcome.status_line()
-    ))
-    .with_fix(format!(
-        "{fix} (or `--force` to record it anyway; it will not run until it passes)"
-    )))
+    let why = outcome.reason.as_deref().unwrap_or(outcome.status.as_str());
+    Err(
+        Diagnostic::new(format!("cannot {verb} plugin '{name}': {why}")).with_fix(format!(
+            "{fix} (or `--force` to record it anyway; it will not run until it passes)"
+        )),
+    )
 }
 
 /// Stops an install or upgrade of a plugin whose commands clap refuses or

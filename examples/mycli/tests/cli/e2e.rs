@@ -18,9 +18,9 @@ fn classic_scenario_greet_stats_ok_broken_error_stale_skipped() {
 
     // Refused at install, with the reason and the fix ...
     let out = h.install_cmd(&example("stale")).output().unwrap();
-    insta::assert_snapshot!(h.outcome(&out), @"[exit 1] mycli: error: cannot install plugin 'stale': skipped: it requires mycli API ^99, but this mycli provides API 1.2.0; fix: install a release of stale built for mycli API 1.x (or `--force` to record it anyway; it will not run until it passes)");
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 1] mycli: error: cannot install plugin 'stale': it requires mycli API ^99, but this mycli provides API 1.2.0; fix: install a release of stale built for mycli API 1.x (or `--force` to record it anyway; it will not run until it passes)");
     let out = h.install_cmd(&example("broken")).output().unwrap();
-    insta::assert_snapshot!(h.outcome(&out), @"[exit 1] mycli: error: cannot install plugin 'broken': error: it could not describe itself: `--snapin-describe` failed (exit status 3): broken: cannot describe itself: configuration file /nonexistent/broken.toml is missing; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)");
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 1] mycli: error: cannot install plugin 'broken': it could not describe itself: `--snapin-describe` failed (exit status 3): broken: cannot describe itself: configuration file /nonexistent/broken.toml is missing; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)");
     // ... and recorded anyway with --force, to fail its checks at load.
     for name in ["stale", "broken"] {
         h.install_cmd(&example(name))
@@ -287,14 +287,14 @@ fn a_plugin_killed_by_a_signal_costs_one_line_and_128_plus_signal() {
     let h = Home::new();
     h.install(&example("crashy"));
     let out = h.mycli().arg("crash").output().unwrap();
-    insta::assert_snapshot!(h.outcome(&out), @"[exit 139] mycli: error: plugin 'crashy' was killed by SIGSEGV (signal 11) while running `mycli crash`; this is a bug in the plugin: report it to its author, or turn it off with `mycli plugins disable crashy`");
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 139] mycli: error: plugin 'crashy' was killed by SIGSEGV (signal 11) while running `mycli crash`: this is a bug in the plugin; fix: report it to its author, or turn it off with `mycli plugins disable crashy`");
 
     let out = h
         .mycli()
         .args(["crash", "--signal", "abort"])
         .output()
         .unwrap();
-    insta::assert_snapshot!(h.outcome(&out), @"[exit 134] mycli: error: plugin 'crashy' was killed by SIGABRT (signal 6) while running `mycli crash`; this is a bug in the plugin: report it to its author, or turn it off with `mycli plugins disable crashy`");
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 134] mycli: error: plugin 'crashy' was killed by SIGABRT (signal 6) while running `mycli crash`: this is a bug in the plugin; fix: report it to its author, or turn it off with `mycli plugins disable crashy`");
     // The host is fine afterwards.
     h.mycli().args(["plugins", "doctor"]).assert().success();
 }
@@ -404,7 +404,7 @@ fn built_in_commands_win_and_plugins_never_shadow_each_other() {
         "echo rival",
     );
     let out = h.install_cmd(&rival).output().unwrap();
-    insta::assert_snapshot!(h.outcome(&out), @"[exit 1] mycli: error: cannot install plugin 'rival': error: its command 'greet' is already provided by plugin 'greet'; fix: keep one of them: `mycli plugins disable rival` or `mycli plugins remove greet` (or `--force` to record it anyway; it will not run until it passes)");
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 1] mycli: error: cannot install plugin 'rival': its command 'greet' is already provided by plugin 'greet'; fix: keep one of them: `mycli plugins disable rival` or `mycli plugins remove greet` (or `--force` to record it anyway; it will not run until it passes)");
     h.install_cmd(&rival).arg("--force").assert().success();
     // The first one keeps the command, and the second is reported.
     h.mycli()
@@ -434,9 +434,9 @@ fn built_in_commands_win_and_plugins_never_shadow_each_other() {
         lines.push(h.outcome(&out));
     }
     insta::assert_snapshot!(lines.join("\n"), @r#"
-    [exit 1] mycli: error: cannot install plugin 'version-usurper': error: its command 'version' is built into mycli, which keeps it; fix: ask its author to rename the command, or `mycli plugins remove version-usurper` (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'plugins-usurper': error: its command 'plugins' is built into mycli, which keeps it; fix: ask its author to rename the command, or `mycli plugins remove plugins-usurper` (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'help-usurper': error: invalid manifest: commands[0].name "help" is invalid: a command name or alias is used twice (or is 'help'); fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'version-usurper': its command 'version' is built into mycli, which keeps it; fix: ask its author to rename the command, or `mycli plugins remove version-usurper` (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'plugins-usurper': its command 'plugins' is built into mycli, which keeps it; fix: ask its author to rename the command, or `mycli plugins remove plugins-usurper` (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'help-usurper': invalid manifest: commands[0].name "help" is invalid: a command name or alias is used twice (or is 'help'); fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
     "#);
     h.mycli()
         .arg("version")
@@ -451,12 +451,12 @@ fn a_plugin_option_may_not_take_a_host_global_option() {
     let m = r#"{"manifest":1,"host":"mycli","name":"vee","version":"1.0.0","api":"^1.0","commands":[{"name":"vee","args":[{"name":"very","short":"v","flag":true}]}]}"#;
     let plugin = h.script("mycli-vee", m, "echo vee");
     let out = h.install_cmd(&plugin).output().unwrap();
-    insta::assert_snapshot!(h.outcome(&out), @r#"[exit 1] mycli: error: cannot install plugin 'vee': error: invalid manifest: commands[0].args[0].short "v" is invalid: already used by the host or by another arg of this command; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)"#);
+    insta::assert_snapshot!(h.outcome(&out), @r#"[exit 1] mycli: error: cannot install plugin 'vee': invalid manifest: commands[0].args[0].short "v" is invalid: already used by the host or by another arg of this command; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)"#);
     // Nor its name: clap would give the two one value.
     let m = r#"{"manifest":1,"host":"mycli","name":"vee","version":"1.0.0","api":"^1.0","commands":[{"name":"vee","args":[{"name":"verbose","long":"loud","flag":true}]}]}"#;
     let plugin = h.script("mycli-vee2", m, "echo vee");
     let out = h.install_cmd(&plugin).output().unwrap();
-    insta::assert_snapshot!(h.outcome(&out), @r#"[exit 1] mycli: error: cannot install plugin 'vee': error: invalid manifest: commands[0].args[0].name "verbose" is invalid: already the name of one of the host's global options; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)"#);
+    insta::assert_snapshot!(h.outcome(&out), @r#"[exit 1] mycli: error: cannot install plugin 'vee': invalid manifest: commands[0].args[0].name "verbose" is invalid: already the name of one of the host's global options; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)"#);
 }
 
 // --------------------------------------------------- management commands

@@ -159,14 +159,14 @@ fn describe_output_that_is_not_a_manifest_is_refused_with_the_cause() {
         lines.push(line);
     }
     insta::assert_snapshot!(lines.join("\n"), @r#"
-    [exit 1] mycli: error: cannot install plugin 'flood': error: it could not describe itself: its description is larger than the 1048576 byte limit; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'nothing': error: it could not describe itself: its description is not a valid manifest: it printed nothing on stdout; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'invalid': error: it could not describe itself: its description is not a valid manifest: it is not valid JSON: key must be a string at line 1 column 17; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'array': error: it could not describe itself: its description is not a valid manifest: it is JSON but not an object (an array instead of {"manifest": 1, ...}); fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'shape': error: it could not describe itself: its description is not a valid manifest: it is JSON but not a manifest: invalid type: integer `5`, expected a string; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'latin1': error: it could not describe itself: its description is not a valid manifest: it is not UTF-8 text (invalid byte at offset 45); fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'fails': error: it could not describe itself: `--snapin-describe` failed (exit status 3): cannot open /etc/fails.toml; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'segv': error: it could not describe itself: `--snapin-describe` failed (killed by SIGSEGV (11)); fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'flood': it could not describe itself: its description is larger than the 1048576 byte limit; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'nothing': it could not describe itself: its description is not a valid manifest: it printed nothing on stdout; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'invalid': it could not describe itself: its description is not a valid manifest: it is not valid JSON: key must be a string at line 1 column 17; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'array': it could not describe itself: its description is not a valid manifest: it is JSON but not an object (an array instead of {"manifest": 1, ...}); fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'shape': it could not describe itself: its description is not a valid manifest: it is JSON but not a manifest: invalid type: integer `5`, expected a string; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'latin1': it could not describe itself: its description is not a valid manifest: it is not UTF-8 text (invalid byte at offset 45); fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'fails': it could not describe itself: `--snapin-describe` failed (exit status 3): cannot open /etc/fails.toml; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'segv': it could not describe itself: `--snapin-describe` failed (killed by SIGSEGV (11)); fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
     "#);
 
     // --debug shows everything the plugin wrote on stderr, not just the
@@ -208,13 +208,13 @@ fn a_manifest_that_breaks_the_contract_is_refused_naming_the_field() {
     // A name that breaks the rules is never used to name the plugin: the
     // message names it by its file; a long one is cut after 64 characters.
     insta::assert_snapshot!(lines.join("\n"), @r#"
-    [exit 1] mycli: error: cannot install plugin 'other': error: invalid manifest: it is built for host 'othercli', not 'mycli'; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'slash': error: invalid manifest: name "a/b" is invalid: names are a lowercase letter then up to 63 of a-z, 0-9 and '-'; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'dots': error: invalid manifest: name ".." is invalid: names are a lowercase letter then up to 63 of a-z, 0-9 and '-'; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'upper': error: invalid manifest: name "Greet" is invalid: names are a lowercase letter then up to 63 of a-z, 0-9 and '-'; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'long': error: invalid manifest: name "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... (1000 characters)" is invalid: names are a lowercase letter then up to 63 of a-z, 0-9 and '-'; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'accents': error: invalid manifest: name "grüß" is invalid: names are a lowercase letter then up to 63 of a-z, 0-9 and '-'; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'escape': error: invalid manifest: name "\u{1b}[2Jx" is invalid: names are a lowercase letter then up to 63 of a-z, 0-9 and '-'; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'other': invalid manifest: it is built for host 'othercli', not 'mycli'; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'slash': invalid manifest: name "a/b" is invalid: names are a lowercase letter then up to 63 of a-z, 0-9 and '-'; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'dots': invalid manifest: name ".." is invalid: names are a lowercase letter then up to 63 of a-z, 0-9 and '-'; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'upper': invalid manifest: name "Greet" is invalid: names are a lowercase letter then up to 63 of a-z, 0-9 and '-'; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'long': invalid manifest: name "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... (1000 characters)" is invalid: names are a lowercase letter then up to 63 of a-z, 0-9 and '-'; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'accents': invalid manifest: name "grüß" is invalid: names are a lowercase letter then up to 63 of a-z, 0-9 and '-'; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'escape': invalid manifest: name "\u{1b}[2Jx" is invalid: names are a lowercase letter then up to 63 of a-z, 0-9 and '-'; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
     "#);
 }
 
@@ -256,7 +256,7 @@ fn a_describe_that_hangs_is_stopped_in_bounded_time_with_everything_it_started()
         ),
     );
     let (line, took) = refused(&h, &plugin);
-    insta::assert_snapshot!(line, @"[exit 1] mycli: error: cannot install plugin 'hang': error: it could not describe itself: it did not describe itself within 10 s (it was killed); fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)");
+    insta::assert_snapshot!(line, @"[exit 1] mycli: error: cannot install plugin 'hang': it could not describe itself: it did not describe itself within 10 s (it was killed); fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)");
     assert!(
         took >= Duration::from_secs(10) && took < Duration::from_secs(20),
         "{took:?}"
@@ -323,10 +323,10 @@ fn a_plugin_that_dies_is_reported_in_one_line_and_the_rest_keeps_working() {
     }
     // A signal is the shell's 128 + N and one line; a status is the
     // plugin's answer, passed on silently.
-    insta::assert_snapshot!(lines.join("\n"), @r"
-    [exit 139] mycli: error: plugin 'segv' was killed by SIGSEGV (signal 11) while running `mycli segv`; this is a bug in the plugin: report it to its author, or turn it off with `mycli plugins disable segv`
-    [exit 134] mycli: error: plugin 'abrt' was killed by SIGABRT (signal 6) while running `mycli abrt`; this is a bug in the plugin: report it to its author, or turn it off with `mycli plugins disable abrt`
-    [exit 137] mycli: error: plugin 'sigkill' was killed by SIGKILL (signal 9) while running `mycli sigkill`; something outside it ended it, often the system when memory runs out; if it happens again, report it to its author, or turn it off with `mycli plugins disable sigkill`
+    insta::assert_snapshot!(lines.join("\n"), @"
+    [exit 139] mycli: error: plugin 'segv' was killed by SIGSEGV (signal 11) while running `mycli segv`: this is a bug in the plugin; fix: report it to its author, or turn it off with `mycli plugins disable segv`
+    [exit 134] mycli: error: plugin 'abrt' was killed by SIGABRT (signal 6) while running `mycli abrt`: this is a bug in the plugin; fix: report it to its author, or turn it off with `mycli plugins disable abrt`
+    [exit 137] mycli: error: plugin 'sigkill' was killed by SIGKILL (signal 9) while running `mycli sigkill`: something outside it ended it, often the system when memory runs out; fix: if it happens again, report it to its author, or turn it off with `mycli plugins disable sigkill`
     [exit 255]
     ");
     assert_eq!(fs::read(h.index()).unwrap(), before, "the index changed");
@@ -626,16 +626,16 @@ fn an_index_of_a_newer_format_is_used_read_only_with_a_warning() {
         })
         .collect();
     assert_eq!(runs[0], runs[1]);
-    insta::assert_snapshot!(runs[0], @"[exit 0] mycli: warning: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this mycli writes, so it is used read-only and cannot be changed; fix: upgrade mycli");
+    insta::assert_snapshot!(runs[0], @"[exit 0] mycli: warning: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this version writes, so it is used read-only and cannot be changed; fix: upgrade mycli");
     h.mycli().args(["plugins", "list"]).assert().success();
 
     // Nothing writes it, and each refusal says why and what to do.
-    insta::assert_snapshot!(writes_refused(&h), @r"
-    install: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this mycli writes, so it is used read-only and cannot be changed; fix: upgrade mycli
-    remove: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this mycli writes, so it is used read-only and cannot be changed; fix: upgrade mycli
-    disable: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this mycli writes, so it is used read-only and cannot be changed; fix: upgrade mycli
-    enable: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this mycli writes, so it is used read-only and cannot be changed; fix: upgrade mycli
-    upgrade: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this mycli writes, so it is used read-only and cannot be changed; fix: upgrade mycli
+    insta::assert_snapshot!(writes_refused(&h), @"
+    install: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this version writes, so it is used read-only and cannot be changed; fix: upgrade mycli
+    remove: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this version writes, so it is used read-only and cannot be changed; fix: upgrade mycli
+    disable: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this version writes, so it is used read-only and cannot be changed; fix: upgrade mycli
+    enable: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this version writes, so it is used read-only and cannot be changed; fix: upgrade mycli
+    upgrade: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this version writes, so it is used read-only and cannot be changed; fix: upgrade mycli
     ");
 
     // One this version cannot even read: nothing runs, same fix.
@@ -644,13 +644,13 @@ fn an_index_of_a_newer_format_is_used_read_only_with_a_warning() {
     let out = h.mycli().args(["echo", "still"]).output().unwrap();
     assert_eq!(stdout(&out), "still\n");
     one_line(&stderr(&out));
-    insta::assert_snapshot!(h.outcome(&out), @"[exit 0] mycli: warning: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this mycli reads, and it cannot be read; fix: upgrade mycli");
-    insta::assert_snapshot!(writes_refused(&h), @r"
-    install: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this mycli reads, and it cannot be read; fix: upgrade mycli
-    remove: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this mycli reads, and it cannot be read; fix: upgrade mycli
-    disable: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this mycli reads, and it cannot be read; fix: upgrade mycli
-    enable: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this mycli reads, and it cannot be read; fix: upgrade mycli
-    upgrade: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this mycli reads, and it cannot be read; fix: upgrade mycli
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 0] mycli: warning: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this version reads, and it cannot be read; fix: upgrade mycli");
+    insta::assert_snapshot!(writes_refused(&h), @"
+    install: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this version reads, and it cannot be read; fix: upgrade mycli
+    remove: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this version reads, and it cannot be read; fix: upgrade mycli
+    disable: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this version reads, and it cannot be read; fix: upgrade mycli
+    enable: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this version reads, and it cannot be read; fix: upgrade mycli
+    upgrade: [exit 1] mycli: error: the plugin index [HOME]/plugins.json has format 2, newer than format 1 that this version reads, and it cannot be read; fix: upgrade mycli
     ");
 }
 

@@ -227,9 +227,9 @@ fn plugins_new_refuses_a_used_directory_and_bad_names_and_writes_nothing() {
         "--sdk-path",
         "/no/such/dir",
     ]));
-    insta::assert_snapshot!(lines.join("\n"), @r"
+    insta::assert_snapshot!(lines.join("\n"), @"
     [exit 1] mycli: error: cannot create the plugin crate: mycli-hello already exists and is not an empty directory; fix: choose another NAME or --dir, or move it away
-    [exit 1] mycli: error: cannot create the plugin crate: 'Hello_World' is not a valid plugin name: it must be a lowercase ASCII letter followed by up to 63 of a-z, 0-9 and '-'; fix: try `hello-world`
+    [exit 1] mycli: error: cannot create the plugin crate: 'Hello_World' is not a valid plugin name: it must be a lowercase ASCII letter followed by up to 63 of a-z, 0-9 and '-'; fix: try `mycli plugins new hello-world`
     [exit 1] mycli: error: cannot create the plugin crate: 'mycli-tool' already starts with 'mycli-', so the crate would be mycli-mycli-tool; fix: give the plugin name alone, `mycli plugins new tool`, and the crate is called mycli-tool
     [exit 1] mycli: error: 'plugins' is a command of mycli itself, so a plugin command of that name would never load; fix: choose another name
     [exit 1] mycli: error: cannot create the plugin crate: --sdk-path [REPO]/crates/snapin-guest: it holds package snapin-guest, not snapin-sdk; fix: give the directory of the snapin-sdk crate (crates/snapin-sdk in a snapin checkout)
@@ -257,6 +257,15 @@ fn plugins_new_refuses_a_used_directory_and_bad_names_and_writes_nothing() {
     let manifest = fs::read_to_string(empty.join("Cargo.toml")).unwrap();
     assert!(manifest.contains("name = \"mycli-tool\""), "{manifest}");
     assert!(manifest.contains("snapin-sdk = \"0.1\""), "{manifest}");
+
+    // The fix for a bad name is a command that works as copied.
+    let fix = lines[1]
+        .rsplit_once("fix: try `")
+        .map(|(_, f)| f.trim_end_matches('`'));
+    let words: Vec<&str> = fix.unwrap_or_default().split(' ').collect();
+    assert_eq!(words[..3], ["mycli", "plugins", "new"], "{fix:?}");
+    plugins_new(&h, &work, &words[3..]);
+    assert!(work.join("mycli-hello-world/Cargo.toml").is_file());
 }
 
 /// The Python example of docs/writing-plugins.md.

@@ -240,7 +240,7 @@ fn as_root_a_plugin_owned_by_another_user_is_refused_unless_trusted() {
     // The trust is for that owner only: another one is refused again.
     std::os::unix::fs::chown(&greet, Some(NOBODY - 1), None).unwrap();
     let out = h.mycli().arg("greet").output().unwrap();
-    insta::assert_snapshot!(h.outcome(&out), @"[exit 126] mycli: error: plugin 'greet' cannot run: its file [TMP]/scratch/mycli-greet belongs to uid 65533, not root, and it would run as root; fix: `chown root [TMP]/scratch/mycli-greet`, or, if you trust uid 65533: `mycli plugins upgrade greet --trust-owner`");
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 126] mycli: error: plugin 'greet' cannot run: its file [TMP]/scratch/mycli-greet belongs to uid 65533, not root, and it would run as root; fix: `chown root [TMP]/scratch/mycli-greet`, or, if you trust uid 65533, run `mycli plugins upgrade greet --trust-owner`");
 }
 
 #[test]
@@ -257,7 +257,7 @@ fn as_root_a_plugin_given_to_another_user_after_install_is_refused_until_trusted
     // A directory above the file is enough.
     std::os::unix::fs::chown(&dir, Some(NOBODY), None).unwrap();
     let out = h.mycli().arg("greet").output().unwrap();
-    insta::assert_snapshot!(h.outcome(&out), @"[exit 126] mycli: error: plugin 'greet' cannot run: the directory [TMP]/scratch above its file belongs to uid 65534, not root, and it would run as root; fix: `chown root [TMP]/scratch`, or, if you trust uid 65534: `mycli plugins upgrade greet --trust-owner`");
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 126] mycli: error: plugin 'greet' cannot run: the directory [TMP]/scratch above its file belongs to uid 65534, not root, and it would run as root; fix: `chown root [TMP]/scratch`, or, if you trust uid 65534, run `mycli plugins upgrade greet --trust-owner`");
     h.mycli().args(["stats", "1"]).assert().success();
     // Without --trust-owner, upgrade refuses as well; with it, the same
     // file is re-pinned with the owner trusted.

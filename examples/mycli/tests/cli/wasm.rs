@@ -214,7 +214,7 @@ fn grants_must_match_requests() {
       requests: read a directory (files to read when granted), env SNAPIN_TEST_SECRET
       grants:   env HOME
     It runs in a sandbox: no files, network or environment beyond what is granted.
-    mycli: error: plugin 'wescape' does not ask for the environment variable HOME, so it cannot be granted; see `mycli plugins info wescape`
+    mycli: error: plugin 'wescape' does not ask for the environment variable HOME, so it cannot be granted; fix: see what it asks for: `mycli plugins info wescape`
     [exit 1] Plugin 'wescape' 0.1.0 (wasm)
       Tries to leave its sandbox
       path:     [TARGET]/wasm32-wasip2/release/mycli_wescape.wasm
@@ -225,7 +225,7 @@ fn grants_must_match_requests() {
       requests: read a directory (files to read when granted), env SNAPIN_TEST_SECRET
       grants:   write /tmp
     It runs in a sandbox: no files, network or environment beyond what is granted.
-    mycli: error: plugin 'wescape' does not ask for write access to a directory, so /tmp cannot be granted
+    mycli: error: plugin 'wescape' does not ask for write access to a directory, so /tmp cannot be granted; fix: see what it asks for: `mycli plugins info wescape`
     [exit 1] mycli: error: --grant "sideways=1" is not understood; fix: use read=DIR, write=DIR or env=NAME
     "#);
     assert!(!h.index().exists());
@@ -239,17 +239,17 @@ fn traps_loops_and_memory_bombs_end_the_run_with_one_line() {
     let index_before = fs::read(h.index()).unwrap();
 
     let out = h.mycli().arg("wloop").output().unwrap();
-    insta::assert_snapshot!(h.outcome(&out), @"[exit 124] mycli: error: plugin 'wbomb' ran longer than its limit of 1 s and was stopped while running `mycli wloop`; if it needs longer, set `cpu-seconds` under [plugins.wbomb] in [HOME]/config/config.toml");
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 124] mycli: error: plugin 'wbomb' ran longer than its limit of 1 s and was stopped while running `mycli wloop`; fix: if it needs longer, set `cpu-seconds` under [plugins.wbomb] in [HOME]/config/config.toml");
 
     // What the plugin itself wrote before it was stopped is left out.
     let out = h.mycli().arg("walloc").output().unwrap();
     let err = h.redact(&stderr(&out));
     let ours: Vec<&str> = err.lines().filter(|l| l.starts_with("mycli: ")).collect();
     let status = out.status.code().unwrap_or(-1);
-    insta::assert_snapshot!(format!("[exit {status}] {}", ours.join("\n")), @"[exit 137] mycli: error: plugin 'wbomb' tried to use more than its memory limit of 32 MiB and was stopped while running `mycli walloc`; if it needs more, set `memory-mib` under [plugins.wbomb] in [HOME]/config/config.toml");
+    insta::assert_snapshot!(format!("[exit {status}] {}", ours.join("\n")), @"[exit 137] mycli: error: plugin 'wbomb' tried to use more than its memory limit of 32 MiB and was stopped while running `mycli walloc`; fix: if it needs more, set `memory-mib` under [plugins.wbomb] in [HOME]/config/config.toml");
 
     let out = h.mycli().arg("wtrap").output().unwrap();
-    insta::assert_snapshot!(h.outcome(&out), @"[exit 134] mycli: error: plugin 'wbomb' crashed (WebAssembly trap: wasm trap: wasm `unreachable` instruction executed) while running `mycli wtrap`; this is a bug in the plugin: report it to its author, or turn it off with `mycli plugins disable wbomb`");
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 134] mycli: error: plugin 'wbomb' crashed (WebAssembly trap: wasm trap: wasm `unreachable` instruction executed) while running `mycli wtrap`: this is a bug in the plugin; fix: report it to its author, or turn it off with `mycli plugins disable wbomb`");
 
     let out = h.mycli().arg("wpanic").output().unwrap();
     assert_eq!(out.status.code(), Some(134), "{}", stderr(&out));
@@ -302,10 +302,10 @@ fn wrong_kinds_of_component_are_refused_with_the_reason() {
         .iter()
         .map(|path| h.outcome(&h.install_cmd(path).output().unwrap()))
         .collect();
-    insta::assert_snapshot!(lines.join("\n"), @r"
-    [exit 1] mycli: error: cannot install plugin 'wfuture': error: it could not describe itself: it is built for snapin:plugin@2.0.0, but this host runs snapin:plugin@1.0.0 components; fix: install a release of the plugin built for snapin:plugin@1.x; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'wnotaplugin': error: it could not describe itself: it is not a snapin plugin: the component does not export snapin:plugin/guest (it exports: wasi:cli/run@0.2.0); fix: build it against wit/ (world `plugin` of snapin:plugin@1.0.0); fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'core': error: it could not describe itself: it is a core WebAssembly module, not a component; fix: build it with `cargo build --target wasm32-wasip2` (or wrap it with `wasm-tools component new`); fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    insta::assert_snapshot!(lines.join("\n"), @"
+    [exit 1] mycli: error: cannot install plugin 'wfuture': it could not describe itself: it is built for snapin:plugin@2.0.0, but this host runs snapin:plugin@1.0.0 components; fix: install a release of the plugin built for snapin:plugin@1.x (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'wnotaplugin': it could not describe itself: it is not a snapin plugin: the component does not export snapin:plugin/guest (it exports: wasi:cli/run@0.2.0); fix: build it against wit/ (world `plugin` of snapin:plugin@1.0.0) (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'core': it could not describe itself: it is a core WebAssembly module, not a component; fix: build it with `cargo build --target wasm32-wasip2` (or wrap it with `wasm-tools component new`) (or `--force` to record it anyway; it will not run until it passes)
     ");
     assert!(!h.index().exists());
 }
