@@ -74,7 +74,7 @@ pub struct Entry {
     pub file: Option<FileStamp>,
     /// Other users (uids) the user trusts to own this plugin's file or a
     /// directory above it (`plugins install --trust-owner`); see
-    /// [`crate::trust`].
+    /// `trust.rs`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trusted_owners: Vec<u32>,
 }

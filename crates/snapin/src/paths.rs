@@ -69,7 +69,7 @@ impl Paths {
         self.data.join(LOOKUP_FILE)
     }
 
-    /// The host's configuration file (see [`crate::config`]).
+    /// The host's configuration file: per-plugin sandbox limits and values.
     pub fn config_file(&self) -> PathBuf {
         self.config.join("config.toml")
     }

@@ -21,8 +21,10 @@ use wait_timeout::ChildExt;
 
 use super::{Exit, Invocation, Plugin, PluginError};
 
-/// Bounds on a describe call.
+/// Bounds on a describe call: start from `DescribeLimits::default()` and
+/// change the fields you need.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct DescribeLimits {
     /// How long the plugin may take.
     pub timeout: Duration,

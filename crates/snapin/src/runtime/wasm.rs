@@ -43,8 +43,10 @@ const GUEST_EXPORT: &str = "snapin:plugin/guest";
 /// How often the deadline clock ticks.
 const TICK: Duration = Duration::from_millis(10);
 
-/// Memory and time a sandboxed plugin may use in one call.
+/// Memory and time a sandboxed plugin may use in one call: start from
+/// `WasmLimits::default()` and change the fields you need.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct WasmLimits {
     /// Bytes of linear memory, all memories together.
     pub memory: usize,
