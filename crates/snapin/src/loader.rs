@@ -501,3 +501,224 @@ pub fn conflicts(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::index::Origin;
+    use crate::runtime::{Exit, Invocation, PluginError};
+
+    /// An installed plugin `name` with the manifest `json` (host, name and
+    /// version filled in), its file at `path`.
+    fn installed(name: &str, json: &str, path: PathBuf) -> Candidate {
+        let manifest: Manifest = serde_json::from_str(&format!(
+            r#"{{"manifest":1,"host":"mycli","name":"{name}","version":"1.0.0",{json}}}"#
+        ))
+        .expect("a test manifest parses");
+        Candidate::installed(Entry {
+            name: name.into(),
+            kind: Kind::Exec,
+            path,
+            origin: Origin::Path { given: name.into() },
+            sha256: "0".repeat(64),
+            enabled: true,
+            installed_at: String::new(),
+            manifest: Some(manifest),
+            describe_error: None,
+            grants: Default::default(),
+            file: None,
+            trusted_owners: Vec::new(),
+        })
+    }
+
+    fn plugin(name: &str, json: &str) -> Candidate {
+        installed(name, json, PathBuf::from(format!("/plugins/{name}")))
+    }
+
+    /// A loader run over `candidates` in host `mycli` at API 1.2.0, whose
+    /// own commands are `version`, `plugins` and `help`.
+    fn load_in_mycli(candidates: Vec<Candidate>, verify_pins: bool) -> Loaded {
+        let api = Version::new(1, 2, 0);
+        let reserved = Reserved::clap_defaults();
+        let host_commands: HashSet<String> =
+            ["version", "plugins", "help"].map(String::from).into();
+        let settings = LoaderSettings {
+            ns: "mycli",
+            api: &api,
+            reserved: &reserved,
+            host_commands: &host_commands,
+            verify_pins,
+        };
+        load(candidates, &settings)
+    }
+
+    /// `greet` loads first; each case is the outcome of one more plugin
+    /// loaded after it: its status, the step that stopped it, and the
+    /// reason and fix the user reads.
+    #[test]
+    fn each_step_of_the_loop_has_its_outcome() {
+        let api = r#""api":"^1.0""#;
+        let disabled = {
+            let mut c = plugin("off", &format!(r#"{api},"commands":[{{"name":"off"}}]"#));
+            if let Source::Installed(entry) = &mut c.source {
+                entry.enabled = false;
+            }
+            c
+        };
+        let undescribed = {
+            let mut c = plugin("mute", &format!(r#"{api},"commands":[{{"name":"mute"}}]"#));
+            if let Source::Installed(entry) = &mut c.source {
+                entry.manifest = None;
+                entry.describe_error = Some("it printed nothing on stdout".into());
+            }
+            c
+        };
+        let cases: Vec<(Candidate, Status, Option<Check>, &str, &str)> = vec![
+            (
+                plugin(
+                    "stats",
+                    &format!(r#"{api},"commands":[{{"name":"stats"}}]"#),
+                ),
+                Status::Ok,
+                None,
+                "",
+                "",
+            ),
+            (
+                disabled,
+                Status::Disabled,
+                Some(Check::Enabled),
+                "disabled by the user",
+                "`mycli plugins enable off`",
+            ),
+            (
+                undescribed,
+                Status::Error,
+                Some(Check::Describe),
+                "it could not describe itself: it printed nothing on stdout",
+                "fix the plugin, then re-pin it with `mycli plugins upgrade mute`, or `mycli plugins remove mute`",
+            ),
+            (
+                plugin("odd", r#""api":"^1.0","commands":[]"#),
+                Status::Error,
+                Some(Check::Contract),
+                r#"invalid manifest: commands "[]" is invalid: a plugin must add at least one command"#,
+                "install a release of odd that follows the snapin contract, or `mycli plugins remove odd`",
+            ),
+            (
+                plugin("future", r#""api":"^2.0","commands":[{"name":"future"}]"#),
+                Status::Skipped,
+                Some(Check::Gate),
+                "it requires mycli API ^2.0, but this mycli provides API 1.2.0",
+                "install a release of future built for mycli API 1.x, or `mycli plugins remove future`",
+            ),
+            (
+                plugin(
+                    "usurper",
+                    &format!(r#"{api},"commands":[{{"name":"version"}}]"#),
+                ),
+                Status::Error,
+                Some(Check::Conflict),
+                "its command 'version' is built into mycli, which keeps it",
+                "ask its author to rename the command, or `mycli plugins remove usurper`",
+            ),
+            (
+                plugin(
+                    "rival",
+                    &format!(r#"{api},"commands":[{{"name":"hi","aliases":["hello"]}}]"#),
+                ),
+                Status::Error,
+                Some(Check::Conflict),
+                "its command 'hello' is already provided by plugin 'greet'",
+                "keep one of them: `mycli plugins disable rival` or `mycli plugins remove greet`",
+            ),
+        ];
+        for (candidate, status, check, reason, fix) in cases {
+            let greet = plugin(
+                "greet",
+                &format!(r#"{api},"commands":[{{"name":"greet","aliases":["hello"]}}]"#),
+            );
+            let name = candidate.name.clone();
+            let loaded = load_in_mycli(vec![greet, candidate], false);
+            let outcome = &loaded.outcomes[1];
+            assert_eq!(loaded.outcomes[0].status, Status::Ok, "{name}");
+            assert_eq!(
+                (outcome.status, outcome.check),
+                (status, check),
+                "{name}: {outcome:?}"
+            );
+            assert_eq!(outcome.reason.as_deref().unwrap_or(""), reason, "{name}");
+            assert_eq!(outcome.fix.as_deref().unwrap_or(""), fix, "{name}");
+            // Only a plugin that loads holds commands; the others leave
+            // the names to who comes later.
+            assert_eq!(
+                loaded.active.len(),
+                if status == Status::Ok { 2 } else { 1 }
+            );
+            assert_eq!(loaded.taken.get("hello").map(String::as_str), Some("greet"));
+        }
+    }
+
+    #[test]
+    fn pins_are_checked_only_when_asked() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let file = dir.path().join("mycli-pinned");
+        std::fs::write(&file, "#!/bin/sh\n").expect("the plugin file is written");
+        let json = r#""api":"^1.0","commands":[{"name":"pinned"}]"#;
+        let missing = || plugin("gone", r#""api":"^1.0","commands":[{"name":"gone"}]"#);
+        let changed = || installed("pinned", json, file.clone());
+
+        let loaded = load_in_mycli(vec![missing(), changed()], false);
+        assert!(loaded.outcomes.iter().all(|o| o.status == Status::Ok));
+
+        let loaded = load_in_mycli(vec![missing(), changed()], true);
+        let outcome = |at: usize| &loaded.outcomes[at];
+        assert_eq!(outcome(0).check, Some(Check::Integrity));
+        assert_eq!(
+            outcome(0).reason.as_deref(),
+            Some("its file /plugins/gone is missing")
+        );
+        assert_eq!(outcome(1).check, Some(Check::Integrity));
+        let reason = outcome(1).reason.clone().unwrap_or_default();
+        assert!(reason.contains("changed since it was pinned"), "{reason}");
+        assert_eq!(
+            outcome(1).fix.as_deref(),
+            Some("if you trust the new file, re-pin it: `mycli plugins upgrade pinned`")
+        );
+    }
+
+    /// A compiled-in plugin whose `describe` panics.
+    struct Panicky;
+
+    impl Plugin for Panicky {
+        fn describe(&self) -> Result<Manifest, PluginError> {
+            panic!("no manifest today")
+        }
+
+        fn run(&self, _: &Invocation<'_>) -> Result<Exit, PluginError> {
+            Ok(Exit::Code(0))
+        }
+    }
+
+    #[test]
+    fn a_compiled_in_plugin_that_panics_is_reported_to_the_hosts_authors() {
+        let loaded = load_in_mycli(vec![Candidate::compiled_in(Arc::new(Panicky))], false);
+        let outcome = &loaded.outcomes[0];
+        assert_eq!(outcome.name, "(compiled-in plugin)");
+        assert_eq!(outcome.kind, Kind::CompiledIn);
+        assert_eq!(
+            (outcome.status, outcome.check),
+            (Status::Error, Some(Check::Describe))
+        );
+        assert_eq!(
+            outcome.reason.as_deref(),
+            Some("it failed to register: it panicked: no manifest today")
+        );
+        assert_eq!(
+            outcome.fix.as_deref(),
+            Some("this plugin is compiled into mycli: report it to mycli's authors")
+        );
+    }
+}
