@@ -198,10 +198,7 @@ impl App {
     fn report(&self, listing: bool) {
         let ns = self.engine.ns();
         if let Some(e) = &self.index_error {
-            match e.fix(ns) {
-                Some(fix) => tracing::warn!("{e}; fix: {fix}"),
-                None => tracing::warn!("{e}"),
-            }
+            tracing::warn!("{}", e.diagnostic(ns));
         }
         for o in &self.loaded.outcomes {
             let version = o.version.as_deref().unwrap_or("?");

@@ -16,6 +16,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use snapin_protocol::Manifest;
 
+use crate::diagnostic::Diagnostic;
 use crate::paths;
 
 /// The index format this version reads and writes.
@@ -268,6 +269,11 @@ pub enum IndexError {
 }
 
 impl IndexError {
+    /// The error as the user of host `ns` reads it.
+    pub(crate) fn diagnostic(&self, ns: &str) -> Diagnostic {
+        Diagnostic::new(self.to_string()).with_fix_opt(self.fix(ns))
+    }
+
     /// What the user of host `ns` can do about it, when there is something.
     pub fn fix(&self, ns: &str) -> Option<String> {
         match self {

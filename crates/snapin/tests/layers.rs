@@ -1,5 +1,6 @@
 //! The crate's files depend on each other in one direction: each file uses
-//! only files of its own layer or below (the table in `src/lib.rs`), and
+//! only files of its own layer or below (the table in the crate
+//! documentation, `src/lib.rs`, read from there), and
 //! no two files use each other, directly or through others. Only `ui.rs`
 //! writes to stderr.
 //!
@@ -10,33 +11,40 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Top-level modules by layer, lowest first; the same table as the crate
-/// documentation.
-const LAYERS: &[&[&str]] = &[
-    &[
-        "diagnostic",
-        "paths",
-        "pin",
-        "gate",
-        "manifest",
-        "config",
-        "trust",
-        "clap_spec",
-        "scaffold",
-    ],
-    &["ui"],
-    &["index"],
-    &["runtime"],
-    &["host"],
-    &["loader", "lookup"],
-    &["engine"],
-    &["startup", "run"],
-    &["complete", "plugins"],
-    &["app", "lib"],
-];
+/// Top-level modules by layer, lowest first, read from the table in the
+/// crate documentation (`//! | N | `a`, `b` | ... |`), so that the map a
+/// reader sees is the one enforced.
+fn layers() -> Vec<Vec<String>> {
+    let lib = std::fs::read_to_string(src().join("lib.rs")).expect("src/lib.rs can be read");
+    let mut layers = Vec::new();
+    for line in lib.lines() {
+        let Some(row) = line.strip_prefix("//! | ") else {
+            continue;
+        };
+        let mut cells = row.split(" | ");
+        let (Some(number), Some(files)) = (cells.next(), cells.next()) else {
+            continue;
+        };
+        if number.trim().parse::<usize>() != Ok(layers.len()) {
+            continue;
+        }
+        let names: Vec<String> = files
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(|name| name.trim_end_matches("/*").to_string())
+            .collect();
+        layers.push(names);
+    }
+    // The crate root sits above everything it declares.
+    layers.push(vec!["lib".to_string()]);
+    layers
+}
 
 fn layer_of(module: &str) -> Option<usize> {
-    LAYERS.iter().position(|layer| layer.contains(&module))
+    layers()
+        .iter()
+        .position(|layer| layer.iter().any(|name| name == module))
 }
 
 fn src() -> PathBuf {
@@ -187,7 +195,7 @@ fn every_file_has_a_layer() {
     for name in files().keys() {
         assert!(
             layer_of(top(name)).is_some(),
-            "src/{name}.rs is in no layer: add it to LAYERS here and to the table in src/lib.rs"
+            "src/{name}.rs is in no layer: add it to the table in the crate documentation (src/lib.rs)"
         );
     }
 }
@@ -269,4 +277,14 @@ fn the_reader_of_the_source_sees_every_kind_of_path() {
     let code = "use crate::{a, b::{c, d}, e};\nuse crate::f::g;\nlet x = crate::h(1);";
     let names: Vec<String> = names_after(code, "crate::").into_iter().collect();
     assert_eq!(names, ["a", "b", "e", "f", "h"]);
+}
+
+#[test]
+fn the_layer_table_is_read_from_the_crate_documentation() {
+    let layers = layers();
+    assert_eq!(layers.len(), 11, "{layers:?}");
+    assert_eq!(layer_of("diagnostic"), Some(0));
+    assert_eq!(layer_of("runtime"), Some(3));
+    assert_eq!(layer_of("plugins"), Some(8));
+    assert_eq!(layer_of("app"), Some(9));
 }

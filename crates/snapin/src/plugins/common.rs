@@ -22,7 +22,7 @@ impl Failure {
     /// The failure as the user reads it, for host `ns`.
     pub(crate) fn diagnostic(self, ns: &str) -> Diagnostic {
         match self {
-            Failure::Index(e) => Diagnostic::new(e.to_string()).with_fix_opt(e.fix(ns)),
+            Failure::Index(e) => e.diagnostic(ns),
             Failure::Said(d) => d,
         }
     }
