@@ -82,7 +82,77 @@ pub fn validate(m: &Manifest, ns: &str, reserved: &Reserved) -> Result<(), Manif
     if m.commands.is_empty() {
         return invalid("commands", "[]", "a plugin must add at least one command");
     }
-    check_commands("commands", &m.commands, reserved)
+    check_commands("commands", &m.commands, reserved)?;
+    check_texts(m)
+}
+
+/// Whether `c` may not appear in text a host prints: control characters
+/// (C0, DEL and C1: escape sequences that clear the screen, set the title,
+/// write the clipboard, or a `\r` or newline that forges a line) and the
+/// format characters that reorder or hide text (bidirectional overrides and
+/// isolates, zero-width characters).
+fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}'
+        )
+}
+
+/// Every text of the manifest that the host prints (help, listings, the
+/// consent prompt, completions) is free of [`is_unprintable`] characters, so
+/// that a plugin's words cannot drive the user's terminal. Names, options
+/// and versions are already held to narrower patterns.
+fn check_texts(m: &Manifest) -> Result<(), ManifestError> {
+    let mut texts: Vec<(String, &str)> = Vec::new();
+    if let Some(description) = &m.description {
+        texts.push(("description".to_string(), description));
+    }
+    for (i, dir) in m.capabilities.dirs.iter().enumerate() {
+        if let Some(why) = &dir.why {
+            texts.push((format!("capabilities.dirs[{i}].why"), why));
+        }
+    }
+    for (i, env) in m.capabilities.env.iter().enumerate() {
+        texts.push((format!("capabilities.env[{i}]"), env));
+    }
+    fn walk<'a>(at: &str, commands: &'a [CommandSpec], texts: &mut Vec<(String, &'a str)>) {
+        for (i, cmd) in commands.iter().enumerate() {
+            let here = format!("{at}[{i}]");
+            if let Some(about) = &cmd.about {
+                texts.push((format!("{here}.about"), about));
+            }
+            for (j, arg) in cmd.args.iter().enumerate() {
+                let arg_at = format!("{here}.args[{j}]");
+                let fields = [
+                    ("help", arg.help.as_deref()),
+                    ("value_name", arg.value_name.as_deref()),
+                    ("default", arg.default.as_deref()),
+                ];
+                for (field, text) in fields {
+                    if let Some(text) = text {
+                        texts.push((format!("{arg_at}.{field}"), text));
+                    }
+                }
+                for (k, choice) in arg.choices.iter().enumerate() {
+                    texts.push((format!("{arg_at}.choices[{k}]"), choice));
+                }
+            }
+            walk(&format!("{here}.subcommands"), &cmd.subcommands, texts);
+        }
+    }
+    walk("commands", &m.commands, &mut texts);
+    match texts
+        .into_iter()
+        .find(|(_, text)| text.chars().any(is_unprintable))
+    {
+        Some((field, text)) => invalid(
+            &field,
+            text,
+            "control characters (escape sequences, carriage returns, newlines) and invisible or reordering characters are not allowed in text the host prints",
+        ),
+        None => Ok(()),
+    }
 }
 
 /// Whether `name` is a valid plugin or command name:
@@ -290,6 +360,68 @@ mod tests {
     #[test]
     fn valid_manifest_passes() {
         assert_eq!(check(&greet()), Ok(()));
+    }
+
+    /// Every printed text of the manifest, with each kind of character
+    /// that drives a terminal or hides text: refused, naming the field, and
+    /// the value shown escaped.
+    #[test]
+    fn text_that_would_drive_the_terminal_is_refused_in_every_field() {
+        type Set = fn(&mut Manifest, String);
+        let fields: [(&str, Set); 8] = [
+            ("description", |m, t| m.description = Some(t)),
+            ("commands[0].about", |m, t| m.commands[0].about = Some(t)),
+            ("commands[0].args[0].help", |m, t| {
+                m.commands[0].args[0].help = Some(t)
+            }),
+            ("commands[0].args[0].value_name", |m, t| {
+                m.commands[0].args[0].value_name = Some(t)
+            }),
+            ("commands[0].args[0].default", |m, t| {
+                m.commands[0].args[0].default = Some(t)
+            }),
+            ("commands[0].args[0].choices[0]", |m, t| {
+                m.commands[0].args[0].default = None;
+                m.commands[0].args[0].choices = vec![t];
+            }),
+            ("capabilities.dirs[0].why", |m, t| {
+                m.capabilities.dirs = vec![
+                    snapin_protocol::DirRequest::new(snapin_protocol::Access::Read).with_why(t),
+                ];
+            }),
+            ("capabilities.env[0]", |m, t| m.capabilities.env = vec![t]),
+        ];
+        let hostile = [
+            "clear\u{1b}[2J",
+            "title\u{1b}]0;pwned\u{7}",
+            "clip\u{1b}]52;c;ZWNobyBoaQ==\u{7}",
+            "read\rwrite",
+            "ok\n  path:     /usr/bin/ls",
+            "csi\u{9b}2J",
+            "bell\u{7}",
+            "del\u{7f}",
+            "rtl\u{202e}daer",
+            "zero\u{200b}width",
+            "isolate\u{2066}x",
+        ];
+        for (field, set) in fields {
+            for text in hostile {
+                let mut m = greet();
+                set(&mut m, text.to_string());
+                match check(&m) {
+                    Err(ManifestError::Invalid { field: f, .. }) => {
+                        assert_eq!(f, field, "{text:?}");
+                        let shown = check(&m).unwrap_err().to_string();
+                        assert!(!shown.chars().any(is_unprintable), "{shown:?}");
+                    }
+                    other => panic!("{field} = {text:?}: {other:?}"),
+                }
+            }
+            // Printable text of any script passes.
+            let mut m = greet();
+            set(&mut m, "Grüße, 世界 — ok".to_string());
+            assert_eq!(check(&m), Ok(()), "{field}");
+        }
     }
 
     #[test]

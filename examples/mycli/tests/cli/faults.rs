@@ -184,6 +184,49 @@ fn describe_output_that_is_not_a_manifest_is_refused_with_the_cause() {
     assert!(err.contains("reading config"), "{err}");
 }
 
+/// Text a plugin supplies that would drive the terminal (clear it, set its
+/// title, write the clipboard, forge a line of the consent prompt) is
+/// refused at install, before anything of it is shown, and the refusal
+/// shows the text escaped.
+#[test]
+fn text_that_would_drive_the_terminal_is_refused_before_it_is_shown() {
+    let h = healthy();
+    let with = |name: &str, pointer: &str, text: &str| {
+        let mut m: serde_json::Value = serde_json::from_str(&manifest(name, name, "^1.0")).unwrap();
+        m["description"] = serde_json::Value::from("ok");
+        m["commands"][0]["about"] = serde_json::Value::from("ok");
+        m["commands"][0]["args"] =
+            serde_json::json!([{"name": "x", "long": "ex", "help": "ok", "value_name": "X"}]);
+        *m.pointer_mut(pointer).unwrap() = serde_json::Value::from(text);
+        m.to_string()
+    };
+    let cases = [
+        ("forge", "/description", "fine\n  path:     /usr/bin/ls"),
+        ("clip", "/commands/0/about", "\u{1b}]52;c;ZWNobyBoaQ==\u{7}"),
+        ("swap", "/commands/0/args/0/help", "read\rwrite"),
+        ("flip", "/commands/0/args/0/value_name", "\u{202e}DAER"),
+    ];
+    let mut lines = Vec::new();
+    for (name, pointer, text) in cases {
+        let plugin = printing(&h, name, &with(name, pointer, text));
+        let out = h.install_cmd(&plugin).output().unwrap();
+        let err = stderr(&out);
+        let unprintable = |c: char| (c.is_control() && c != '\n') || c == '\u{202e}';
+        assert!(!err.chars().any(unprintable), "{err:?}");
+        assert!(
+            !err.lines().any(|l| l.starts_with("  path:")),
+            "no consent prompt was shown: {err}"
+        );
+        lines.push(h.outcome(&out));
+    }
+    insta::assert_snapshot!(lines.join("\n"), @r#"
+    [exit 1] mycli: error: cannot install plugin 'forge': invalid manifest: description "fine\n  path:     /usr/bin/ls" is invalid: control characters (escape sequences, carriage returns, newlines) and invisible or reordering characters are not allowed in text the host prints; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'clip': invalid manifest: commands[0].about "\u{1b}]52;c;ZWNobyBoaQ==\u{7}" is invalid: control characters (escape sequences, carriage returns, newlines) and invisible or reordering characters are not allowed in text the host prints; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'swap': invalid manifest: commands[0].args[0].help "read\rwrite" is invalid: control characters (escape sequences, carriage returns, newlines) and invisible or reordering characters are not allowed in text the host prints; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'flip': invalid manifest: commands[0].args[0].value_name "\u{202e}DAER" is invalid: control characters (escape sequences, carriage returns, newlines) and invisible or reordering characters are not allowed in text the host prints; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
+    "#);
+}
+
 #[test]
 fn a_manifest_that_breaks_the_contract_is_refused_naming_the_field() {
     let h = healthy();
