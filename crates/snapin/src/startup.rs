@@ -248,8 +248,9 @@ fn identity(engine: &Engine, compiled_in: &[Candidate]) -> String {
         })
         .collect();
     format!(
-        "snapin {}; ns {}; api {}; wasm {}; builtins {}; longs {}; shorts {}; names {}; compiled in {}",
+        "snapin {} rules {}; ns {}; api {}; wasm {}; builtins {}; longs {}; shorts {}; names {}; compiled in {}",
         env!("CARGO_PKG_VERSION"),
+        crate::manifest::RULES,
         engine.host.ns,
         engine.host.api,
         cfg!(feature = "wasm"),
