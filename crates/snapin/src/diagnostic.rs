@@ -2,7 +2,7 @@
 //! exit status it ends with.
 //!
 //! Every failure the host reports in one line is a [`Diagnostic`], and only
-//! [`crate::ui`] prints them, as `NS: error: WHAT; fix: FIX`. Error types
+//! `ui.rs` prints them, as `NS: error: WHAT; fix: FIX`. Error types
 //! keep the fix apart from their message (their `Display` is the WHAT) and
 //! offer it through a `fix` method, so the same error reads right in a
 //! one-line error, a `plugins check` line and a `doctor` row.

@@ -4,7 +4,7 @@
 //! a runtime for an installed plugin.
 //!
 //! The `plugins` commands, completion, start-up and the run of a plugin
-//! command all take an `&Engine`; none of them sees the [`App`](crate::App)
+//! command all take an `&Engine`; none of them sees the `App`
 //! that owns it, so dependencies point down.
 
 use std::collections::HashSet;

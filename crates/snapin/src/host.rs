@@ -1,6 +1,6 @@
 //! The host author's configuration: namespace, versions, plugins compiled
 //! in, limits and where plugins are kept. [`Host::load`] (in
-//! [`crate::app`]) turns it into an [`App`](crate::App).
+//! `app.rs`) turns it into an `App`.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -13,7 +13,7 @@ use snapin_protocol::PluginDirs;
 /// names them, so the index and the start-up lookup need not know of each
 /// other.
 pub(crate) const INDEX_FILE: &str = "plugins.json";
-/// The start-up lookup (see [`crate::lookup`]), derived from the index.
+/// The start-up lookup (see `lookup.rs`), derived from the index.
 pub(crate) const LOOKUP_FILE: &str = ".plugins.lookup";
 /// The lock index writers hold.
 pub(crate) const INDEX_LOCK_FILE: &str = ".plugins.lock";

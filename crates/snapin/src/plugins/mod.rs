@@ -101,7 +101,9 @@ mod tests {
     #[test]
     fn the_group_is_a_valid_clap_command() {
         let home = tempfile::tempdir().unwrap();
-        let host = crate::Host::builder("mycli").home(home.path()).build();
+        let host = crate::host::Host::builder("mycli")
+            .home(home.path())
+            .build();
         let engine = Engine::new(host, &Command::new("mycli"), COMMAND);
         command(&engine, Vec::new()).debug_assert();
     }

@@ -17,7 +17,7 @@ use snapin_protocol::{Context, Manifest};
 /// The plugin contract, whatever runs the plugin.
 ///
 /// Implement it to compile a plugin into a host
-/// ([`HostBuilder::plugin`](crate::HostBuilder::plugin)); such plugins go
+/// (`HostBuilder::plugin`); such plugins go
 /// through the same loader loop as installed ones.
 pub trait Plugin: Send + Sync {
     /// Returns the plugin's manifest.
