@@ -502,8 +502,9 @@ pub fn conflicts(
     Ok(())
 }
 
+/// Candidates and loader runs for tests, here and in `lookup.rs`.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::path::PathBuf;
 
     use super::*;
@@ -512,7 +513,7 @@ mod tests {
 
     /// An installed plugin `name` with the manifest `json` (host, name and
     /// version filled in), its file at `path`.
-    fn installed(name: &str, json: &str, path: PathBuf) -> Candidate {
+    pub(crate) fn installed(name: &str, json: &str, path: PathBuf) -> Candidate {
         let manifest: Manifest = serde_json::from_str(&format!(
             r#"{{"manifest":1,"host":"mycli","name":"{name}","version":"1.0.0",{json}}}"#
         ))
@@ -533,13 +534,15 @@ mod tests {
         })
     }
 
-    fn plugin(name: &str, json: &str) -> Candidate {
+    /// An installed plugin `name` with the manifest `json`, its file at
+    /// `/plugins/NAME`.
+    pub(crate) fn plugin(name: &str, json: &str) -> Candidate {
         installed(name, json, PathBuf::from(format!("/plugins/{name}")))
     }
 
     /// A loader run over `candidates` in host `mycli` at API 1.2.0, whose
     /// own commands are `version`, `plugins` and `help`.
-    fn load_in_mycli(candidates: Vec<Candidate>, verify_pins: bool) -> Loaded {
+    pub(crate) fn load_in_mycli(candidates: Vec<Candidate>, verify_pins: bool) -> Loaded {
         let api = Version::new(1, 2, 0);
         let reserved = Reserved::clap_defaults();
         let host_commands: HashSet<String> =

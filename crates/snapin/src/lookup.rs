@@ -312,50 +312,20 @@ fn read_at(_file: &File, _buf: &mut [u8], _offset: u64) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
-
     use super::*;
-    use std::path::PathBuf;
+    use crate::loader::Candidate;
+    use crate::loader::Status;
+    use crate::loader::tests::{load_in_mycli, plugin};
 
-    use crate::index::{Kind, Origin};
-    use crate::loader::{Candidate, LoaderSettings, Status};
-    use crate::manifest::Reserved;
-
-    fn entry(name: &str, api: &str) -> Entry {
-        let manifest = serde_json::from_str(&format!(
-            r#"{{"manifest":1,"host":"mycli","name":"{name}","version":"1.0.0","api":"{api}",
-                "commands":[{{"name":"{name}-a","aliases":["{name}-x"]}},{{"name":"{name}-b"}}]}}"#
-        ))
-        .unwrap();
-        Entry {
-            name: name.into(),
-            kind: Kind::Exec,
-            path: PathBuf::from(format!("/plugins/{name}")),
-            origin: Origin::Path { given: name.into() },
-            sha256: "0".repeat(64),
-            enabled: true,
-            installed_at: String::new(),
-            manifest: Some(manifest),
-            describe_error: None,
-            grants: Default::default(),
-            file: None,
-            trusted_owners: Vec::new(),
-        }
-    }
-
-    /// A loader run over `candidates` in host `mycli` at API 1.2.0.
-    fn load(candidates: Vec<Candidate>) -> Loaded {
-        let api = semver::Version::new(1, 2, 0);
-        let reserved = Reserved::clap_defaults();
-        let host_commands = HashSet::new();
-        let settings = LoaderSettings {
-            ns: "mycli",
-            api: &api,
-            reserved: &reserved,
-            host_commands: &host_commands,
-            verify_pins: false,
-        };
-        crate::loader::load(candidates, &settings)
+    /// Plugin `name` needing API `api`, with commands `NAME-a` (alias
+    /// `NAME-x`) and `NAME-b`.
+    fn candidate(name: &str, api: &str) -> Candidate {
+        plugin(
+            name,
+            &format!(
+                r#""api":"{api}","commands":[{{"name":"{name}-a","aliases":["{name}-x"]}},{{"name":"{name}-b"}}]"#
+            ),
+        )
     }
 
     fn stamp() -> Stamp {
@@ -370,10 +340,10 @@ mod tests {
     #[test]
     fn every_command_and_alias_is_found_and_problems_are_kept() {
         let mut candidates: Vec<Candidate> = (0..300)
-            .map(|i| Candidate::installed(entry(&format!("p{i}"), "^1.0")))
+            .map(|i| candidate(&format!("p{i}"), "^1.0"))
             .collect();
-        candidates.push(Candidate::installed(entry("stale", "^99")));
-        let loaded = load(candidates);
+        candidates.push(candidate("stale", "^99"));
+        let loaded = load_in_mycli(candidates, false);
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".plugins.lookup");
@@ -414,7 +384,7 @@ mod tests {
 
     #[test]
     fn lengths_a_damaged_lookup_claims_are_not_believed() {
-        let loaded = load(vec![Candidate::installed(entry("p", "^1.0"))]);
+        let loaded = load_in_mycli(vec![candidate("p", "^1.0")], false);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".plugins.lookup");
         let stamp = stamp();
