@@ -48,15 +48,15 @@ struct Problem {
 pub(super) fn run(engine: &Engine, args: &DoctorArgs) -> Result {
     let ns = engine.ns();
     let mut problems: Vec<Problem> = Vec::new();
-    let index_path = engine.host.paths.index_file();
-    if let Some(e) = load_index(engine)?.read_only(&index_path) {
+    let index = load_index(engine)?;
+    if let Some(e) = index.read_only(&engine.host.paths.index_file()) {
         problems.push(Problem {
             plugin: "(index)".into(),
             problem: e.to_string(),
             fix: e.fix(ns).unwrap_or_default(),
         });
     }
-    let rows = rows(engine)?;
+    let rows = rows(engine, index);
     for row in &rows {
         if let Some(path) = &row.path
             && row.outcome.kind == Kind::Exec

@@ -41,19 +41,18 @@ impl From<&ArgMatches> for InfoArgs {
     }
 }
 
-fn find_row(engine: &Engine, name: &str) -> Result<Row> {
-    let rows = rows(engine)?;
-    let names: Vec<String> = rows.iter().map(|r| r.outcome.name.clone()).collect();
-    rows.into_iter()
-        .find(|r| r.outcome.name == name)
-        .ok_or_else(|| not_installed(engine.ns(), name, &names))
-}
-
 pub(super) fn run(engine: &Engine, args: &InfoArgs) -> Result {
     let name = args.name.as_str();
-    let row = find_row(engine, name)?;
     let index = load_index(engine)?;
-    let manifest: Option<Manifest> = index.get(name).and_then(|e| e.manifest.clone());
+    // The one entry is kept before the loader consumes the index.
+    let entry = index.get(name).cloned();
+    let rows = rows(engine, index);
+    let names: Vec<String> = rows.iter().map(|r| r.outcome.name.clone()).collect();
+    let row = rows
+        .into_iter()
+        .find(|r| r.outcome.name == name)
+        .ok_or_else(|| not_installed(engine.ns(), name, &names))?;
+    let manifest: Option<Manifest> = entry.as_ref().and_then(|e| e.manifest.clone());
     if args.json {
         #[derive(Serialize)]
         struct Info<'a> {
@@ -66,9 +65,9 @@ pub(super) fn run(engine: &Engine, args: &InfoArgs) -> Result {
         print_json(&Info {
             row: &row,
             manifest,
-            describe_error: index.get(name).and_then(|e| e.describe_error.clone()),
-            trusted_owners: index
-                .get(name)
+            describe_error: entry.as_ref().and_then(|e| e.describe_error.clone()),
+            trusted_owners: entry
+                .as_ref()
                 .map(|e| e.trusted_owners.clone())
                 .unwrap_or_default(),
         })?;
@@ -119,15 +118,15 @@ pub(super) fn run(engine: &Engine, args: &InfoArgs) -> Result {
     if let Some(sha) = &row.sha256 {
         let _ = writeln!(out, "sha256:       {sha}");
     }
-    if let Some(entry) = index.get(name).filter(|e| !e.trusted_owners.is_empty()) {
+    if let Some(entry) = entry.as_ref().filter(|e| !e.trusted_owners.is_empty()) {
         let _ = writeln!(out, "trusts:       {}", owners_of(entry));
     }
     if row.outcome.kind == Kind::Wasm {
         if let Some(m) = manifest.as_ref().filter(|m| !m.capabilities.is_empty()) {
             let _ = writeln!(out, "requests:     {}", describe_requests(m));
         }
-        let grants = index
-            .get(name)
+        let grants = entry
+            .as_ref()
             .map(|e| e.grants.to_string())
             .unwrap_or_default();
         let _ = writeln!(out, "grants:       {grants}");

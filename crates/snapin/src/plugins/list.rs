@@ -9,7 +9,7 @@ use clap::{ArgMatches, Command};
 use serde::Serialize;
 
 use crate::engine::Engine;
-use crate::index::{Grants, Kind};
+use crate::index::{Grants, Index, Kind};
 use crate::loader::Outcome;
 use crate::pin;
 use crate::ui::{Options, Paint, paint};
@@ -54,9 +54,9 @@ pub(super) struct Row {
     pub(super) grants: Option<Grants>,
 }
 
-/// Every plugin with its outcome, checking pins too.
-pub(super) fn rows(engine: &Engine) -> Result<Vec<Row>> {
-    let index = load_index(engine)?;
+/// Every plugin of `index` and every plugin compiled in, with its outcome,
+/// checking pins too.
+pub(super) fn rows(engine: &Engine, index: Index) -> Vec<Row> {
     // What the rows show of each entry, taken before the loader consumes
     // the index: cloning whole entries would copy every manifest.
     let facts: Vec<Row> = index
@@ -83,15 +83,15 @@ pub(super) fn rows(engine: &Engine) -> Result<Vec<Row>> {
         installed_at: None,
         grants: None,
     });
-    Ok(compiled_in_rows
+    compiled_in_rows
         .chain(facts)
         .zip(loaded.outcomes)
         .map(|(row, outcome)| Row { outcome, ..row })
-        .collect())
+        .collect()
 }
 
 pub(super) fn run(engine: &Engine, args: &ListArgs, options: &Options) -> Result {
-    let rows = rows(engine)?;
+    let rows = rows(engine, load_index(engine)?);
     if args.json {
         print_json(&rows)?;
         return Ok(ExitCode::SUCCESS);
