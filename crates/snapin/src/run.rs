@@ -68,17 +68,15 @@ pub(crate) fn run_plugin(
         crate::runtime::exec::display_argv(&argv)
     );
     let result = match &active.candidate.source {
-        Source::Installed(entry) => match loader::verify(entry, ns, &trust::Checker::default()) {
-            Ok(()) => engine.with_runtime(entry, |plugin| plugin.run(&invocation)),
-            Err(problem) => {
-                let cannot =
-                    Diagnostic::new(format!("plugin '{name}' cannot run: {}", problem.reason))
-                        .with_fix(problem.fix)
-                        .with_exit(EXIT_CANNOT_RUN);
-                ui::error(ns, &cannot, &options);
-                return ExitCode::from(EXIT_CANNOT_RUN);
-            }
-        },
+        // A file that is not the one pinned, or that others could change,
+        // cannot run: `exit_of` reports it like any plugin that cannot
+        // start.
+        Source::Installed(entry) => loader::verify(entry, ns, &trust::Checker::default())
+            .map_err(|problem| PluginError::Unusable {
+                reason: problem.reason,
+                fix: problem.fix,
+            })
+            .and_then(|()| engine.with_runtime(entry, |plugin| plugin.run(&invocation))),
         Source::CompiledIn { plugin, .. } => catch_panic(|| plugin.run(&invocation)),
     };
     let ran = Ran {
