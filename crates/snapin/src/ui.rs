@@ -185,16 +185,18 @@ pub(crate) fn init_logging(ns: &str, options: &Options) {
 
 /// Prints `NS: error: WHAT; fix: FIX`.
 pub(crate) fn error(ns: &str, diagnostic: &Diagnostic, options: &Options) {
-    eprintln!(
-        "{}{diagnostic}",
-        prefix(ns, Level::ERROR, options.color_stderr())
-    );
+    line(ns, Level::ERROR, diagnostic, options);
 }
 
 /// Prints `NS: warning: WHAT` whatever the verbosity: for warnings the
 /// user must see before answering a question.
 pub(crate) fn warning(ns: &str, what: &str, options: &Options) {
-    eprintln!("{}{what}", prefix(ns, Level::WARN, options.color_stderr()));
+    line(ns, Level::WARN, &what, options);
+}
+
+/// One prefixed line on stderr.
+fn line(ns: &str, level: Level, text: &dyn fmt::Display, options: &Options) {
+    eprintln!("{}{text}", prefix(ns, level, options.color_stderr()));
 }
 
 /// `NS: WORD: `, the word coloured for its level.
