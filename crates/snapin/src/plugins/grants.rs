@@ -40,7 +40,7 @@ pub(super) fn parse_grants(values: &[String]) -> Result<Grants, Diagnostic> {
 
 /// Refuses grants the plugin did not ask for: a sandbox gets no more than
 /// it requested, and only for sandboxed plugins.
-pub(super) fn check_grants(ns: &str, entry: &Entry) -> Result<(), Diagnostic> {
+pub(super) fn check_grants(entry: &Entry) -> Result<(), Diagnostic> {
     let grants = &entry.grants;
     if grants.is_empty() {
         return Ok(());
@@ -57,12 +57,21 @@ pub(super) fn check_grants(ns: &str, entry: &Entry) -> Result<(), Diagnostic> {
         .as_ref()
         .map(|m| m.capabilities.clone())
         .unwrap_or_default();
+    // The fix says what can be granted: the plugin is not installed yet,
+    // so `plugins info` could not show it.
+    let asked = entry
+        .manifest
+        .as_ref()
+        .map(describe_requests)
+        .filter(|asked| !asked.is_empty())
+        .unwrap_or_else(|| "nothing".to_string());
+    let grant_what_it_asks = format!("grant only what it asks for ({asked}), or leave out --grant");
     for env in &grants.env {
         if !requested.env.contains(env) {
             return Err(Diagnostic::new(format!(
                 "plugin '{name}' does not ask for the environment variable {env}, so it cannot be granted"
             ))
-            .with_fix(format!("see what it asks for: `{ns} plugins info {name}`")));
+            .with_fix(grant_what_it_asks));
         }
     }
     let wants_write = requested.dirs.iter().any(|d| d.access == Access::Write);
@@ -73,7 +82,7 @@ pub(super) fn check_grants(ns: &str, entry: &Entry) -> Result<(), Diagnostic> {
                 if dir.write { "write" } else { "read" },
                 dir.path.display()
             ))
-            .with_fix(format!("see what it asks for: `{ns} plugins info {name}`")));
+            .with_fix(grant_what_it_asks));
         }
     }
     Ok(())

@@ -94,7 +94,7 @@ pub(super) fn run(engine: &Engine, args: &InstallArgs, options: &Options) -> Res
     if args.grants.is_empty() && !args.yes {
         prompt_grants(&mut entry)?;
     }
-    check_grants(ns, &entry)?;
+    check_grants(&entry)?;
     confirm(ns, "Install this plugin?", args.yes)?;
     Index::update(&index_path(engine), |index| {
         if index.get(&name).is_some() {

@@ -114,7 +114,7 @@ pub(super) fn run(engine: &Engine, args: &UpgradeArgs, options: &Options) -> Res
     refuse_unless_forced(engine, "upgrade", &outcome, &inspected, args.force)?;
     let entry = inspected.entry;
     refuse_broken_commands(engine, "upgrade", &entry, args.force)?;
-    check_grants(ns, &entry).map_err(|d| {
+    check_grants(&entry).map_err(|d| {
         Diagnostic::new(format!(
             "{}: the new release asks for less than was granted",
             d.what()

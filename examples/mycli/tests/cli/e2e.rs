@@ -297,6 +297,12 @@ fn a_plugin_killed_by_a_signal_costs_one_line_and_128_plus_signal() {
     insta::assert_snapshot!(h.outcome(&out), @"[exit 134] mycli: error: plugin 'crashy' was killed by SIGABRT (signal 6) while running `mycli crash`: this is a bug in the plugin; fix: report it to its author, or turn it off with `mycli plugins disable crashy`");
     // The host is fine afterwards.
     h.mycli().args(["plugins", "doctor"]).assert().success();
+    // The fix works as pasted: the plugin is off, its command gone.
+    h.fix_command(&h.outcome(&out))
+        .assert()
+        .success()
+        .stdout("disabled plugin 'crashy'\n");
+    h.mycli().arg("crash").assert().code(2);
 }
 
 #[test]

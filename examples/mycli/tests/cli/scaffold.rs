@@ -259,12 +259,10 @@ fn plugins_new_refuses_a_used_directory_and_bad_names_and_writes_nothing() {
     assert!(manifest.contains("snapin-sdk = \"0.1\""), "{manifest}");
 
     // The fix for a bad name is a command that works as copied.
-    let fix = lines[1]
-        .rsplit_once("fix: try `")
-        .map(|(_, f)| f.trim_end_matches('`'));
-    let words: Vec<&str> = fix.unwrap_or_default().split(' ').collect();
-    assert_eq!(words[..3], ["mycli", "plugins", "new"], "{fix:?}");
-    plugins_new(&h, &work, &words[3..]);
+    h.fix_command(&lines[1])
+        .current_dir(&work)
+        .assert()
+        .success();
     assert!(work.join("mycli-hello-world/Cargo.toml").is_file());
 }
 

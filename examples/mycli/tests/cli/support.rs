@@ -247,6 +247,25 @@ impl Home {
             .to_string()
     }
 
+    /// The last `mycli ...` command a message's fix quotes in backticks,
+    /// ready to run in this home as a user would paste it.
+    pub fn fix_command(&self, message: &str) -> Command {
+        let fix = message
+            .rsplit_once("; fix: ")
+            .map(|(_, fix)| fix)
+            .unwrap_or_else(|| panic!("no fix in {message:?}"));
+        let quoted = fix
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|q| q.starts_with("mycli "))
+            .last()
+            .unwrap_or_else(|| panic!("no `mycli ...` command in the fix {fix:?}"));
+        let mut cmd = self.mycli();
+        cmd.args(quoted.split_whitespace().skip(1));
+        cmd
+    }
+
     /// The row of plugin `name` in `plugins list --json`.
     pub fn row(&self, name: &str) -> serde_json::Value {
         self.list()

@@ -203,6 +203,9 @@ fn grants_must_match_requests() {
         h.outcome(&out)
     })
     .collect();
+    // The fix of a refused grant names what can be granted, and granting
+    // that works (below, once the refusals are shown to leave no index).
+    assert!(lines[0].contains("; fix: grant only what it asks for (read a directory (files to read when granted), env SNAPIN_TEST_SECRET), or leave out --grant"), "{}", lines[0]);
     insta::assert_snapshot!(lines.join("\n"), @r#"
     [exit 1] Plugin 'wescape' 0.1.0 (wasm)
       Tries to leave its sandbox
@@ -214,7 +217,7 @@ fn grants_must_match_requests() {
       requests: read a directory (files to read when granted), env SNAPIN_TEST_SECRET
       grants:   env HOME
     It runs in a sandbox: no files, network or environment beyond what is granted.
-    mycli: error: plugin 'wescape' does not ask for the environment variable HOME, so it cannot be granted; fix: see what it asks for: `mycli plugins info wescape`
+    mycli: error: plugin 'wescape' does not ask for the environment variable HOME, so it cannot be granted; fix: grant only what it asks for (read a directory (files to read when granted), env SNAPIN_TEST_SECRET), or leave out --grant
     [exit 1] Plugin 'wescape' 0.1.0 (wasm)
       Tries to leave its sandbox
       path:     [TARGET]/wasm32-wasip2/release/mycli_wescape.wasm
@@ -225,10 +228,14 @@ fn grants_must_match_requests() {
       requests: read a directory (files to read when granted), env SNAPIN_TEST_SECRET
       grants:   write /tmp
     It runs in a sandbox: no files, network or environment beyond what is granted.
-    mycli: error: plugin 'wescape' does not ask for write access to a directory, so /tmp cannot be granted; fix: see what it asks for: `mycli plugins info wescape`
+    mycli: error: plugin 'wescape' does not ask for write access to a directory, so /tmp cannot be granted; fix: grant only what it asks for (read a directory (files to read when granted), env SNAPIN_TEST_SECRET), or leave out --grant
     [exit 1] mycli: error: --grant "sideways=1" is not understood; fix: use read=DIR, write=DIR or env=NAME
     "#);
     assert!(!h.index().exists());
+    h.install_cmd(&wasm_example("wescape"))
+        .args(["--grant", "env=SNAPIN_TEST_SECRET"])
+        .assert()
+        .success();
 }
 
 #[test]
