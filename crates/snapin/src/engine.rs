@@ -152,19 +152,12 @@ impl Engine {
                 fix: e.fix(),
             })?
             .plugin(&entry.name);
-        let mut limits = self.host.wasm_limits;
-        if let Some(mib) = config.memory_mib {
-            limits.memory = usize::try_from(mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
-        }
-        if let Some(seconds) = config.cpu_seconds.filter(|s| s.is_finite() && *s > 0.0) {
-            limits.time = std::time::Duration::from_secs_f64(seconds);
-        }
         f(&runtime.plugin(WasmPluginSpec {
             name: entry.name.clone(),
             path: entry.path.clone(),
             sha256: entry.sha256.clone(),
             grants: entry.grants.clone(),
-            limits,
+            limits: wasm_limits(self.host.wasm_limits, &config),
             config: config.config,
         }))
     }
@@ -179,5 +172,64 @@ impl Engine {
             "this {} was built without WebAssembly support (snapin's `wasm` feature)",
             self.host.ns
         )))
+    }
+}
+
+/// The limits of one sandboxed run: the host's, with what the user's
+/// configuration sets for the plugin in their place (a time that is not a
+/// positive number is ignored).
+#[cfg(feature = "wasm")]
+fn wasm_limits(
+    host: crate::runtime::wasm::WasmLimits,
+    config: &crate::config::PluginConfig,
+) -> crate::runtime::wasm::WasmLimits {
+    let mut limits = host;
+    if let Some(mib) = config.memory_mib {
+        limits.memory = usize::try_from(mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+    }
+    if let Some(seconds) = config.cpu_seconds.filter(|s| s.is_finite() && *s > 0.0) {
+        limits.time = std::time::Duration::from_secs_f64(seconds);
+    }
+    limits
+}
+
+#[cfg(all(test, feature = "wasm"))]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::PluginConfig;
+
+    /// The defaults a host gets without asking, and that a plugin runs
+    /// under when the user's configuration sets nothing for it: 256 MiB
+    /// and 30 s. The end-to-end tests exercise the memory default; waiting
+    /// out 30 s in a test would cost more than it shows.
+    #[test]
+    fn a_plugin_with_nothing_configured_runs_under_the_host_defaults() {
+        let host = Host::builder("t").build();
+        let limits = wasm_limits(host.wasm_limits, &PluginConfig::default());
+        assert_eq!(limits.memory, 256 * 1024 * 1024);
+        assert_eq!(limits.time, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn the_configuration_overrides_each_limit_and_ignores_a_time_that_is_not_positive() {
+        let host = Host::builder("t").build();
+        let config = PluginConfig {
+            memory_mib: Some(64),
+            cpu_seconds: Some(1.5),
+            ..PluginConfig::default()
+        };
+        let limits = wasm_limits(host.wasm_limits, &config);
+        assert_eq!(limits.memory, 64 * 1024 * 1024);
+        assert_eq!(limits.time, Duration::from_millis(1500));
+        for seconds in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let config = PluginConfig {
+                cpu_seconds: Some(seconds),
+                ..PluginConfig::default()
+            };
+            let limits = wasm_limits(host.wasm_limits, &config);
+            assert_eq!(limits.time, Duration::from_secs(30), "{seconds}");
+        }
     }
 }

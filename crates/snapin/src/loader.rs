@@ -231,9 +231,18 @@ pub struct Loaded {
     pub commands: BTreeMap<String, (usize, usize)>,
     /// Every registered command name and alias → the plugin that holds it:
     /// what a later plugin's commands are checked against ([`conflicts`]).
-    pub taken: BTreeMap<String, String>,
+    pub taken: BTreeMap<String, Holder>,
     /// One per candidate, in order.
     pub outcomes: Vec<Outcome>,
+}
+
+/// The plugin that holds a command name or alias.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// Its name.
+    pub plugin: String,
+    /// What runs it: a plugin compiled into the host cannot be removed.
+    pub kind: Kind,
 }
 
 impl Loaded {
@@ -277,7 +286,11 @@ pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded
                 for (i, cmd) in manifest.commands.iter().enumerate() {
                     loaded.commands.insert(cmd.name.clone(), (at, i));
                     for name in std::iter::once(&cmd.name).chain(&cmd.aliases) {
-                        loaded.taken.insert(name.clone(), candidate.name.clone());
+                        let holder = Holder {
+                            plugin: candidate.name.clone(),
+                            kind: candidate.kind,
+                        };
+                        loaded.taken.insert(name.clone(), holder);
                     }
                 }
                 loaded.active.push(Active {
@@ -345,7 +358,7 @@ fn check(
     candidate: &Candidate,
     m: &Manifest,
     settings: &LoaderSettings<'_>,
-    taken: &BTreeMap<String, String>,
+    taken: &BTreeMap<String, Holder>,
     trust: &trust::Checker,
 ) -> Result<(), Problem> {
     let name = &candidate.name;
@@ -470,7 +483,7 @@ pub fn conflicts(
     name: &str,
     m: &Manifest,
     settings: &LoaderSettings<'_>,
-    taken: &BTreeMap<String, String>,
+    taken: &BTreeMap<String, Holder>,
 ) -> Result<(), Problem> {
     let ns = settings.ns;
     for cmd in &m.commands {
@@ -485,7 +498,24 @@ pub fn conflicts(
                     ),
                 });
             }
-            if let Some(owner) = taken.get(command) {
+            if let Some(Holder {
+                plugin: owner,
+                kind: Kind::CompiledIn,
+            }) = taken.get(command)
+            {
+                // Only its author can give way: the host keeps its own.
+                return Err(Problem {
+                    check: Check::Conflict,
+                    status: Status::Error,
+                    reason: format!(
+                        "its command '{command}' is already provided by plugin '{owner}', which is built into {ns} and keeps it"
+                    ),
+                    fix: format!(
+                        "ask its author to rename the command, or `{ns} plugins remove {name}`"
+                    ),
+                });
+            }
+            if let Some(Holder { plugin: owner, .. }) = taken.get(command) {
                 return Err(Problem {
                     check: Check::Conflict,
                     status: Status::Error,
@@ -660,7 +690,10 @@ pub(crate) mod tests {
                 loaded.active.len(),
                 if status == Status::Ok { 2 } else { 1 }
             );
-            assert_eq!(loaded.taken.get("hello").map(String::as_str), Some("greet"));
+            assert_eq!(
+                loaded.taken.get("hello").map(|h| h.plugin.as_str()),
+                Some("greet")
+            );
         }
     }
 

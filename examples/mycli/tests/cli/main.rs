@@ -20,6 +20,10 @@ mod e2e;
 /// that is damaged, newer, read-only, on a full disk or written by racing
 /// and killed writers.
 mod faults;
+/// Promises a weaker test could pass without keeping: network denial
+/// against a live listener, built-ins against `--force`, every directory
+/// above a plugin, the default sandbox limits.
+mod promises;
 /// `plugins new`: the scaffolded crates build, test, install and run.
 mod scaffold;
 /// Security checks: writable or foreign plugin files, look-alike names,
