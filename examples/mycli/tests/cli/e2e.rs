@@ -309,12 +309,16 @@ fn a_plugin_killed_by_a_signal_costs_one_line_and_128_plus_signal() {
 fn ctrl_c_is_left_to_the_plugin_and_its_status_kept() {
     let h = Home::new();
     let started = h.scratch("started");
+    let go = h.scratch("go");
+    // The plugin runs until the test lets it finish (or two minutes pass,
+    // should the test fail first), so the signal surely comes while it runs.
     let plugin = h.script(
         "mycli-slow",
         &manifest("slow", "slow", "^1.0"),
         &format!(
-            "touch '{}'\nsleep 1\necho finished\nexit 5",
-            started.display()
+            "touch '{}'\ni=0\nwhile [ ! -e '{}' ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done\necho finished\nexit 5",
+            started.display(),
+            go.display()
         ),
     );
     h.install(&plugin);
@@ -324,7 +328,7 @@ fn ctrl_c_is_left_to_the_plugin_and_its_status_kept() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while !started.exists() {
         assert!(
             std::time::Instant::now() < deadline,
@@ -338,6 +342,9 @@ fn ctrl_c_is_left_to_the_plugin_and_its_status_kept() {
         .status()
         .unwrap();
     assert!(kill.success());
+    // The signal is pending or handled by now: a host it would stop
+    // cannot outlive it once the plugin returns.
+    fs::write(&go, "").unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(5));
     assert_eq!(stdout(&out), "finished\n");

@@ -57,17 +57,21 @@ fn one_line(err: &str) -> &str {
 /// `greet` still works and that the index did not change by a byte; the
 /// exit status and the line, redacted, for a snapshot (which shows the
 /// plugin, or its path when there is no plugin to speak of, the cause and
-/// the fix), and how long the install took.
-fn refused(h: &Home, plugin: &Path) -> (String, Duration) {
+/// the fix).
+fn refused(h: &Home, plugin: &Path) -> String {
     let before = fs::read(h.index()).unwrap();
-    let started = Instant::now();
     let out = h.install_cmd(plugin).output().unwrap();
-    let took = started.elapsed();
     one_line(&stderr(&out));
     assert_eq!(fs::read(h.index()).unwrap(), before, "the index changed");
     assert_greet_works(h);
-    (h.outcome(&out), took)
+    h.outcome(&out)
 }
+
+/// A bound that only catches a hang: far above what any step here takes on
+/// a loaded machine, far below the 600 s that the plugins' own children
+/// sleep, which is how long a host that waited for them would take. The
+/// test asserts behaviour; how fast is for the benchmarks.
+const HANG: Duration = Duration::from_secs(120);
 
 /// A plugin script `mycli-NAME` whose `--snapin-describe` runs `describe`
 /// (any sh), for faults at describe time.
@@ -92,9 +96,9 @@ fn manifest_named(name: &str) -> String {
 }
 
 /// Whether process `pid` is gone (or a zombie waiting to be reaped, which
-/// runs nothing), waiting up to five seconds for it to go.
+/// runs nothing), waiting up to [`HANG`] for it to go.
 fn gone(pid: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + HANG;
     loop {
         let state = fs::read_to_string(format!("/proc/{pid}/stat"))
             .ok()
@@ -109,9 +113,9 @@ fn gone(pid: &str) -> bool {
     }
 }
 
-/// Waits up to twenty seconds for a plugin to write `file`; its content.
+/// Waits up to [`HANG`] for a plugin to write `file`; its content.
 fn wait_for(file: &Path) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + HANG;
     loop {
         if let Ok(text) = fs::read_to_string(file)
             && text.ends_with('\n')
@@ -154,9 +158,7 @@ fn describe_output_that_is_not_a_manifest_is_refused_with_the_cause() {
     let mut lines = Vec::new();
     for (name, describe) in cases {
         let plugin = describing(&h, name, describe);
-        let (line, took) = refused(&h, &plugin);
-        assert!(took < Duration::from_secs(5), "{name} took {took:?}");
-        lines.push(line);
+        lines.push(refused(&h, &plugin));
     }
     insta::assert_snapshot!(lines.join("\n"), @r#"
     [exit 1] mycli: error: cannot install plugin 'flood': it could not describe itself: its description is larger than the 1048576 byte limit; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
@@ -244,9 +246,7 @@ fn a_manifest_that_breaks_the_contract_is_refused_naming_the_field() {
     let mut lines = Vec::new();
     for (file, manifest) in &cases {
         let plugin = printing(&h, file, manifest);
-        let (line, took) = refused(&h, &plugin);
-        assert!(took < Duration::from_secs(5), "{file} took {took:?}");
-        lines.push(line);
+        lines.push(refused(&h, &plugin));
     }
     // A name that breaks the rules is never used to name the plugin: the
     // message names it by its file; a long one is cut after 64 characters.
@@ -275,7 +275,7 @@ fn a_plugin_file_that_cannot_be_run_is_refused_naming_the_path() {
     std::os::unix::fs::symlink(&loop_a, &loop_b).unwrap();
     let lines: Vec<String> = [&not_executable, &missing, &directory, &loop_a]
         .into_iter()
-        .map(|path| refused(&h, path).0)
+        .map(|path| refused(&h, path))
         .collect();
     insta::assert_snapshot!(lines.join("\n"), @r"
     [exit 1] mycli: error: [TMP]/scratch/mycli-plain is neither an executable file nor a WebAssembly component; fix: `chmod +x [TMP]/scratch/mycli-plain` if it is an executable plugin
@@ -294,16 +294,16 @@ fn a_describe_that_hangs_is_stopped_in_bounded_time_with_everything_it_started()
         &h,
         "hang",
         &format!(
-            "sh -c 'echo $$ > \"{}\"; exec sleep 60'",
+            "sh -c 'echo $$ > \"{}\"; exec sleep 600'",
             pid_file.display()
         ),
     );
-    let (line, took) = refused(&h, &plugin);
+    let started = Instant::now();
+    let line = refused(&h, &plugin);
+    let took = started.elapsed();
     insta::assert_snapshot!(line, @"[exit 1] mycli: error: cannot install plugin 'hang': it could not describe itself: it did not describe itself within 10 s (it was killed); fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)");
-    assert!(
-        took >= Duration::from_secs(10) && took < Duration::from_secs(20),
-        "{took:?}"
-    );
+    // It was given its 10 s, and not held up by the child's 600.
+    assert!(took >= Duration::from_secs(10) && took < HANG, "{took:?}");
     let pid = wait_for(&pid_file);
     assert!(gone(&pid), "the plugin's child {pid} outlived describe");
 }
@@ -317,17 +317,13 @@ fn a_describe_that_leaves_a_child_behind_does_not_hold_up_the_install() {
     let plugin = h.script("mycli-left", &manifest("left", "left", "^1.0"), "echo ran");
     let text = fs::read_to_string(&plugin).unwrap().replacen(
         "then\n",
-        &format!("then\nsleep 60 &\necho $! > '{}'\n", pid_file.display()),
+        &format!("then\nsleep 600 &\necho $! > '{}'\n", pid_file.display()),
         1,
     );
     write_executable(&plugin, &text);
     let started = Instant::now();
     h.install(&plugin);
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < HANG, "{:?}", started.elapsed());
     let pid = wait_for(&pid_file);
     assert!(
         gone(&pid),
@@ -410,7 +406,7 @@ fn output_piped_into_head_ends_quietly_when_head_has_enough() {
             .unwrap();
         let started = Instant::now();
         let host = mycli.wait_with_output().unwrap();
-        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(started.elapsed() < HANG, "{:?}", started.elapsed());
         (stdout(&head), host)
     };
     let (shown, host) = pipe("flood");
@@ -436,7 +432,7 @@ fn a_plugin_that_leaves_a_process_behind_does_not_hold_up_the_host() {
         "mycli-spawner",
         &manifest("spawner", "spawner", "^1.0"),
         &format!(
-            "sleep 60 >/dev/null 2>&1 &\necho $! > '{}'\necho started",
+            "sleep 600 >/dev/null 2>&1 &\necho $! > '{}'\necho started",
             pid_file.display()
         ),
     );
@@ -449,7 +445,7 @@ fn a_plugin_that_leaves_a_process_behind_does_not_hold_up_the_host() {
         .success()
         .stdout("started\n")
         .stderr("");
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(started.elapsed() < HANG, "{:?}", started.elapsed());
     // What a plugin starts in the background on purpose is its own, as
     // under a shell (docs/protocol.md §4): the host returned without
     // waiting for it. Clean up.
@@ -474,7 +470,7 @@ fn ctrl_c_reaches_the_plugin_and_its_children_and_the_host_exits_130() {
         "mycli-slow",
         &manifest("slow", "slow", "^1.0"),
         &format!(
-            "trap 'echo interrupted > \"{}\"; exit 130' INT\nsh -c 'echo $$ > \"{}\"; exec sleep 60'\necho 'not reached'",
+            "trap 'echo interrupted > \"{}\"; exit 130' INT\nsh -c 'echo $$ > \"{}\"; exec sleep 600'\necho 'not reached'",
             trapped.display(),
             pid_file.display()
         ),
@@ -498,7 +494,7 @@ fn ctrl_c_reaches_the_plugin_and_its_children_and_the_host_exits_130() {
     assert!(ctrl_c.success());
     let started = Instant::now();
     let out: Output = host.wait_with_output().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(started.elapsed() < HANG, "{:?}", started.elapsed());
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     assert_eq!(stderr(&out), "", "Ctrl-C is not the plugin's fault");
     assert_eq!(stdout(&out), "");
