@@ -2,7 +2,9 @@
 //!
 //! - `cargo xtask demo`: builds mycli and the example plugins, installs them
 //!   into a throw-away `MYCLI_HOME` and shows what a user sees.
-//! - `cargo xtask test`: the whole test suite, exactly as CI runs it.
+//! - `cargo xtask test`: the whole test suite, exactly as CI runs it, with
+//!   the executable-only build on its own, the doctests even when the
+//!   tests fail, and the list of tests that skipped their work.
 //! - `cargo xtask schema`: regenerates `docs/manifest.schema.json`.
 //! - `cargo xtask fuzz [--seconds N]`: runs each fuzz target in `fuzz/` for
 //!   a bounded time.
@@ -118,6 +120,7 @@ fn test() -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
+    executable_only()?;
     // The committed listings of the library crates' public API.
     public_api::run(&["--check".to_string()])?;
     // The end-to-end tests drive the real binaries and components: build
@@ -126,19 +129,94 @@ fn test() -> Result<(), String> {
     run(cargo()
         .args(["build", "--release", "--target", "wasm32-wasip2"])
         .args(wasm_packages()))?;
+
+    // Tests that cannot do their work here say so in this file (see
+    // `require_tool` and `skipped` in examples/mycli/tests/cli/support.rs).
+    let skips = target_dir().join("test-skips.txt");
+    match std::fs::remove_file(&skips) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot remove {}: {e}", skips.display())),
+    }
     let nextest = cargo()
         .args(["nextest", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
+    // Every suite runs, whatever the one before did; the task fails at the
+    // end if any failed.
+    let mut failed = Vec::new();
     if nextest {
-        run(cargo()
-            .args(["nextest", "run", "--workspace", "--no-fail-fast"])
-            .env("SNAPIN_TEST_PREBUILT", "1"))?;
-        run(cargo().args(["test", "--workspace", "--doc"]))
+        let mut tests = cargo();
+        tests.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+        if std::env::var_os("CI").is_some() {
+            // No retries (.config/nextest.toml).
+            tests.args(["--profile", "ci"]);
+        }
+        tests
+            .env("SNAPIN_TEST_PREBUILT", "1")
+            .env("SNAPIN_TEST_SKIPS", &skips);
+        let mut doctests = cargo();
+        doctests.args(["test", "--workspace", "--doc"]);
+        for suite in [&mut tests, &mut doctests] {
+            failed.extend(run(suite).err());
+        }
     } else {
-        run(cargo()
-            .args(["test", "--workspace", "--no-fail-fast"])
-            .env("SNAPIN_TEST_PREBUILT", "1"))
+        failed.extend(
+            run(cargo()
+                .args(["test", "--workspace", "--no-fail-fast"])
+                .env("SNAPIN_TEST_PREBUILT", "1")
+                .env("SNAPIN_TEST_SKIPS", &skips))
+            .err(),
+        );
+    }
+    report_skips(&skips);
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("\nxtask: "))
+    }
+}
+
+/// The executable-only build (snapin without its default `wasm` feature)
+/// checked and unit-tested on its own: in the workspace, feature
+/// unification always turns `wasm` on, so nothing else compiles it. It
+/// needs no wasmtime.
+fn executable_only() -> Result<(), String> {
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "snapin",
+        "-p",
+        "mycli",
+        "--no-default-features",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args(["test", "-p", "snapin", "--no-default-features", "--lib"]))
+}
+
+/// Cargo's target directory, as the tests see it.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// Lists the tests that skipped their work, from the file they wrote.
+fn report_skips(skips: &Path) {
+    let text = std::fs::read_to_string(skips).unwrap_or_default();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    lines.dedup();
+    if lines.is_empty() {
+        println!("xtask: no test skipped its work");
+    } else {
+        println!("xtask: {} tests skipped their work:", lines.len());
+        for line in lines {
+            println!("  {line}");
+        }
     }
 }
 

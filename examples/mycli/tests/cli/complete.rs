@@ -10,7 +10,7 @@ use std::process::Command as StdCommand;
 
 use predicates::str::contains;
 
-use crate::support::{Home, example, stderr, stdout};
+use crate::support::{Home, example, require_tool, stderr, stdout};
 
 /// Saves the completion script `mycli` prints for `shell`. Tests source
 /// this one file before and after installing plugins: nothing is
@@ -28,16 +28,10 @@ fn script(h: &Home, shell: &str) -> PathBuf {
     path
 }
 
-/// Whether `shell` is installed; says so on stderr when it is not.
+/// Whether `shell` is installed (see [`require_tool`]: under CI a missing
+/// shell fails the test, elsewhere it is skipped loudly).
 fn have(shell: &str) -> bool {
-    let found = StdCommand::new(shell)
-        .args(["-c", "exit 0"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        eprintln!("skipping: {shell} is not installed");
-    }
-    found
+    require_tool(shell, &["-c", "exit 0"], "the test drives it")
 }
 
 /// Runs `body` in a real bash that has sourced `script`, with this home.

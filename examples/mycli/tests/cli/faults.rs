@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use snapin::__private::{INDEX_FORMAT, Index};
 
-use crate::support::{Home, example, manifest, stderr, stdout, write_executable};
+use crate::support::{Home, example, manifest, require_tool, stderr, stdout, write_executable};
 
 /// A home with `greet` installed: the plugin that must keep working
 /// whatever the fault.
@@ -708,12 +708,8 @@ fn read_only_home(h: &Home) -> Option<Command> {
     }
     fs::remove_file(&probe).unwrap();
     fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).unwrap();
-    let unshare = Command::new("unshare")
-        .args(["-Urm", "true"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !unshare {
-        eprintln!("skipping: permissions do not bind and `unshare -Urm` is not available");
+    // Permissions do not bind (root): a read-only mount it is.
+    if !require_tool("unshare", &["-Urm", "true"], "permissions do not bind here") {
         return None;
     }
     let mut cmd = Command::new("unshare");

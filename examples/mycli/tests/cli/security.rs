@@ -10,7 +10,7 @@ use std::path::Path;
 use predicates::prelude::*;
 use predicates::str::contains;
 
-use crate::support::{Home, example, manifest, stderr, stdout, wasm_example};
+use crate::support::{Home, example, manifest, skipped, stderr, stdout, wasm_example};
 
 /// A user no test runs as, with a group it shares with other users.
 const NOBODY: u32 = 65534;
@@ -111,7 +111,10 @@ fn a_plugin_in_a_directory_others_can_write_is_refused() {
     // refused when root does not own it: only root's sticky directories
     // are safe to share.
     chmod(&dir, 0o1777);
-    if !running_as_root(&h) {
+    if running_as_root(&h) {
+        eprintln!("ran the root half: a sticky directory root does not own cannot be made");
+    } else {
+        eprintln!("ran the non-root half: a sticky directory of the user's");
         h.mycli().arg("greet").assert().code(126);
     }
     chmod(&dir, 0o755);
@@ -127,7 +130,7 @@ fn a_sticky_directory_owned_by_root_such_as_tmp_is_accepted() {
     let tmp = Path::new("/tmp");
     let meta = fs::metadata(tmp).unwrap();
     if meta.uid() != 0 || meta.mode() & 0o1002 != 0o1002 {
-        eprintln!("skipping: /tmp is not a root-owned, world-writable sticky directory here");
+        skipped("/tmp is not a root-owned, world-writable sticky directory here");
         return;
     }
     let h = Home::new();
@@ -153,7 +156,7 @@ fn a_sticky_directory_owned_by_root_such_as_tmp_is_accepted() {
 fn a_group_that_others_share_may_not_write_the_plugin() {
     let h = Home::new();
     if !running_as_root(&h) {
-        eprintln!("skipping: giving a file to another group needs root");
+        skipped("giving a file to another group needs root");
         return;
     }
     let greet = h.copy_example("greet");
@@ -190,7 +193,7 @@ fn a_writable_component_is_refused_too() {
 fn as_root_a_plugin_owned_by_another_user_is_refused_unless_trusted() {
     let h = Home::new();
     if !running_as_root(&h) {
-        eprintln!("skipping: only root can give a file to another user");
+        skipped("only root can give a file to another user");
         return;
     }
     let greet = h.copy_example("greet");
@@ -247,7 +250,7 @@ fn as_root_a_plugin_owned_by_another_user_is_refused_unless_trusted() {
 fn as_root_a_plugin_given_to_another_user_after_install_is_refused_until_trusted() {
     let h = Home::new();
     if !running_as_root(&h) {
-        eprintln!("skipping: only root can give a file to another user");
+        skipped("only root can give a file to another user");
         return;
     }
     let greet = h.copy_example("greet");

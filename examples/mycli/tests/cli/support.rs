@@ -100,6 +100,55 @@ pub fn example(name: &str) -> PathBuf {
     path
 }
 
+/// Whether `tool` is installed: `tool PROBE...` runs and succeeds. When it
+/// does not, the test cannot do its work: under CI (`CI` set, as `.ci/run`
+/// sets it, and `.ci/run` installs every tool the tests use) the test
+/// fails; elsewhere it is [`skipped`], loudly, and the caller returns.
+pub fn require_tool(tool: &str, probe: &[&str], needed_for: &str) -> bool {
+    let works = StdCommand::new(tool)
+        .args(probe)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if works {
+        return true;
+    }
+    let reason = format!(
+        "`{tool} {}` does not work here ({needed_for})",
+        probe.join(" ")
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{reason}; CI installs it: see .ci/run");
+    }
+    skipped(&reason);
+    false
+}
+
+/// Records that the running test skipped its work for `reason`: a
+/// `SKIPPED: TEST: REASON` line on stderr and, when `cargo xtask test`
+/// runs the tests, in the file `SNAPIN_TEST_SKIPS` names, which it lists
+/// at the end of the run, so that a skip never passes for a pass.
+pub fn skipped(reason: &str) {
+    use std::io::Write;
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("(unnamed test)")
+        .to_string();
+    let line = format!("SKIPPED: {test}: {reason}\n");
+    eprint!("{line}");
+    if let Some(file) = std::env::var_os("SNAPIN_TEST_SKIPS") {
+        // One short append per skip: whole lines, even from parallel tests.
+        let mut skips = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&file)
+            .expect("open the skip list");
+        skips
+            .write_all(line.as_bytes())
+            .expect("write the skip list");
+    }
+}
+
 /// A throw-away `MYCLI_HOME` with a scratch directory beside it.
 pub struct Home {
     pub dir: tempfile::TempDir,
@@ -171,11 +220,11 @@ impl Home {
     }
 
     /// Runs `mycli ARGS` on a real pseudo-terminal (through `script`),
-    /// typing `input`; `None` where `script` is not installed. The output is
-    /// the terminal's: prompts and results together.
+    /// typing `input`; `None` (the test is skipped, see [`require_tool`])
+    /// where `script` is not installed. The output is the terminal's:
+    /// prompts and results together.
     pub fn on_terminal(&self, args: &str, input: &str) -> Option<std::process::Output> {
-        if StdCommand::new("script").arg("--version").output().is_err() {
-            eprintln!("skipping: no `script` command to make a terminal");
+        if !require_tool("script", &["--version"], "it makes the terminal") {
             return None;
         }
         let line = format!("{} {args}", env!("CARGO_BIN_EXE_mycli"));
