@@ -6,12 +6,15 @@
 //!   the executable-only build on its own, the doctests even when the
 //!   tests fail, and the list of tests that skipped their work.
 //! - `cargo xtask schema`: regenerates `docs/manifest.schema.json`.
+//! - `cargo xtask bench [--smoke]`, `cargo xtask bench-wasm [--smoke]`: time
+//!   whole processes and write the tables into BENCHMARKS.md.
 //! - `cargo xtask fuzz [--seconds N]`: runs each fuzz target in `fuzz/` for
 //!   a bounded time.
 //! - `cargo xtask public-api [--check]`: regenerates (or checks) the
 //!   listing of each library crate's public API, `crates/*/public-api.txt`.
 
 mod bench;
+mod bench_doc;
 mod fuzz;
 mod public_api;
 mod schema;
@@ -38,11 +41,11 @@ fn main() -> ExitCode {
         "demo" => demo(),
         "test" => test(),
         "bench" => bench::startup(std::env::args().any(|a| a == "--smoke")),
-        "bench-wasm" => bench::wasm(),
+        "bench-wasm" => bench::wasm(std::env::args().any(|a| a == "--smoke")),
         "schema" => schema::write(&root()),
         "fuzz" => fuzz::run_targets(&std::env::args().skip(2).collect::<Vec<_>>()),
         "public-api" => public_api::run(&std::env::args().skip(2).collect::<Vec<_>>()),
-        _ => Err("usage: cargo xtask <demo|test|bench|bench-wasm|schema|fuzz|public-api>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench [--smoke]  time start-up and dispatch against 0..10,000 installed plugins (criterion benches of the in-process parts: cargo bench -p snapin-bench)\n  bench-wasm  time install and run of the sandboxed wstats against the executable stats (release builds)\n  schema  regenerate docs/manifest.schema.json from the manifest types\n  fuzz [--seconds N] [TARGET...]  run each cargo-fuzz target for N seconds (default 30; needs nightly)\n  public-api [--check]  regenerate crates/*/public-api.txt, each library crate's public API from rustdoc's JSON (--check: fail if one is out of date)".to_string()),
+        _ => Err("usage: cargo xtask <demo|test|bench|bench-wasm|schema|fuzz|public-api>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench [--smoke]  time start-up and dispatch against 0..10,000 installed plugins and write the tables into BENCHMARKS.md (--smoke: check it works, write nothing; criterion benches of the in-process parts: cargo bench -p snapin-bench)\n  bench-wasm [--smoke]  time install and run of the sandboxed wstats against the executable stats (release builds) and write the table into BENCHMARKS.md (--smoke: debug builds, write nothing)\n  schema  regenerate docs/manifest.schema.json from the manifest types\n  fuzz [--seconds N] [TARGET...]  run each cargo-fuzz target for N seconds (default 30; needs nightly)\n  public-api [--check]  regenerate crates/*/public-api.txt, each library crate's public API from rustdoc's JSON (--check: fail if one is out of date)".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
