@@ -165,6 +165,7 @@ impl Engine {
             sha256: entry.sha256.clone(),
             grants: entry.grants.clone(),
             limits,
+            describe: self.host.limits,
             config: config.config,
         }))
     }
