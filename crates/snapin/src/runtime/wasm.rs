@@ -419,7 +419,8 @@ impl Plugin for WasmPlugin<'_> {
         // and with stdin closed and its output bounded, like an
         // executable's.
         let limits = &self.spec.describe;
-        let stdout = MemoryOutputPipe::new(limits.max_output);
+        // One byte more than allowed tells "too much" from "just enough".
+        let stdout = MemoryOutputPipe::new(limits.max_output.saturating_add(1));
         let stderr = MemoryOutputPipe::new(limits.max_stderr);
         let stdio = Stdio::Captured {
             stdout: stdout.clone(),
@@ -432,8 +433,7 @@ impl Plugin for WasmPlugin<'_> {
             |b, store| b.snapin_plugin_guest().call_describe(store),
         );
         let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
-        // A full pipe refused a write: what it wrote did not fit.
-        if stdout.contents().len() >= limits.max_output {
+        if stdout.contents().len() > limits.max_output {
             return Err(PluginError::Other(format!(
                 "its describe wrote more than the {} byte limit on stdout (the manifest is describe's return value; nothing is expected on stdout)",
                 limits.max_output
