@@ -18,6 +18,14 @@
 //! fish: MYCLI_COMPLETE=fish mycli | source        # in ~/.config/fish/completions/mycli.fish
 //! ```
 //!
+//! A candidate reaches the user's command line as a word they could have
+//! typed. The manifest contract holds choices to characters no shell reads
+//! as code, but a candidate can also be a file name (a sandboxed plugin
+//! granted a directory can name a file `a$(reboot)`): zsh, fish and elvish
+//! quote what they insert, bash and PowerShell insert it as it is, so for
+//! those two the host quotes every candidate that is not a plain word
+//! ([`SafeBash`], [`SafePowershell`]).
+//!
 //! The variable is the host's own (`<NS>_COMPLETE`), not
 //! clap's `COMPLETE`, so a plugin written with clap that offers its own
 //! completions never answers for the host, and no command name is taken
@@ -27,12 +35,15 @@ use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::borrow::Cow;
+
 use clap::Command;
-use clap_complete::env::Shells;
+use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Shells, Zsh};
 
 use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
 use crate::paths;
+use crate::text::is_shell_word_char;
 use crate::ui::{self, Options};
 
 /// The environment variable that asks host `ns` for completions:
@@ -113,7 +124,7 @@ pub(crate) fn answer(engine: &Engine, command: &Command, request: Request) -> i3
         .unwrap_or(&request.shell)
         .to_string_lossy()
         .into_owned();
-    let shells = Shells::builtins();
+    let shells = Shells(&[&SafeBash, &Elvish, &Fish, &SafePowershell, &Zsh]);
     let Some(shell) = shells.completer(&shell_name) else {
         let known: Vec<&str> = shells.names().collect();
         let unknown = Diagnostic::new(format!(
@@ -161,6 +172,135 @@ pub(crate) fn answer(engine: &Engine, command: &Command, request: Request) -> i3
     }
 }
 
+/// clap_complete's bash support, with each candidate quoted for bash:
+/// bash puts what the completion function returns on the command line as
+/// it is, where `$(...)`, backquotes, `;` and the rest would run when the
+/// user presses Enter.
+struct SafeBash;
+
+impl EnvCompleter for SafeBash {
+    fn name(&self) -> &'static str {
+        Bash.name()
+    }
+
+    fn is(&self, name: &str) -> bool {
+        Bash.is(name)
+    }
+
+    fn write_registration(
+        &self,
+        var: &str,
+        name: &str,
+        bin: &str,
+        completer: &str,
+        buf: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        Bash.write_registration(var, name, bin, completer, buf)
+    }
+
+    /// As clap_complete's: the word at `_CLAP_COMPLETE_INDEX`, candidates
+    /// separated by `_CLAP_IFS`; each quoted with [`bash_quoted`].
+    fn write_complete(
+        &self,
+        cmd: &mut Command,
+        args: Vec<OsString>,
+        current_dir: Option<&Path>,
+        buf: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let index: usize = std::env::var(CURSOR_VAR)
+            .ok()
+            .and_then(|i| i.parse().ok())
+            .unwrap_or_default();
+        let ifs = std::env::var("_CLAP_IFS").unwrap_or_else(|_| "\n".to_string());
+        let candidates = clap_complete::engine::complete(cmd, args, index, current_dir)?;
+        let words: Vec<String> = candidates
+            .iter()
+            .map(|c| bash_quoted(&c.get_value().to_string_lossy()).into_owned())
+            .collect();
+        write!(buf, "{}", words.join(&ifs))
+    }
+}
+
+/// `word` as bash reads it back: as it is when it is a plain word (see
+/// [`is_shell_word_char`]), else in single quotes (a `'` inside written
+/// `'\''`). A directory's trailing `/` stays outside the quotes, so that
+/// completing carries on inside it.
+fn bash_quoted(word: &str) -> Cow<'_, str> {
+    if word.chars().all(is_shell_word_char) {
+        return Cow::Borrowed(word);
+    }
+    let (stem, slash) = match word.strip_suffix('/') {
+        Some(stem) if !stem.is_empty() => (stem, "/"),
+        _ => (word, ""),
+    };
+    Cow::Owned(format!("'{}'{slash}", stem.replace('\'', "'\\''")))
+}
+
+/// clap_complete's PowerShell support, with each candidate quoted for
+/// PowerShell, which inserts a completion result as it is.
+struct SafePowershell;
+
+impl EnvCompleter for SafePowershell {
+    fn name(&self) -> &'static str {
+        Powershell.name()
+    }
+
+    fn is(&self, name: &str) -> bool {
+        Powershell.is(name)
+    }
+
+    fn write_registration(
+        &self,
+        var: &str,
+        name: &str,
+        bin: &str,
+        completer: &str,
+        buf: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        Powershell.write_registration(var, name, bin, completer, buf)
+    }
+
+    /// As clap_complete's: the last word, one `VALUE<TAB>HELP` a line; each
+    /// value quoted with [`powershell_quoted`].
+    fn write_complete(
+        &self,
+        cmd: &mut Command,
+        args: Vec<OsString>,
+        current_dir: Option<&Path>,
+        buf: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let index = args.len().saturating_sub(1);
+        for candidate in clap_complete::engine::complete(cmd, args, index, current_dir)? {
+            let value = candidate.get_value().to_string_lossy();
+            write!(buf, "{}", powershell_quoted(&value))?;
+            if let Some(help) = candidate.get_help() {
+                let help = help.to_string();
+                write!(buf, "\t{}", help.lines().next().unwrap_or_default())?;
+            }
+            writeln!(buf)?;
+        }
+        Ok(())
+    }
+}
+
+/// `word` as PowerShell reads it back: as it is when it is a plain word,
+/// else in single quotes, with each of PowerShell's single-quote
+/// characters inside doubled.
+fn powershell_quoted(word: &str) -> Cow<'_, str> {
+    if word.chars().all(is_shell_word_char) {
+        return Cow::Borrowed(word);
+    }
+    let mut quoted = String::from("'");
+    for c in word.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}') {
+            quoted.push(c);
+        }
+        quoted.push(c);
+    }
+    quoted.push('\'');
+    Cow::Owned(quoted)
+}
+
 /// The program the script calls back: as typed when it was found on
 /// `PATH` (so an upgraded host answers), made absolute when it was a
 /// relative path.
@@ -203,6 +343,22 @@ mod tests {
         // An index past the end is clamped, not a panic.
         let r = Request::new("zsh".into(), &args, Some(9));
         assert_eq!(r.words_before_cursor().len(), 3);
+    }
+
+    #[test]
+    fn candidates_that_are_not_plain_words_are_quoted_for_bash_and_powershell() {
+        assert_eq!(bash_quoted("json"), "json");
+        assert_eq!(
+            bash_quoted("a/b-c_d.e:f=g+h,i@j%k"),
+            "a/b-c_d.e:f=g+h,i@j%k"
+        );
+        assert_eq!(bash_quoted("json$(touch x)"), "'json$(touch x)'");
+        assert_eq!(bash_quoted("it's"), "'it'\\''s'");
+        assert_eq!(bash_quoted("my dir/"), "'my dir'/");
+        assert_eq!(powershell_quoted("json"), "json");
+        assert_eq!(powershell_quoted("json$(calc)"), "'json$(calc)'");
+        assert_eq!(powershell_quoted("it's"), "'it''s'");
+        assert_eq!(powershell_quoted("a\u{2019}b"), "'a\u{2019}\u{2019}b'");
     }
 
     #[test]

@@ -158,6 +158,7 @@ impl Engine {
             sha256: entry.sha256.clone(),
             grants: entry.grants.clone(),
             limits: wasm_limits(self.host.wasm_limits, &config),
+            describe: self.host.limits,
             config: config.config,
         }))
     }

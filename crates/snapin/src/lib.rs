@@ -58,7 +58,7 @@
 //!
 //! | layer | files | what they own |
 //! |---|---|---|
-//! | 0 | `diagnostic`, `paths`, `pin`, `gate`, `manifest`, `config`, `trust`, `clap_spec`, `scaffold` | leaves: one rule or format each |
+//! | 0 | `text`, `diagnostic`, `paths`, `pin`, `gate`, `manifest`, `config`, `trust`, `clap_spec`, `scaffold` | leaves: one rule or format each |
 //! | 1 | `ui` | everything written to stderr for a person: prefix, colour, prompts |
 //! | 2 | `index` | the installed-plugins index file |
 //! | 3 | `runtime` (`exec`, `wasm`) | running a plugin behind the [`Plugin`] trait |
@@ -95,6 +95,7 @@ mod run;
 mod runtime;
 mod scaffold;
 mod startup;
+mod text;
 mod trust;
 #[allow(clippy::print_stderr)]
 mod ui;

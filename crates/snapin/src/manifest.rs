@@ -8,6 +8,8 @@ use std::collections::HashSet;
 
 use snapin_protocol::{ArgSpec, CommandSpec, MANIFEST_FORMAT, Manifest};
 
+use crate::text::{is_shell_word_char, is_unprintable};
+
 /// What is wrong with a manifest, with the field it is about.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestError {
@@ -63,8 +65,9 @@ impl Reserved {
 /// The revision of the rules [`validate`] applies, raised whenever it
 /// refuses more: start-up lookups are tied to it, so one made under older
 /// rules (whose listing `--help` prints without validating again) is
-/// rebuilt. 2: texts must be printable.
-pub const RULES: u32 = 2;
+/// rebuilt. 2: texts must be printable. 3: choices are words a shell
+/// cannot read as code.
+pub const RULES: u32 = 3;
 
 /// Checks `m` against the contract for host namespace `ns`. `reserved`
 /// lists the options every command inherits from the host.
@@ -89,20 +92,8 @@ pub fn validate(m: &Manifest, ns: &str, reserved: &Reserved) -> Result<(), Manif
         return invalid("commands", "[]", "a plugin must add at least one command");
     }
     check_commands("commands", &m.commands, reserved)?;
-    check_texts(m)
-}
-
-/// Whether `c` may not appear in text a host prints: control characters
-/// (C0, DEL and C1: escape sequences that clear the screen, set the title,
-/// write the clipboard, or a `\r` or newline that forges a line) and the
-/// format characters that reorder or hide text (bidirectional overrides and
-/// isolates, zero-width characters).
-fn is_unprintable(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}'
-        )
+    check_texts(m)?;
+    check_completed_values("commands", &m.commands)
 }
 
 /// Every text of the manifest that the host prints (help, listings, the
@@ -159,6 +150,34 @@ fn check_texts(m: &Manifest) -> Result<(), ManifestError> {
         ),
         None => Ok(()),
     }
+}
+
+/// Every choice (the values a shell completes; a default with choices is
+/// one of them) is one non-empty word of [`is_shell_word_char`]
+/// characters, so that completing it cannot put shell code on the user's
+/// command line. The refusal names the arg and the first character that is
+/// not allowed.
+fn check_completed_values(at: &str, commands: &[CommandSpec]) -> Result<(), ManifestError> {
+    for (i, cmd) in commands.iter().enumerate() {
+        let here = format!("{at}[{i}]");
+        for (j, arg) in cmd.args.iter().enumerate() {
+            for (k, choice) in arg.choices.iter().enumerate() {
+                let field = format!("{here}.args[{j}].choices[{k}] of arg '{}'", arg.name);
+                if choice.is_empty() {
+                    return invalid(&field, choice, "a choice is not empty");
+                }
+                if let Some(c) = choice.chars().find(|c| !is_shell_word_char(*c)) {
+                    return invalid(
+                        &format!("{field}: {:?}, character", shortened(choice)),
+                        &c.to_string(),
+                        "a choice may hold only letters, digits and . _ : / = + , @ % - (shell completion inserts it into the command line)",
+                    );
+                }
+            }
+        }
+        check_completed_values(&format!("{here}.subcommands"), &cmd.subcommands)?;
+    }
+    Ok(())
 }
 
 /// Whether `name` is a valid plugin or command name:
@@ -363,6 +382,58 @@ mod tests {
         validate(m, "mycli", &Reserved::clap_defaults())
     }
 
+    /// A choice that a shell would read as code, split or expand is
+    /// refused, naming the arg and the character; the words completion is
+    /// for pass.
+    #[test]
+    fn choices_are_words_no_shell_reads_as_code() {
+        let with_choice = |choice: &str| {
+            let mut m = greet();
+            let arg = &mut m.commands[0].args[0];
+            arg.default = None;
+            arg.choices = vec!["json".to_string(), choice.to_string()];
+            check(&m)
+        };
+        for hostile in [
+            "json$(touch pwned)",
+            "`id`",
+            "a;b",
+            "a|b",
+            "a&b",
+            "a>b",
+            "<a",
+            "(a)",
+            "a\\b",
+            "\"a\"",
+            "'a'",
+            "*",
+            "a?",
+            "[a]",
+            "{a,b}",
+            "~",
+            "#a",
+            "!a",
+            "two words",
+            "tab\u{3000}wide",
+            "$HOME",
+        ] {
+            let shown = with_choice(hostile).unwrap_err().to_string();
+            assert!(
+                shown.starts_with("commands[0].args[0].choices[1] of arg 'who': "),
+                "{shown}"
+            );
+            assert!(shown.contains(", character \""), "{shown}");
+        }
+        assert_eq!(
+            with_choice("json$(x)").unwrap_err().to_string(),
+            "commands[0].args[0].choices[1] of arg 'who': \"json$(x)\", character \"$\" is invalid: a choice may hold only letters, digits and . _ : / = + , @ % - (shell completion inserts it into the command line)"
+        );
+        assert!(with_choice("").is_err());
+        for fine in ["yaml", "utf-8", "en_GB", "a.b:c/d=e+f,g@h%i", "grüße", "-1"] {
+            assert_eq!(with_choice(fine), Ok(()), "{fine}");
+        }
+    }
+
     #[test]
     fn valid_manifest_passes() {
         assert_eq!(check(&greet()), Ok(()));
@@ -423,9 +494,14 @@ mod tests {
                     other => panic!("{field} = {text:?}: {other:?}"),
                 }
             }
-            // Printable text of any script passes.
+            // Printable text of any script passes (a choice is one word).
             let mut m = greet();
-            set(&mut m, "Grüße, 世界 — ok".to_string());
+            let printable = if field.contains("choices") {
+                "grüße,世界"
+            } else {
+                "Grüße, 世界 — ok"
+            };
+            set(&mut m, printable.to_string());
             assert_eq!(check(&m), Ok(()), "{field}");
         }
     }

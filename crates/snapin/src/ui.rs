@@ -7,9 +7,15 @@
 //!   [`Diagnostic`]);
 //! - warnings and log lines: `mycli: warning: ...`, through `tracing` and
 //!   the subscriber [`init_logging`] installs (`-q` hides warnings, `-v`
-//!   adds the loader's outcomes, `--debug` or `-vv` everything);
+//!   adds the loader's outcomes, `-vv` the host's debug lines, `--debug`
+//!   its trace lines too; the WebAssembly runtime's own lines only at
+//!   `-vvv`);
 //! - prompts, the consent summary before an install, and the status line
 //!   while a component compiles.
+//!
+//! Every line goes through [`text::one_line`] (a block through
+//! [`text::lines`]), so that plugin-supplied text in it cannot drive the
+//! terminal.
 //!
 //! The `plugins` commands print their own results on stdout; clippy's
 //! `print_stderr` lint keeps every other file of this crate off stderr.
@@ -25,6 +31,7 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::diagnostic::Diagnostic;
+use crate::text;
 
 /// How chatty the host should be, from `-v`, `-q` and `--debug`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +43,8 @@ pub(crate) struct Verbosity {
 }
 
 impl Verbosity {
-    /// The most detailed level shown.
+    /// The most detailed level shown of the host's own lines (and of the
+    /// plugins' log lines).
     fn max_level(self) -> Level {
         match (self.debug, self.level) {
             (true, _) => Level::TRACE,
@@ -46,7 +54,47 @@ impl Verbosity {
             _ => Level::ERROR,
         }
     }
+
+    /// The most detailed level shown of the WebAssembly runtime's lines
+    /// (wasmtime, cranelift, WASI): hundreds of lines per component, so
+    /// their debug and trace lines only at `-vvv`, and `--debug` stays the
+    /// host's.
+    fn runtime_level(self) -> Level {
+        if self.level >= 3 {
+            Level::TRACE
+        } else {
+            self.max_level().min(Level::WARN)
+        }
+    }
+
+    /// What the logger lets through: every target at [`Self::max_level`],
+    /// the runtime's at [`Self::runtime_level`].
+    fn filter(self) -> tracing_subscriber::filter::Targets {
+        let runtime = self.runtime_level();
+        RUNTIME_TARGETS.iter().fold(
+            tracing_subscriber::filter::Targets::new().with_default(self.max_level()),
+            |filter, target| filter.with_target(*target, runtime),
+        )
+    }
 }
+
+/// The crates of the WebAssembly runtime, whose log lines are the
+/// runtime's, not the host's. A target is the crate and module path of a
+/// line (`wasmtime_internal_cranelift::...`), and each entry covers every
+/// target that begins with it.
+const RUNTIME_TARGETS: &[&str] = &[
+    "wasmtime",
+    "wasmparser",
+    "wasm_encoder",
+    "wasi",
+    "cranelift",
+    "regalloc2",
+    "wit_",
+    "cap_",
+    "object",
+    "gimli",
+    "tokio",
+];
 
 /// The global options snapin adds, as parsed.
 #[derive(Debug, Clone, Copy)]
@@ -171,32 +219,40 @@ pub(crate) fn with_global_args(cli: Command) -> Command {
 /// Installs the stderr logger for namespace `ns`. Does nothing if the
 /// program already installed a global subscriber of its own.
 pub(crate) fn init_logging(ns: &str, options: &Options) {
+    use tracing_subscriber::layer::SubscriberExt;
+
     let color = options.color_stderr();
-    let _ = tracing_subscriber::fmt()
+    let subscriber = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_max_level(options.verbosity.max_level())
+        .with_max_level(Level::TRACE)
         .with_ansi(color)
         .event_format(Prefixed {
             ns: ns.to_string(),
             color,
         })
-        .try_init();
+        .finish()
+        .with(options.verbosity.filter());
+    let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
 /// Prints `NS: error: WHAT; fix: FIX`.
 pub(crate) fn error(ns: &str, diagnostic: &Diagnostic, options: &Options) {
-    line(ns, Level::ERROR, diagnostic, options);
+    line(ns, Level::ERROR, &diagnostic.to_string(), options);
 }
 
 /// Prints `NS: warning: WHAT` whatever the verbosity: for warnings the
 /// user must see before answering a question.
 pub(crate) fn warning(ns: &str, what: &str, options: &Options) {
-    line(ns, Level::WARN, &what, options);
+    line(ns, Level::WARN, what, options);
 }
 
-/// One prefixed line on stderr.
-fn line(ns: &str, level: Level, text: &dyn fmt::Display, options: &Options) {
-    eprintln!("{}{text}", prefix(ns, level, options.color_stderr()));
+/// One prefixed line on stderr, made safe to print.
+fn line(ns: &str, level: Level, text: &str, options: &Options) {
+    eprintln!(
+        "{}{}",
+        prefix(ns, level, options.color_stderr()),
+        text::one_line(text)
+    );
 }
 
 /// `NS: WORD: `, the word coloured for its level.
@@ -228,21 +284,46 @@ where
 {
     fn format_event(
         &self,
-        ctx: &FmtContext<'_, S, N>,
+        _ctx: &FmtContext<'_, S, N>,
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
         let level = *event.metadata().level();
-        write!(writer, "{}", prefix(&self.ns, level, self.color))?;
-        ctx.field_format().format_fields(writer.by_ref(), event)?;
-        writeln!(writer)
+        // The fields are written into a string first, as they are, so that
+        // the whole line (a plugin's log line, its stderr) is made safe to
+        // print by the one function that does it everywhere, and only the
+        // prefix is coloured.
+        let mut fields = Fields(String::new());
+        event.record(&mut fields);
+        writeln!(
+            writer,
+            "{}{}",
+            prefix(&self.ns, level, self.color),
+            text::one_line(&fields.0)
+        )
+    }
+}
+
+/// An event's fields as one text: the message, then `name=value` for each
+/// other field.
+struct Fields(String);
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        use fmt::Write as _;
+        let sep = if self.0.is_empty() { "" } else { " " };
+        let _ = if field.name() == "message" {
+            write!(self.0, "{sep}{value:?}")
+        } else {
+            write!(self.0, "{sep}{}={value:?}", field.name())
+        };
     }
 }
 
 /// Asks `question` on stderr and returns the answer typed on stdin,
 /// trimmed.
 pub(crate) fn ask(question: &str) -> std::io::Result<String> {
-    eprint!("{question}");
+    eprint!("{}", text::one_line(question));
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -255,9 +336,12 @@ pub(crate) fn can_ask() -> bool {
 }
 
 /// Prints a block of lines the user reads before answering (what a plugin
-/// is, where it comes from), on stderr so that stdout stays for results.
+/// is, where it comes from), on stderr so that stdout stays for results;
+/// each line made safe to print.
 pub(crate) fn notice(lines: &str) {
-    let _ = std::io::stderr().lock().write_all(lines.as_bytes());
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(text::lines(lines).as_bytes());
 }
 
 /// A status line shown on a terminal while something slow happens, erased
@@ -268,10 +352,10 @@ pub(crate) struct StatusLine {
 
 impl StatusLine {
     /// Shows `NS: TEXT...` when stderr is a terminal.
-    pub(crate) fn show(ns: &str, text: &str) -> StatusLine {
+    pub(crate) fn show(ns: &str, what: &str) -> StatusLine {
         let shown = std::io::stderr().is_terminal();
         if shown {
-            eprint!("{ns}: {text}...");
+            eprint!("{ns}: {}...", text::one_line(what));
         }
         StatusLine { shown }
     }
@@ -317,6 +401,16 @@ mod tests {
         assert_eq!(v(1, false), Level::INFO);
         assert_eq!(v(2, false), Level::DEBUG);
         assert_eq!(v(-1, true), Level::TRACE);
+    }
+
+    #[test]
+    fn the_runtime_speaks_only_at_three_v() {
+        let runtime = |level, debug| Verbosity { level, debug }.runtime_level();
+        assert_eq!(runtime(0, false), Level::WARN);
+        assert_eq!(runtime(-1, false), Level::ERROR);
+        assert_eq!(runtime(2, false), Level::WARN);
+        assert_eq!(runtime(0, true), Level::WARN);
+        assert_eq!(runtime(3, false), Level::TRACE);
     }
 
     #[test]

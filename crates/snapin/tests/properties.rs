@@ -59,10 +59,15 @@ fn value() -> impl Strategy<Value = String> {
 }
 
 /// `choices` and `default` for an arg that takes a value. The default is
-/// one of the choices when there are choices.
+/// one of the choices when there are choices. A choice is a word of any
+/// script that no shell reads as code (the contract's rule); a default
+/// without choices is any value.
 fn choices_and_default() -> impl Strategy<Value = (Vec<String>, Option<String>)> {
     (
-        btree_set("[a-z0-9][a-z0-9-]{0,5}|-[a-z]{1,3}|\\PC{1,4}", 0..4),
+        btree_set(
+            "[a-z0-9][a-z0-9-]{0,5}|-[a-z]{1,3}|[\\p{L}\\p{N}._:/=+,@%-]{1,4}",
+            0..4,
+        ),
         option::of(any::<Index>()),
         option::of(value()),
     )

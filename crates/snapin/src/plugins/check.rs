@@ -22,6 +22,7 @@ use crate::engine::Engine;
 use crate::index::{Grants, Index, Kind, Origin};
 use crate::loader::{self, Check, Status};
 use crate::runtime::{PluginError, catch_panic};
+use crate::text::one_line;
 use crate::ui::{Options, Paint, paint};
 use crate::{clap_spec, gate, pin, trust};
 
@@ -155,9 +156,14 @@ pub(super) fn run(engine: &Engine, args: &CheckArgs, options: &Options) -> Resul
             (false, true) => paint("FAIL", Paint::Bad),
             (false, false) => "FAIL".to_string(),
         };
-        let _ = writeln!(out, "{mark}  {:<width$}  {}", line.name, line.detail);
+        let _ = writeln!(
+            out,
+            "{mark}  {:<width$}  {}",
+            line.name,
+            one_line(&line.detail)
+        );
         if let Some(fix) = &line.fix {
-            let _ = writeln!(out, "      {:<width$}  fix: {fix}", "");
+            let _ = writeln!(out, "      {:<width$}  fix: {}", "", one_line(fix));
         }
     }
     let failed = report.checks.iter().filter(|c| !c.passed).count();
@@ -166,11 +172,17 @@ pub(super) fn run(engine: &Engine, args: &CheckArgs, options: &Options) -> Resul
         |name| format!("plugin '{name}'"),
     );
     if failed == 0 {
-        let _ = writeln!(out, "{what} passes all {} checks", report.checks.len());
+        let _ = writeln!(
+            out,
+            "{} passes all {} checks",
+            one_line(&what),
+            report.checks.len()
+        );
     } else {
         let _ = writeln!(
             out,
-            "{what} fails {failed} of {} checks",
+            "{} fails {failed} of {} checks",
+            one_line(&what),
             report.checks.len()
         );
     }

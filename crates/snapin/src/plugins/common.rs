@@ -79,6 +79,13 @@ pub(super) fn commands_of(entry: &Entry) -> Option<String> {
     )
 }
 
+/// Prints one line of a `plugins` command's result on stdout, made safe to
+/// print: such lines carry plugin-supplied text (versions, file names,
+/// reasons).
+pub(super) fn say(line: &str) {
+    println!("{}", crate::text::one_line(line));
+}
+
 pub(super) fn print_json(value: &impl Serialize) -> Result<()> {
     let json = serde_json::to_string_pretty(value)
         .map_err(|e| Diagnostic::new(format!("cannot encode JSON: {e}")))?;

@@ -157,6 +157,28 @@ pub(super) fn show_trust(engine: &Engine, entry: &Entry, previous: Option<&Entry
     ui::notice(&text);
 }
 
+/// The final question of an install (or, with the `previous` entry, an
+/// upgrade), restating what the yes grants, so that nothing printed above
+/// it can change what the user agrees to: `Install plugin 'greet' 0.2.0
+/// and grant read /home/u/docs?`.
+pub(super) fn question(entry: &Entry, previous: Option<&Entry>) -> String {
+    let what = match previous {
+        Some(prev) => format!(
+            "Upgrade plugin '{}' {} -> {}",
+            entry.name,
+            version_of(prev),
+            version_of(entry)
+        ),
+        None => format!("Install plugin '{}' {}", entry.name, version_of(entry)),
+    };
+    let grant = match entry.kind {
+        Kind::Wasm if entry.grants.is_empty() => " in its sandbox, granting nothing".to_string(),
+        Kind::Wasm => format!(" and grant {}", entry.grants),
+        _ => ", to run as you with your permissions".to_string(),
+    };
+    format!("{what}{grant}?")
+}
+
 /// The other users trusted to own the plugin's file, in one line.
 pub(super) fn owners_of(entry: &Entry) -> String {
     let uids: Vec<String> = entry

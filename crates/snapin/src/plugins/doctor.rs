@@ -11,7 +11,7 @@ use crate::index::Kind;
 use crate::loader::Status;
 use crate::runtime::exec::is_executable;
 
-use super::common::{Result, json_arg, load_index, print_json};
+use super::common::{Result, json_arg, load_index, print_json, say};
 use super::list::rows;
 
 /// The clap definition of `plugins doctor`.
@@ -83,7 +83,7 @@ pub(super) fn run(engine: &Engine, args: &DoctorArgs) -> Result {
         println!("{ns} plugins: all {} healthy", rows.len());
     } else {
         for p in &problems {
-            println!("{}: {}; fix: {}", p.plugin, p.problem, p.fix);
+            say(&format!("{}: {}; fix: {}", p.plugin, p.problem, p.fix));
         }
     }
     Ok(if problems.is_empty() {

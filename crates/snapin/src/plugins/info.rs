@@ -10,6 +10,7 @@ use snapin_protocol::{CommandSpec, Manifest};
 use crate::engine::Engine;
 use crate::index::Kind;
 use crate::loader::Status;
+use crate::text;
 
 use super::common::{Result, json_arg, load_index, not_installed, print_json, string};
 use super::consent::owners_of;
@@ -73,7 +74,9 @@ pub(super) fn run(engine: &Engine, args: &InfoArgs) -> Result {
         })?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut out = std::io::stdout().lock();
+    // Written whole at the end, each line made safe to print: most of it
+    // is what the plugin said of itself.
+    let mut out = Vec::new();
     let _ = writeln!(out, "name:         {}", row.outcome.name);
     let _ = writeln!(
         out,
@@ -142,6 +145,9 @@ pub(super) fn run(engine: &Engine, args: &InfoArgs) -> Result {
             write_command(&mut out, engine.ns(), cmd, 1);
         }
     }
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(text::lines(&String::from_utf8_lossy(&out)).as_bytes());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -103,11 +103,15 @@ pub(super) fn inspect(
             if options.verbosity.debug
                 && let Some(stderr) = e.stderr()
             {
-                tracing::debug!(
-                    "{} --snapin-describe wrote on stderr:\n{}",
-                    path.display(),
-                    stderr.trim_end()
-                );
+                // One log line per line it wrote, each made safe to print
+                // by the logger, so that none can pass for a line of ours.
+                let call = match entry.kind {
+                    Kind::Wasm => "describe",
+                    _ => "--snapin-describe",
+                };
+                for line in stderr.trim_end().lines() {
+                    tracing::debug!("{} {call} wrote on stderr: {line}", path.display());
+                }
             }
             entry.describe_error = Some(e.to_string());
             Some(e)

@@ -12,11 +12,11 @@ use crate::loader::{Outcome, Status};
 use crate::ui::Options;
 
 use super::common::{
-    Result, commands_of, force_arg, index_path, index_to_change, source_arg, string,
+    Result, commands_of, force_arg, index_path, index_to_change, say, source_arg, string,
     trust_owner_arg, version_of, yes_arg,
 };
 use super::consent::{
-    check_trust, confirm, refuse_broken_commands, refuse_unless_forced, show_trust,
+    check_trust, confirm, question, refuse_broken_commands, refuse_unless_forced, show_trust,
 };
 use super::grants::{check_grants, parse_grants, prompt_grants};
 use super::inspect::{inspect, resolve_source};
@@ -95,7 +95,7 @@ pub(super) fn run(engine: &Engine, args: &InstallArgs, options: &Options) -> Res
         prompt_grants(&mut entry)?;
     }
     check_grants(&entry)?;
-    confirm(ns, "Install this plugin?", args.yes)?;
+    confirm(ns, &question(&entry, None), args.yes)?;
     Index::update(&index_path(engine), |index| {
         if index.get(&name).is_some() {
             return Err(Diagnostic::new(format!(
@@ -107,19 +107,19 @@ pub(super) fn run(engine: &Engine, args: &InstallArgs, options: &Options) -> Res
         index.plugins.push(entry.clone());
         Ok::<_, super::common::Failure>(())
     })?;
-    println!(
+    say(&format!(
         "installed plugin '{}' {}{}",
         name,
         version_of(&entry),
         commands_of(&entry)
             .map(|c| format!(": commands {c}"))
             .unwrap_or_default()
-    );
+    ));
     if outcome.status != Status::Ok {
-        println!(
+        say(&format!(
             "it will not run until this is fixed: {}",
             outcome.status_line()
-        );
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }

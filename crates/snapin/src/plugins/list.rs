@@ -12,6 +12,7 @@ use crate::engine::Engine;
 use crate::index::{Grants, Index, Kind};
 use crate::loader::Outcome;
 use crate::pin;
+use crate::text::one_line;
 use crate::ui::{Options, Paint, paint};
 
 use super::common::{Result, json_arg, load_index, print_json};
@@ -140,14 +141,19 @@ pub(super) fn run(engine: &Engine, args: &ListArgs, options: &Options) -> Result
 /// reason does not push the others apart. With `color`, the status word is
 /// coloured.
 fn table_text(header: &[String; 7], rows: &[[String; 7]], color: bool) -> String {
+    // Cells carry plugin-supplied text (versions, reasons, file names).
+    let rows: Vec<[String; 7]> = rows
+        .iter()
+        .map(|row| row.each_ref().map(|cell| one_line(cell).into_owned()))
+        .collect();
     let mut widths = header.each_ref().map(|h| h.chars().count());
-    for row in rows {
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
     let mut text = String::new();
-    for (at, row) in std::iter::once(header).chain(rows).enumerate() {
+    for (at, row) in std::iter::once(header).chain(&rows).enumerate() {
         let mut line: Vec<String> = row
             .iter()
             .zip(widths)

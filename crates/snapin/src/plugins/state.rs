@@ -8,7 +8,7 @@ use clap::{ArgMatches, Command};
 use crate::engine::Engine;
 use crate::index::Index;
 
-use super::common::{Failure, Result, index_path, not_installed, string, version_of};
+use super::common::{Failure, Result, index_path, not_installed, say, string, version_of};
 use super::names::{PluginNames, Which};
 
 /// The clap definition of `plugins remove`.
@@ -56,11 +56,11 @@ pub(super) fn remove(engine: &Engine, args: &NameArgs) -> Result {
         };
         Ok(index.plugins.remove(at))
     })?;
-    println!(
+    say(&format!(
         "removed plugin '{name}' {} (its file {} was left in place)",
         version_of(&removed),
         removed.path.display()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -12,11 +12,11 @@ use crate::pin;
 use crate::ui::Options;
 
 use super::common::{
-    Result, force_arg, index_path, index_to_change, not_installed, string, trust_owner_arg,
+    Result, force_arg, index_path, index_to_change, not_installed, say, string, trust_owner_arg,
     version_of, yes_arg,
 };
 use super::consent::{
-    check_trust, confirm, refuse_broken_commands, refuse_unless_forced, show_trust,
+    check_trust, confirm, question, refuse_broken_commands, refuse_unless_forced, show_trust,
 };
 use super::grants::check_grants;
 use super::inspect::inspect;
@@ -123,7 +123,7 @@ pub(super) fn run(engine: &Engine, args: &UpgradeArgs, options: &Options) -> Res
     })?;
     show_trust(engine, &entry, Some(&old));
     confirm_lookalikes(engine, &index, &entry, Some(&old), args.yes, options)?;
-    confirm(ns, "Trust the new file?", args.yes)?;
+    confirm(ns, &question(&entry, Some(&old)), args.yes)?;
     Index::update(&index_path(engine), |index| {
         let names: Vec<String> = index.plugins.iter().map(|e| e.name.clone()).collect();
         let slot = index
@@ -132,11 +132,11 @@ pub(super) fn run(engine: &Engine, args: &UpgradeArgs, options: &Options) -> Res
         *slot = entry.clone();
         Ok::<_, super::common::Failure>(())
     })?;
-    println!(
+    say(&format!(
         "upgraded plugin '{name}' {} -> {} (sha256 {})",
         version_of(&old),
         version_of(&entry),
         pin::short(&entry.sha256)
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }

@@ -132,9 +132,18 @@ pub enum PluginError {
     Other(String),
 }
 
+/// The last line the plugin wrote on stderr, for a one-line error: made
+/// safe to print, and cut to a line's length.
 fn stderr_line(stderr: &str) -> String {
+    const KEEP: usize = 200;
     match stderr.lines().rev().find(|l| !l.trim().is_empty()) {
-        Some(line) => format!(": {}", line.trim()),
+        Some(line) => {
+            let line = crate::text::one_line(line.trim());
+            match line.char_indices().nth(KEEP) {
+                Some((cut, _)) => format!(": {}...", &line[..cut]),
+                None => format!(": {line}"),
+            }
+        }
         None => String::new(),
     }
 }

@@ -22,6 +22,9 @@ use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use wasmtime_wasi::p2::pipe::{ClosedInputStream, MemoryOutputPipe};
+
+use super::exec::DescribeLimits;
 use super::{Exit, Invocation, Plugin, PluginError, is_wasm};
 use crate::index::Grants;
 
@@ -281,6 +284,8 @@ pub struct WasmPluginSpec {
     pub grants: Grants,
     /// Memory and time limits.
     pub limits: WasmLimits,
+    /// Bounds on what describe may write (the executables' bounds).
+    pub describe: DescribeLimits,
     /// Values for the `config` host function.
     pub config: BTreeMap<String, String>,
 }
@@ -291,6 +296,19 @@ pub struct WasmPlugin<'a> {
     spec: WasmPluginSpec,
 }
 
+/// Where a call's standard streams go.
+enum Stdio {
+    /// The user's terminal: a run, which the user asked for.
+    Terminal,
+    /// Nothing to read, and what it writes kept in memory up to each
+    /// pipe's capacity: a describe, which runs before the user has agreed
+    /// to anything and must not read what they type or flood the host.
+    Captured {
+        stdout: MemoryOutputPipe,
+        stderr: MemoryOutputPipe,
+    },
+}
+
 impl WasmPlugin<'_> {
     /// Instantiates the component in a fresh store with `grants` and calls
     /// `f` on it, mapping traps, limits and `exit` to [`Exit`] or errors.
@@ -298,6 +316,7 @@ impl WasmPlugin<'_> {
         &self,
         grants: &Grants,
         args: &[String],
+        stdio: &Stdio,
         f: impl FnOnce(&bindings::Plugin, &mut Store<State>) -> wasmtime::Result<T>,
     ) -> Result<Result<T, Exit>, PluginError> {
         let rt = self.runtime;
@@ -305,10 +324,17 @@ impl WasmPlugin<'_> {
         let component = rt.load(&spec.path, &spec.sha256)?;
 
         let mut wasi = WasiCtxBuilder::new();
-        wasi.inherit_stdin()
-            .inherit_stdout()
-            .inherit_stderr()
-            .args(args);
+        match stdio {
+            Stdio::Terminal => {
+                wasi.inherit_stdin().inherit_stdout().inherit_stderr();
+            }
+            Stdio::Captured { stdout, stderr } => {
+                wasi.stdin(ClosedInputStream)
+                    .stdout(stdout.clone())
+                    .stderr(stderr.clone());
+            }
+        }
+        wasi.args(args);
         for name in &grants.env {
             if let Ok(value) = std::env::var(name) {
                 wasi.env(name, value);
@@ -389,19 +415,49 @@ impl WasmPlugin<'_> {
 
 impl Plugin for WasmPlugin<'_> {
     fn describe(&self) -> Result<Manifest, PluginError> {
-        // Describing runs with nothing granted, whatever the user granted.
-        let json = match self.call(
+        // Describing runs with nothing granted, whatever the user granted,
+        // and with stdin closed and its output bounded, like an
+        // executable's.
+        let limits = &self.spec.describe;
+        // One byte more than allowed tells "too much" from "just enough".
+        let stdout = MemoryOutputPipe::new(limits.max_output.saturating_add(1));
+        let stderr = MemoryOutputPipe::new(limits.max_stderr);
+        let stdio = Stdio::Captured {
+            stdout: stdout.clone(),
+            stderr: stderr.clone(),
+        };
+        let outcome = self.call(
             &Grants::default(),
             std::slice::from_ref(&self.spec.name),
+            &stdio,
             |b, store| b.snapin_plugin_guest().call_describe(store),
-        )? {
-            Ok(json) => json,
-            Err(exit) => {
+        );
+        let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
+        if stdout.contents().len() > limits.max_output {
+            return Err(PluginError::Other(format!(
+                "its describe wrote more than the {} byte limit on stdout (the manifest is describe's return value; nothing is expected on stdout)",
+                limits.max_output
+            )));
+        }
+        let json = match outcome {
+            Ok(Ok(json)) => json,
+            Ok(Err(exit)) => {
                 return Err(PluginError::DescribeFailed {
-                    status: format!("{exit:?}"),
-                    stderr: String::new(),
+                    status: match exit {
+                        Exit::Code(code) => format!("exit status {code}"),
+                        Exit::Signal(signal) => format!("signal {signal}"),
+                    },
+                    stderr,
                 });
             }
+            // A crash shows the last line it wrote, as a panic's message.
+            Err(e @ PluginError::Trap { .. }) => {
+                return Err(PluginError::DescribeFailed {
+                    status: e.to_string(),
+                    stderr,
+                });
+            }
+            Err(e) => return Err(e),
         };
         serde_json::from_str(&json).map_err(|e| PluginError::BadManifest {
             reason: e.to_string(),
@@ -418,7 +474,7 @@ impl Plugin for WasmPlugin<'_> {
             .map_err(|e| PluginError::Other(format!("cannot encode the context: {e}")))?;
         let mut args = vec![self.spec.name.clone()];
         args.extend(argv.iter().cloned());
-        let outcome = self.call(&self.spec.grants, &args, |b, store| {
+        let outcome = self.call(&self.spec.grants, &args, &Stdio::Terminal, |b, store| {
             b.snapin_plugin_guest().call_run(store, &argv, &context)
         })?;
         Ok(match outcome {
@@ -450,6 +506,9 @@ impl WasiView for State {
 impl HostImports for State {
     fn log(&mut self, level: Level, message: String) {
         let plugin = &self.plugin;
+        // Its words, not the host's: one line that cannot drive the
+        // terminal (the logger makes every line safe too).
+        let message = crate::text::one_line(&message);
         match level {
             Level::Error => tracing::error!("plugin '{plugin}': {message}"),
             Level::Warn => tracing::warn!("plugin '{plugin}': {message}"),

@@ -576,7 +576,8 @@ fn install_asks_on_a_terminal() {
         return;
     };
     assert!(
-        stdout(&out).contains("Install this plugin? [y/N]"),
+        stdout(&out)
+            .contains("Install plugin 'greet' 0.2.0, to run as you with your permissions? [y/N]"),
         "{}",
         stdout(&out)
     );

@@ -20,6 +20,9 @@ mod e2e;
 /// that is damaged, newer, read-only, on a full disk or written by racing
 /// and killed writers.
 mod faults;
+/// Plugin-supplied text that would drive the terminal or the shell, and a
+/// component's describe that reads stdin or floods its output.
+mod hostile_text;
 /// Promises a weaker test could pass without keeping: network denial
 /// against a live listener, built-ins against `--force`, every directory
 /// above a plugin, the default sandbox limits.

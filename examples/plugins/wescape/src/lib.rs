@@ -6,13 +6,18 @@
 //! variable `SNAPIN_TEST_SECRET`. Each command reports what it could do on
 //! stdout, or what stopped it on stderr as `COMMAND: cannot ...: ERROR` with
 //! exit status 1, so a test can tell a denial from a success.
+//!
+//! It also does, when the host's configuration file asks it to (see
+//! [`hostile_from_config`]), what a hostile component can do before the
+//! user has agreed to anything: log lines that drive the terminal, read
+//! stdin and flood its output while it describes itself.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use snapin_guest::{Access, Context, Error};
+use snapin_guest::{Access, Context, Error, Level};
 
 /// The commands this plugin adds to `mycli`.
 #[derive(Subcommand)]
@@ -94,14 +99,55 @@ fn run(cmd: Commands, _ctx: &Context) -> Result<(), Error> {
     Ok(())
 }
 
+/// What the tests of hostile input ask for in `[plugins.wescape.config]`:
+///
+/// - `log = "TEXT"`: logs TEXT at warn level, at every describe and run;
+/// - `stderr = "TEXT"`: writes TEXT on stderr, at every describe and run;
+/// - `describe = "read-stdin"`: describe reads a line of stdin and logs
+///   what it read;
+/// - `describe = "flood"`: describe writes 120 MiB on stdout and on stderr;
+/// - `describe = "fail"`: describe exits with status 3 (after `stderr`).
+///
+/// Describe is the call with no command in argv.
+fn hostile_from_config() {
+    if let Some(text) = snapin_guest::config("log") {
+        snapin_guest::log(Level::Warn, &text);
+    }
+    if let Some(text) = snapin_guest::config("stderr") {
+        eprintln!("{text}");
+    }
+    if std::env::args().count() > 1 {
+        return;
+    }
+    match snapin_guest::config("describe").as_deref() {
+        Some("read-stdin") => {
+            let mut line = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut line);
+            snapin_guest::log(Level::Warn, &format!("read from stdin: {line:?}"));
+        }
+        Some("flood") => {
+            let chunk = vec![b'x'; 1024 * 1024];
+            for _ in 0..120 {
+                let _ = std::io::stdout().write_all(&chunk);
+                let _ = std::io::stderr().write_all(&chunk);
+            }
+        }
+        Some("fail") => std::process::exit(3),
+        _ => {}
+    }
+}
+
 snapin_guest::export_plugin!(
     Commands,
     run,
     host = "mycli",
     api = "^1.0",
-    configure = |plugin| plugin
-        .request_dir(Access::Read, "files to read when granted")
-        .request_env("SNAPIN_TEST_SECRET"),
+    configure = |plugin| {
+        hostile_from_config();
+        plugin
+            .request_dir(Access::Read, "files to read when granted")
+            .request_env("SNAPIN_TEST_SECRET")
+    },
 );
 
 #[cfg(test)]
