@@ -20,6 +20,8 @@ mod e2e;
 /// that is damaged, newer, read-only, on a full disk or written by racing
 /// and killed writers.
 mod faults;
+/// The fixes messages suggest, each run; doc-level promises about messages.
+mod messages;
 /// `plugins new`: the scaffolded crates build, test, install and run.
 mod scaffold;
 /// Security checks: writable or foreign plugin files, look-alike names,
