@@ -26,9 +26,9 @@ pub trait Plugin: Send + Sync {
     fn describe(&self) -> Result<Manifest, PluginError>;
 
     /// Returns the manifest as the plugin wrote it, undecoded (JSON), so
-    /// that the host can point out fields it does not know (see
-    /// [`decode_manifest`]). Runtimes that read JSON from the plugin return
-    /// it as read; the default encodes what [`Plugin::describe`] returns.
+    /// that the host can point out fields it does not know. Runtimes that
+    /// read JSON from the plugin return it as read; the default encodes
+    /// what [`Plugin::describe`] returns.
     fn describe_json(&self) -> Result<Vec<u8>, PluginError> {
         serde_json::to_vec(&self.describe()?)
             .map_err(|e| PluginError::Other(format!("cannot encode the manifest: {e}")))
