@@ -346,3 +346,77 @@ fn a_components_manifest_is_checked_for_unknown_fields_too() {
         "{text}"
     );
 }
+
+// ------------------------------------------------- rarer install fixes
+
+/// Another mycli process installs a plugin of the same name while this one
+/// is describing its file (here: the file's own describe starts it). The
+/// second install is refused, the index keeps the first, and the fix,
+/// `plugins info`, shows it.
+#[test]
+fn a_plugin_installed_meanwhile_is_shown_by_the_fix() {
+    let h = Home::new();
+    let first = h.script(
+        "mycli-twin-first",
+        &manifest("twin", "twin", "^1.0"),
+        "echo first",
+    );
+    let marker = h.scratch("described-once");
+    let body = format!(
+        "if [ \"$1\" = --snapin-describe ] && [ ! -e '{marker}' ]; then\n  : > '{marker}'\n  '{mycli}' plugins install '{first}' --yes >/dev/null 2>&1\nfi",
+        marker = marker.display(),
+        mycli = env!("CARGO_BIN_EXE_mycli"),
+        first = first.display(),
+    );
+    // The describe branch of `script` prints the manifest; run the nested
+    // install before it.
+    let second = h.scratch("mycli-twin-second");
+    crate::support::write_executable(
+        &second,
+        &format!(
+            "#!/bin/sh\n{body}\nif [ \"$1\" = --snapin-describe ]; then\ncat <<'MANIFEST'\n{}\nMANIFEST\nexit 0\nfi\necho second\n",
+            manifest("twin", "twin", "^1.0")
+        ),
+    );
+    let out = h.install_cmd(&second).output().unwrap();
+    insta::assert_snapshot!(h.outcome(&out), @"
+    [exit 1] Plugin 'twin' 1.0.0 (exec)
+      path:     [TMP]/scratch/mycli-twin-second
+      origin:   path [TMP]/scratch/mycli-twin-second
+      sha256:   [SHA256]
+      api:      ^1.0 (mycli provides 1.2.0)
+      commands: twin
+    It runs as you, with your permissions, whenever you use one of its commands.
+    mycli: error: plugin 'twin' was installed meanwhile by another mycli process; fix: see it with `mycli plugins info twin`
+    ");
+    let info = h.fix_command(&stderr(&out)).output().unwrap();
+    assert!(info.status.success(), "{}", stderr(&info));
+    assert!(
+        stdout(&info).contains(&*first.display().to_string()),
+        "{}",
+        stdout(&info)
+    );
+    h.mycli().arg("twin").assert().success().stdout("first\n");
+}
+
+/// A file that now describes itself under another name cannot be
+/// upgraded in place; the fix (remove, then install under the new name)
+/// works.
+#[test]
+fn a_plugin_renamed_by_its_file_is_removed_and_installed_under_its_new_name() {
+    let h = Home::new();
+    let path = h.script("mycli-old", &manifest("old", "old", "^1.0"), "echo old");
+    h.install(&path);
+    h.script("mycli-old", &manifest("new", "new", "^1.0"), "echo new");
+    let out = h
+        .mycli()
+        .args(["plugins", "upgrade", "old", "--yes"])
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 1] mycli: error: cannot upgrade plugin 'old': the file at [TMP]/scratch/mycli-old now describes itself as 'new'; fix: `mycli plugins remove old` and install it under its new name");
+    let commands = quoted_commands(fix_of(&stderr(&out)));
+    assert_eq!(commands, [["plugins", "remove", "old"]]);
+    h.mycli().args(&commands[0]).assert().success();
+    h.install(&path);
+    h.mycli().arg("new").assert().success().stdout("new\n");
+}
