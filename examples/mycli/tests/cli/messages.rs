@@ -420,3 +420,85 @@ fn a_plugin_renamed_by_its_file_is_removed_and_installed_under_its_new_name() {
     h.install(&path);
     h.mycli().arg("new").assert().success().stdout("new\n");
 }
+
+// ------------------------------------------------ the list's fixes, run
+
+/// Each plugin in trouble, in a home of its own: every `mycli ...` command
+/// the fix of its `plugins list --json` row quotes works as pasted (an
+/// upgrade answered yes), and afterwards the plugin is ok or gone, and
+/// `mycli version` says nothing about it.
+#[test]
+fn every_fix_the_list_gives_works_when_pasted() {
+    type Setup = fn(&Home) -> &'static str;
+    let cases: [Setup; 5] = [
+        // Built for another API version (recorded with --force).
+        |h| {
+            let p = h.script(
+                "mycli-future",
+                &manifest("future", "future", "^99"),
+                "exit 0",
+            );
+            h.install_cmd(&p).arg("--force").assert().success();
+            "future"
+        },
+        // Disabled by the user.
+        |h| {
+            h.install(&example("greet"));
+            h.mycli()
+                .args(["plugins", "disable", "greet"])
+                .assert()
+                .success();
+            "greet"
+        },
+        // Its file changed since it was pinned.
+        |h| {
+            let p = h.script(
+                "mycli-moved",
+                &manifest("moved", "moved", "^1.0"),
+                "echo one",
+            );
+            h.install(&p);
+            h.script(
+                "mycli-moved",
+                &manifest("moved", "moved", "^1.0"),
+                "echo two, longer",
+            );
+            "moved"
+        },
+        // Its file is gone.
+        |h| {
+            let p = h.script("mycli-gone", &manifest("gone", "gone", "^1.0"), "exit 0");
+            h.install(&p);
+            fs::remove_file(&p).expect("the plugin file is removed");
+            "gone"
+        },
+        // Its command is built into mycli (recorded with --force).
+        |h| {
+            let p = h.script("mycli-vers", &manifest("vers", "version", "^1.0"), "exit 0");
+            h.install_cmd(&p).arg("--force").assert().success();
+            "vers"
+        },
+    ];
+    for setup in cases {
+        let h = Home::new();
+        let name = setup(&h);
+        let row = h.row(name);
+        assert_ne!(row["status"], "ok", "{row}");
+        let fix = row["fix"].as_str().unwrap_or_default().to_string();
+        let commands = quoted_commands(&fix);
+        assert!(!commands.is_empty(), "{name}: no command in {fix:?}");
+        let command = commands.last().expect("a command");
+        let mut cmd = h.mycli();
+        cmd.args(command);
+        if command.get(1).map(String::as_str) == Some("upgrade") {
+            cmd.arg("--yes");
+        }
+        cmd.assert().success();
+        let after = h.list().into_iter().find(|r| r["name"] == name);
+        if let Some(row) = after {
+            assert_eq!(row["status"], "ok", "{name} after {command:?}: {row}");
+        }
+        let out = h.mycli().arg("version").output().unwrap();
+        assert!(!stderr(&out).contains(name), "{name}: {}", stderr(&out));
+    }
+}
