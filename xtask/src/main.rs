@@ -225,15 +225,18 @@ fn report_skips(skips: &Path) {
 
 fn demo() -> Result<(), String> {
     ensure_wasm_target()?;
+    // Cargo's own progress stays on: the first build of a fresh clone
+    // takes minutes, and silence would look like a hang.
+    eprintln!("# Building mycli and the example plugins (the first build takes a few minutes)");
     let mut build = cargo();
-    build.args(["build", "--quiet", "-p", "mycli"]);
+    build.args(["build", "-p", "mycli"]);
     for p in PLUGIN_PACKAGES {
         build.args(["-p", p]);
     }
     run(&mut build)?;
+    eprintln!("# Building the WebAssembly examples for wasm32-wasip2");
     run(cargo().args([
         "build",
-        "--quiet",
         "--release",
         "--target",
         "wasm32-wasip2",
@@ -242,8 +245,10 @@ fn demo() -> Result<(), String> {
         "-p",
         "mycli-wescape",
     ]))?;
-    let bin = root().join("target").join("debug");
-    let wasm_dir = root().join("target/wasm32-wasip2/release");
+    // Where cargo put them: `target/`, or `CARGO_TARGET_DIR`.
+    let target = public_api::target_dir()?;
+    let bin = target.join("debug");
+    let wasm_dir = target.join("wasm32-wasip2/release");
     let home = tempfile::Builder::new()
         .prefix("mycli-demo-")
         .tempdir()

@@ -78,7 +78,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// The target directory cargo uses here (`CARGO_TARGET_DIR`, config files).
-fn target_dir() -> Result<PathBuf, String> {
+pub(crate) fn target_dir() -> Result<PathBuf, String> {
     let out = cargo()
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .output()

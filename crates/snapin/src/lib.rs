@@ -58,7 +58,7 @@
 //!
 //! | layer | files | what they own |
 //! |---|---|---|
-//! | 0 | `text`, `diagnostic`, `paths`, `pin`, `gate`, `manifest`, `config`, `trust`, `clap_spec`, `scaffold` | leaves: one rule or format each |
+//! | 0 | `text`, `diagnostic`, `paths`, `pin`, `gate`, `manifest`, `unknown`, `config`, `trust`, `clap_spec`, `scaffold` | leaves: one rule or format each |
 //! | 1 | `ui` | everything written to stderr for a person: prefix, colour, prompts |
 //! | 2 | `index` | the installed-plugins index file |
 //! | 3 | `runtime` (`exec`, `wasm`) | running a plugin behind the [`Plugin`] trait |
@@ -99,6 +99,7 @@ mod text;
 mod trust;
 #[allow(clippy::print_stderr)]
 mod ui;
+mod unknown;
 
 /// The Rust examples of `docs/host-guide.md`, compiled and run as doctests
 /// so that the guide keeps to the API.

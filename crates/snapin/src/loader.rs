@@ -236,15 +236,6 @@ pub struct Loaded {
     pub outcomes: Vec<Outcome>,
 }
 
-/// The plugin that holds a command name or alias.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holder {
-    /// Its name.
-    pub plugin: String,
-    /// What runs it: a plugin compiled into the host cannot be removed.
-    pub kind: Kind,
-}
-
 impl Loaded {
     /// The plugin and command spec registered under top-level command `name`.
     pub fn command(&self, name: &str) -> Option<(&Active, &snapin_protocol::CommandSpec)> {
@@ -286,11 +277,7 @@ pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded
                 for (i, cmd) in manifest.commands.iter().enumerate() {
                     loaded.commands.insert(cmd.name.clone(), (at, i));
                     for name in std::iter::once(&cmd.name).chain(&cmd.aliases) {
-                        let holder = Holder {
-                            plugin: candidate.name.clone(),
-                            kind: candidate.kind,
-                        };
-                        loaded.taken.insert(name.clone(), holder);
+                        loaded.taken.insert(name.clone(), Holder::of(&candidate));
                     }
                 }
                 loaded.active.push(Active {
@@ -402,7 +389,11 @@ fn check(
     {
         verify(entry, ns, trust)?;
     }
-    conflicts(name, m, settings, taken)
+    let claimant = match candidate.source {
+        Source::Installed(_) => Claimant::Installed,
+        Source::CompiledIn { .. } => Claimant::CompiledIn,
+    };
+    conflicts(m, settings, taken).map_err(|c| c.problem(ns, name, claimant))
 }
 
 /// The contract check for a manifest under these settings.
@@ -478,58 +469,129 @@ pub fn integrity(entry: &Entry, ns: &str) -> Result<(), Problem> {
 
 /// The conflict step: the plugin's top-level command names and aliases
 /// are neither built into the host nor in `taken` (name or alias → the
-/// plugin that already has it).
+/// plugin that already has it). The first name taken is returned.
 pub fn conflicts(
-    name: &str,
     m: &Manifest,
     settings: &LoaderSettings<'_>,
     taken: &BTreeMap<String, Holder>,
-) -> Result<(), Problem> {
-    let ns = settings.ns;
+) -> Result<(), Conflict> {
     for cmd in &m.commands {
         for command in std::iter::once(&cmd.name).chain(&cmd.aliases) {
-            if settings.host_commands.contains(command) {
-                return Err(Problem {
-                    check: Check::Conflict,
-                    status: Status::Error,
-                    reason: format!("its command '{command}' is built into {ns}, which keeps it"),
-                    fix: format!(
-                        "ask its author to rename the command, or `{ns} plugins remove {name}`"
-                    ),
-                });
-            }
-            if let Some(Holder {
-                plugin: owner,
-                kind: Kind::CompiledIn,
-            }) = taken.get(command)
-            {
-                // Only its author can give way: the host keeps its own.
-                return Err(Problem {
-                    check: Check::Conflict,
-                    status: Status::Error,
-                    reason: format!(
-                        "its command '{command}' is already provided by plugin '{owner}', which is built into {ns} and keeps it"
-                    ),
-                    fix: format!(
-                        "ask its author to rename the command, or `{ns} plugins remove {name}`"
-                    ),
-                });
-            }
-            if let Some(Holder { plugin: owner, .. }) = taken.get(command) {
-                return Err(Problem {
-                    check: Check::Conflict,
-                    status: Status::Error,
-                    reason: format!(
-                        "its command '{command}' is already provided by plugin '{owner}'"
-                    ),
-                    fix: format!(
-                        "keep one of them: `{ns} plugins disable {name}` or `{ns} plugins remove {owner}`"
-                    ),
+            let holder = if settings.host_commands.contains(command) {
+                Some(Holder::Host)
+            } else {
+                taken.get(command).cloned()
+            };
+            if let Some(holder) = holder {
+                return Err(Conflict {
+                    command: command.clone(),
+                    holder,
                 });
             }
         }
     }
     Ok(())
+}
+
+/// Who already holds a command name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    /// The host itself.
+    Host,
+    /// The plugin of this name, compiled into the host.
+    CompiledIn(String),
+    /// The installed plugin of this name.
+    Installed(String),
+}
+
+impl Holder {
+    fn of(candidate: &Candidate) -> Holder {
+        match candidate.source {
+            Source::Installed(_) => Holder::Installed(candidate.name.clone()),
+            Source::CompiledIn { .. } => Holder::CompiledIn(candidate.name.clone()),
+        }
+    }
+}
+
+/// Who claims a name that is taken: which fixes work depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claimant {
+    /// An installed plugin: the user can disable or remove it.
+    Installed,
+    /// A plugin compiled into the host: only the host's authors can act.
+    CompiledIn,
+    /// A plugin being installed or upgraded: not recorded in this form,
+    /// so there is nothing of it to disable or remove.
+    Recording,
+    /// A plugin's author, in `plugins check`: the manifest can change.
+    Author,
+}
+
+/// A command name or alias a plugin claims that another already holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The name or alias.
+    pub command: String,
+    /// Who keeps it.
+    pub holder: Holder,
+}
+
+impl Conflict {
+    /// Why the plugin cannot have the name, in host `ns`.
+    pub fn reason(&self, ns: &str) -> String {
+        let command = &self.command;
+        match &self.holder {
+            Holder::Host => format!("its command '{command}' is built into {ns}, which keeps it"),
+            Holder::CompiledIn(owner) => format!(
+                "its command '{command}' is provided by plugin '{owner}', compiled into {ns}, which keeps it"
+            ),
+            Holder::Installed(owner) => {
+                format!("its command '{command}' is already provided by plugin '{owner}'")
+            }
+        }
+    }
+
+    /// What `claimant`, plugin `name`, can do about it: only an installed
+    /// plugin is offered to be disabled or removed, and only the plugin's
+    /// author can rename the command.
+    pub fn fix(&self, ns: &str, name: &str, claimant: Claimant) -> String {
+        let command = &self.command;
+        let rename = format!("ask the author of {name} to rename the command '{command}'");
+        match (claimant, &self.holder) {
+            (Claimant::Installed, Holder::Host | Holder::CompiledIn(_)) => {
+                format!("{rename}, or `{ns} plugins remove {name}`")
+            }
+            (Claimant::Installed, Holder::Installed(owner)) => format!(
+                "keep one of them: `{ns} plugins disable {name}` or `{ns} plugins remove {owner}`"
+            ),
+            (Claimant::CompiledIn, Holder::Host | Holder::CompiledIn(_)) => compiled_in_fix(ns),
+            (Claimant::CompiledIn, Holder::Installed(owner)) => {
+                format!("`{ns} plugins remove {owner}`, or {}", compiled_in_fix(ns))
+            }
+            (Claimant::Recording, Holder::Host | Holder::CompiledIn(_)) => {
+                format!("{rename}: {ns} keeps its own")
+            }
+            (Claimant::Recording, Holder::Installed(owner)) => {
+                format!("{rename}, or `{ns} plugins remove {owner}` first")
+            }
+            (Claimant::Author, Holder::Host | Holder::CompiledIn(_)) => {
+                format!("rename the command '{command}' in the manifest: {ns} keeps its own")
+            }
+            (Claimant::Author, Holder::Installed(owner)) => format!(
+                "rename the command '{command}' in the manifest, or `{ns} plugins remove {owner}` to try it here"
+            ),
+        }
+    }
+
+    /// The loader's problem for this conflict.
+    fn problem(&self, ns: &str, name: &str, claimant: Claimant) -> Problem {
+        Problem {
+            check: Check::Conflict,
+            status: Status::Error,
+            reason: self.reason(ns),
+            fix: self.fix(ns, name, claimant),
+        }
+    }
 }
 
 /// Candidates and loader runs for tests, here and in `lookup.rs`.
@@ -655,7 +717,7 @@ pub(crate) mod tests {
                 Status::Error,
                 Some(Check::Conflict),
                 "its command 'version' is built into mycli, which keeps it",
-                "ask its author to rename the command, or `mycli plugins remove usurper`",
+                "ask the author of usurper to rename the command 'version', or `mycli plugins remove usurper`",
             ),
             (
                 plugin(
@@ -691,10 +753,101 @@ pub(crate) mod tests {
                 if status == Status::Ok { 2 } else { 1 }
             );
             assert_eq!(
-                loaded.taken.get("hello").map(|h| h.plugin.as_str()),
-                Some("greet")
+                loaded.taken.get("hello"),
+                Some(&Holder::Installed("greet".into()))
             );
         }
+    }
+
+    /// Each kind of holder against each kind of claimant: the reason names
+    /// the holder, and the fix offers to disable or remove only a plugin
+    /// that is installed, and renaming only through the plugin's author.
+    #[test]
+    fn a_conflicts_fix_fits_who_holds_the_name_and_who_claims_it() {
+        let holders = [
+            Holder::Host,
+            Holder::CompiledIn("echo".into()),
+            Holder::Installed("greet".into()),
+        ];
+        let reasons = [
+            "its command 'hi' is built into mycli, which keeps it",
+            "its command 'hi' is provided by plugin 'echo', compiled into mycli, which keeps it",
+            "its command 'hi' is already provided by plugin 'greet'",
+        ];
+        let fixes = [
+            (
+                Claimant::Installed,
+                [
+                    "ask the author of new to rename the command 'hi', or `mycli plugins remove new`",
+                    "ask the author of new to rename the command 'hi', or `mycli plugins remove new`",
+                    "keep one of them: `mycli plugins disable new` or `mycli plugins remove greet`",
+                ],
+            ),
+            (
+                Claimant::CompiledIn,
+                [
+                    "this plugin is compiled into mycli: report it to mycli's authors",
+                    "this plugin is compiled into mycli: report it to mycli's authors",
+                    "`mycli plugins remove greet`, or this plugin is compiled into mycli: report it to mycli's authors",
+                ],
+            ),
+            (
+                Claimant::Recording,
+                [
+                    "ask the author of new to rename the command 'hi': mycli keeps its own",
+                    "ask the author of new to rename the command 'hi': mycli keeps its own",
+                    "ask the author of new to rename the command 'hi', or `mycli plugins remove greet` first",
+                ],
+            ),
+            (
+                Claimant::Author,
+                [
+                    "rename the command 'hi' in the manifest: mycli keeps its own",
+                    "rename the command 'hi' in the manifest: mycli keeps its own",
+                    "rename the command 'hi' in the manifest, or `mycli plugins remove greet` to try it here",
+                ],
+            ),
+        ];
+        for (at, holder) in holders.iter().enumerate() {
+            let conflict = Conflict {
+                command: "hi".into(),
+                holder: holder.clone(),
+            };
+            assert_eq!(conflict.reason("mycli"), reasons[at]);
+            for (claimant, fix) in &fixes {
+                assert_eq!(
+                    conflict.fix("mycli", "new", *claimant),
+                    fix[at],
+                    "{claimant:?} against {holder:?}"
+                );
+            }
+        }
+    }
+
+    /// A plugin compiled in holds its names before any installed plugin.
+    #[test]
+    fn an_installed_plugin_clashing_with_one_compiled_in_is_not_told_to_remove_it() {
+        let compiled = plugin("echo", r#""api":"^1.0","commands":[{"name":"echo"}]"#);
+        let Source::Installed(entry) = compiled.source else {
+            unreachable!("plugin() makes an installed candidate")
+        };
+        let echo = Candidate {
+            name: "echo".into(),
+            kind: Kind::CompiledIn,
+            source: Source::CompiledIn {
+                plugin: Arc::new(Panicky),
+                described: Ok(entry.manifest.expect("a manifest")),
+            },
+        };
+        let clash = plugin("loud", r#""api":"^1.0","commands":[{"name":"echo"}]"#);
+        let loaded = load_in_mycli(vec![echo, clash], false);
+        assert_eq!(loaded.outcomes[0].status, Status::Ok);
+        assert_eq!(
+            loaded.outcomes[1].fix.as_deref(),
+            Some(
+                "ask the author of loud to rename the command 'echo', or `mycli plugins remove loud`"
+            )
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use snapin_protocol::{CommandSpec, Manifest};
 use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
 use crate::index::{Grants, Index, Kind, Origin};
-use crate::loader::{self, Check, Status};
+use crate::loader::{self, Claimant};
 use crate::runtime::{PluginError, catch_panic};
 use crate::text::one_line;
 use crate::ui::{Options, Paint, paint};
@@ -33,14 +33,14 @@ use super::inspect::{inspect, kind_of, resolve_source};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct CheckLine {
-    /// Which step: `file`, `permissions`, `describe`, `contract`, `gate`,
-    /// `conflicts`, `clap` or `help`.
+    /// Which step: `file`, `permissions`, `describe`, `fields`,
+    /// `contract`, `gate`, `conflicts`, `clap` or `help`.
     pub name: &'static str,
     /// Whether the plugin passed it.
     pub passed: bool,
     /// What was found.
     pub detail: String,
-    /// What to do about a failure.
+    /// What to do about a failure, or about a warning on a step passed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
 }
@@ -81,6 +81,14 @@ impl CheckLine {
             passed: false,
             detail: detail.into(),
             fix: Some(fix.into()),
+        }
+    }
+
+    /// A step passed with a warning: it does not fail the check.
+    fn warn(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> CheckLine {
+        CheckLine {
+            fix: Some(fix.into()),
+            ..CheckLine::pass(name, detail)
         }
     }
 
@@ -151,6 +159,8 @@ pub(super) fn run(engine: &Engine, args: &CheckArgs, options: &Options) -> Resul
     let mut out = std::io::stdout().lock();
     for line in &report.checks {
         let mark = match (line.passed, color) {
+            (true, true) if line.fix.is_some() => paint("warn", Paint::Warn),
+            (true, false) if line.fix.is_some() => "warn".to_string(),
             (true, true) => paint("ok  ", Paint::Good),
             (true, false) => "ok  ".to_string(),
             (false, true) => paint("FAIL", Paint::Bad),
@@ -299,6 +309,7 @@ fn run_steps(
         ));
     };
     report.plugin = Some(m.name.clone());
+    let unknown = &inspected.unknown;
     lines.push(CheckLine::pass(
         "describe",
         format!(
@@ -309,6 +320,15 @@ fn run_steps(
             pin::short(&entry.sha256)
         ),
     ));
+    lines.push(if unknown.is_empty() {
+        CheckLine::pass("fields", format!("every field is one {ns} knows"))
+    } else {
+        CheckLine::warn(
+            "fields",
+            format!("{ns} does not know these fields and ignores them: {unknown}"),
+            "correct the misspelt ones in the manifest (docs/protocol.md §2); fields of a later minor version of the contract are ignored by this one",
+        )
+    });
     let settings = engine.loader_settings(false);
     lines.push(match loader::contract(&m, &settings) {
         Ok(()) => CheckLine::pass("contract", format!("a valid manifest for {ns}")),
@@ -381,20 +401,16 @@ fn conflicts(engine: &Engine, m: &Manifest) -> CheckLine {
     };
     others.plugins.retain(|e| e.name != m.name);
     let taken = engine.run_loader(others, false).taken;
-    match loader::conflicts(&m.name, m, &engine.loader_settings(false), &taken) {
+    match loader::conflicts(m, &engine.loader_settings(false), &taken) {
         Ok(()) => CheckLine::pass(
             "conflicts",
             "no command or alias is taken by the host or another plugin",
         ),
-        Err(p) => {
-            debug_assert_eq!((p.check, p.status), (Check::Conflict, Status::Error));
-            let fix = if p.reason.contains("is built into") {
-                "rename the command: the host's own commands always win".to_string()
-            } else {
-                p.fix
-            };
-            CheckLine::fail("conflicts", p.reason, fix)
-        }
+        Err(c) => CheckLine::fail(
+            "conflicts",
+            c.reason(engine.ns()),
+            c.fix(engine.ns(), &m.name, Claimant::Author),
+        ),
     }
 }
 

@@ -3,13 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::HostConfig;
 use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
 use crate::index::{Entry, FileStamp, Grants, Kind, Origin, now_rfc3339};
 use crate::runtime::exec::is_executable;
-use crate::runtime::{PluginError, is_wasm};
+use crate::runtime::{FileKind, PluginError, decode_manifest};
 use crate::ui::{Options, StatusLine};
-use crate::{manifest, pin};
+use crate::unknown::Unknowns;
+use crate::{manifest, pin, trust};
 
 /// Finds the plugin file the user meant: a path, or `<ns>-NAME` on PATH.
 pub(super) fn resolve_source(ns: &str, source: &str) -> Result<(PathBuf, Origin), Diagnostic> {
@@ -53,6 +55,8 @@ pub(super) fn resolve_source(ns: &str, source: &str) -> Result<(PathBuf, Origin)
 pub(super) struct Inspected {
     pub(super) entry: Entry,
     pub(super) describe_error: Option<PluginError>,
+    /// The manifest's fields this version does not know.
+    pub(super) unknown: Unknowns,
 }
 
 /// Describes the file at `path` and builds the index entry it would get.
@@ -84,13 +88,32 @@ pub(super) fn inspect(
         file,
         trusted_owners: Vec::new(),
     };
+    // The user's configuration applies to a component's describe too: a
+    // broken one is the user's to correct, not a fault of the plugin that
+    // `--force` could record past.
+    if kind == Kind::Wasm {
+        HostConfig::load(&engine.host.paths.config_file())
+            .map_err(|e| Diagnostic::new(e.to_string()).with_fix(e.fix()))?;
+    }
     let described = {
         let _compiling = (entry.kind == Kind::Wasm)
             .then(|| StatusLine::show(ns, &format!("compiling {}", entry.name)));
-        engine.with_runtime(&entry, |plugin| plugin.describe())
+        engine.with_runtime(&entry, |plugin| plugin.describe_json())
     };
+    let described = described.and_then(|json| {
+        decode_manifest(&json).map_err(|reason| PluginError::BadManifest { reason })
+    });
+    let mut unknown = Unknowns::default();
     let describe_error = match described {
-        Ok(m) => {
+        Ok(decoded) => {
+            let m = decoded.manifest;
+            unknown = decoded.unknown;
+            if !unknown.is_empty() {
+                tracing::info!(
+                    "{}'s manifest has fields this {ns} does not know, ignored: {unknown}",
+                    m.name
+                );
+            }
             // An invalid name (`../x`, a screenful, control characters) is
             // reported by the contract check, never used as a name.
             if manifest::is_valid_name(&m.name) {
@@ -120,10 +143,12 @@ pub(super) fn inspect(
     Ok(Inspected {
         entry,
         describe_error,
+        unknown,
     })
 }
 
-/// Tells a WebAssembly component from an executable by its first bytes.
+/// Tells a WebAssembly component from an executable by its first bytes
+/// ([`FileKind`]); refuses anything else with the fix for what it is.
 pub(super) fn kind_of(path: &Path) -> Result<Kind, Diagnostic> {
     if path.is_dir() {
         return Err(Diagnostic::new(format!(
@@ -132,25 +157,31 @@ pub(super) fn kind_of(path: &Path) -> Result<Kind, Diagnostic> {
         ))
         .with_fix("give the path of the plugin file inside it"));
     }
-    let mut head = [0u8; 4];
-    let read = std::fs::File::open(path).and_then(|mut f| {
+    let mut head = Vec::with_capacity(8);
+    let read = std::fs::File::open(path).and_then(|f| {
         use std::io::Read;
-        f.read(&mut head)
+        f.take(8).read_to_end(&mut head)
     });
-    match read {
-        Ok(4) if is_wasm(&head) => Ok(Kind::Wasm),
-        Ok(_) if is_executable(path) => Ok(Kind::Exec),
-        Ok(_) => Err(Diagnostic::new(format!(
+    if let Err(e) = read {
+        return Err(Diagnostic::new(format!(
+            "cannot read {}: {e}",
+            path.display()
+        )));
+    }
+    let kind = FileKind::of(&head);
+    match kind.unusable() {
+        Some((why, fix)) => {
+            Err(Diagnostic::new(format!("{} is not a plugin: {why}", path.display())).with_fix(fix))
+        }
+        None if kind == FileKind::Component => Ok(Kind::Wasm),
+        None if is_executable(path) => Ok(Kind::Exec),
+        None => Err(Diagnostic::new(format!(
             "{} is neither an executable file nor a WebAssembly component",
             path.display()
         ))
         .with_fix(format!(
             "`chmod +x {}` if it is an executable plugin",
-            path.display()
-        ))),
-        Err(e) => Err(Diagnostic::new(format!(
-            "cannot read {}: {e}",
-            path.display()
+            trust::quoted(path)
         ))),
     }
 }

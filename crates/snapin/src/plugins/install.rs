@@ -8,7 +8,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
 use crate::index::{Entry, Index};
-use crate::loader::{Outcome, Status};
+use crate::loader::{self, Check, Claimant, Outcome, Status};
 use crate::ui::Options;
 
 use super::common::{
@@ -125,17 +125,25 @@ pub(super) fn run(engine: &Engine, args: &InstallArgs, options: &Options) -> Res
 }
 
 /// What the loader would say of `entry` next to the plugins in `index`
-/// (except one of the same name).
+/// (except one of the same name), with a conflict's fix for a plugin not
+/// recorded yet in this form.
 pub(super) fn check_against(engine: &Engine, index: &Index, entry: &Entry) -> Outcome {
     let mut others = index.clone();
     others.plugins.retain(|e| e.name != entry.name);
     others.plugins.push(entry.clone());
     let loaded = engine.run_loader(others, false);
-    loaded
+    let mut outcome = loaded
         .outcomes
         .into_iter()
         .next_back()
-        .expect("the loader returns one outcome per candidate")
+        .expect("the loader returns one outcome per candidate");
+    if outcome.check == Some(Check::Conflict)
+        && let Some(m) = &entry.manifest
+        && let Err(c) = loader::conflicts(m, &engine.loader_settings(false), &loaded.taken)
+    {
+        outcome.fix = Some(c.fix(engine.ns(), &entry.name, Claimant::Recording));
+    }
+    outcome
 }
 
 #[cfg(test)]

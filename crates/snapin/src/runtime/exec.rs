@@ -85,6 +85,12 @@ impl ExecPlugin {
 
 impl Plugin for ExecPlugin {
     fn describe(&self) -> Result<Manifest, PluginError> {
+        parse_manifest(&self.describe_json()?).map_err(|reason| PluginError::BadManifest { reason })
+    }
+
+    /// What `--snapin-describe` printed on stdout, once it exited 0 within
+    /// the bounds.
+    fn describe_json(&self) -> Result<Vec<u8>, PluginError> {
         let limits = self.limits;
         let mut cmd = self.command()?;
         cmd.arg(DESCRIBE_FLAG)
@@ -149,7 +155,7 @@ impl Plugin for ExecPlugin {
                 stderr,
             });
         }
-        parse_manifest(&stdout).map_err(|reason| PluginError::BadManifest { reason })
+        Ok(stdout)
     }
 
     fn run(&self, invocation: &Invocation<'_>) -> Result<Exit, PluginError> {
@@ -172,35 +178,7 @@ impl Plugin for ExecPlugin {
 /// Decodes what `--snapin-describe` printed, telling apart the ways it can
 /// be wrong: nothing, not UTF-8, not JSON, JSON that is not a manifest.
 fn parse_manifest(stdout: &[u8]) -> Result<Manifest, String> {
-    if stdout.iter().all(u8::is_ascii_whitespace) {
-        return Err("it printed nothing on stdout".to_string());
-    }
-    if let Err(e) = std::str::from_utf8(stdout) {
-        return Err(format!(
-            "it is not UTF-8 text (invalid byte at offset {})",
-            e.valid_up_to()
-        ));
-    }
-    let json: serde_json::Value =
-        serde_json::from_slice(stdout).map_err(|e| format!("it is not valid JSON: {e}"))?;
-    if !json.is_object() {
-        return Err(format!(
-            "it is JSON but not an object ({} instead of {{\"manifest\": 1, ...}})",
-            json_type(&json)
-        ));
-    }
-    serde_json::from_value(json).map_err(|e| format!("it is JSON but not a manifest: {e}"))
-}
-
-fn json_type(value: &serde_json::Value) -> &'static str {
-    match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
-    }
+    super::decode_manifest(stdout).map(|d| d.manifest)
 }
 
 /// Kills the process group `child` leads (see [`ExecPlugin::describe`]).

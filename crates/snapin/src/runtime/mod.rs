@@ -14,6 +14,8 @@ use std::path::PathBuf;
 
 use snapin_protocol::{Context, Manifest};
 
+use crate::unknown::{self, Unknowns};
+
 /// The plugin contract, whatever runs the plugin.
 ///
 /// Implement it to compile a plugin into a host
@@ -22,6 +24,15 @@ use snapin_protocol::{Context, Manifest};
 pub trait Plugin: Send + Sync {
     /// Returns the plugin's manifest.
     fn describe(&self) -> Result<Manifest, PluginError>;
+
+    /// Returns the manifest as the plugin wrote it, undecoded (JSON), so
+    /// that the host can point out fields it does not know. Runtimes that
+    /// read JSON from the plugin return it as read; the default encodes
+    /// what [`Plugin::describe`] returns.
+    fn describe_json(&self) -> Result<Vec<u8>, PluginError> {
+        serde_json::to_vec(&self.describe()?)
+            .map_err(|e| PluginError::Other(format!("cannot encode the manifest: {e}")))
+    }
 
     /// Runs one of the plugin's commands to completion.
     fn run(&self, invocation: &Invocation<'_>) -> Result<Exit, PluginError>;
@@ -195,10 +206,96 @@ pub(crate) fn catch_panic<T>(f: impl FnOnce() -> Result<T, PluginError>) -> Resu
     }
 }
 
-/// Whether `bytes` start like a WebAssembly binary (module or component):
-/// how install tells a component from an executable.
-pub fn is_wasm(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"\0asm")
+/// What a plugin file is, by its first 8 bytes: the one place install,
+/// `plugins check` and the WebAssembly runtime tell files apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A WebAssembly component (version 0x0d, layer 1): a sandboxed plugin.
+    Component,
+    /// A core WebAssembly module (version 1): not a component.
+    CoreModule,
+    /// A WebAssembly binary of another version or layer.
+    OtherWasm,
+    /// Not WebAssembly: an executable plugin, if it is executable.
+    NotWasm,
+}
+
+impl FileKind {
+    /// The kind of the file that starts with `head` (its first 8 bytes or
+    /// fewer).
+    pub fn of(head: &[u8]) -> FileKind {
+        if !head.starts_with(b"\0asm") {
+            return FileKind::NotWasm;
+        }
+        match head.get(4..8) {
+            Some([1, 0, 0, 0]) => FileKind::CoreModule,
+            Some([_, _, 1, 0]) => FileKind::Component,
+            _ => FileKind::OtherWasm,
+        }
+    }
+
+    /// Why a WebAssembly file of this kind cannot be a plugin, and the
+    /// fix; `None` for a component and for a file that is not WebAssembly.
+    pub fn unusable(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            FileKind::CoreModule => Some((
+                "it is a core WebAssembly module, not a component",
+                "build it as a component: `cargo build --release --target wasm32-wasip2` (see docs/protocol.md §12), or wrap the module with `wasm-tools component new`",
+            )),
+            FileKind::OtherWasm => Some((
+                "it is a WebAssembly binary of an unknown version or layer, not a component",
+                "build it as a component: `cargo build --release --target wasm32-wasip2` (see docs/protocol.md §12)",
+            )),
+            FileKind::Component | FileKind::NotWasm => None,
+        }
+    }
+}
+
+/// A manifest decoded from what a plugin wrote, with the fields this
+/// version does not know (accepted: a later minor version may add fields).
+#[derive(Debug)]
+pub struct Decoded {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The fields it has that this version does not know.
+    pub unknown: Unknowns,
+}
+
+/// Decodes the manifest JSON a plugin wrote (an executable on stdout, a
+/// component from `describe`), telling apart the ways it can be wrong.
+pub fn decode_manifest(bytes: &[u8]) -> Result<Decoded, String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err("it printed nothing on stdout".to_string());
+    }
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err(format!(
+            "it is not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        ));
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("it is not valid JSON: {e}"))?;
+    if !json.is_object() {
+        return Err(format!(
+            "it is JSON but not an object ({} instead of {{\"manifest\": 1, ...}})",
+            json_type(&json)
+        ));
+    }
+    let unknown = unknown::in_manifest(&json);
+    let manifest =
+        serde_json::from_value(json).map_err(|e| format!("it is JSON but not a manifest: {e}"))?;
+    Ok(Decoded { manifest, unknown })
+}
+
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 /// The conventional name of a signal, for one-line error messages.

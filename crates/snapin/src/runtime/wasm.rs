@@ -25,7 +25,7 @@ use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, Wasi
 use wasmtime_wasi::p2::pipe::{ClosedInputStream, MemoryOutputPipe};
 
 use super::exec::DescribeLimits;
-use super::{Exit, Invocation, Plugin, PluginError, is_wasm};
+use super::{Exit, FileKind, Invocation, Plugin, PluginError};
 use crate::index::Grants;
 
 mod bindings {
@@ -214,20 +214,19 @@ fn checksum_path(artifact: &Path) -> PathBuf {
     artifact.with_extension("cwasm.sha256")
 }
 
-/// Refuses core modules with the fix, and anything that is not wasm.
+/// Refuses core modules and other WebAssembly binaries with the fix, and
+/// anything that is not WebAssembly.
 fn check_component_header(bytes: &[u8]) -> Result<(), PluginError> {
-    match bytes.get(4..8) {
-        _ if !is_wasm(bytes) => Err(PluginError::Other(
+    let kind = FileKind::of(bytes.get(..8).unwrap_or(bytes));
+    match kind.unusable() {
+        Some((reason, fix)) => Err(PluginError::Unusable {
+            reason: reason.to_string(),
+            fix: fix.to_string(),
+        }),
+        None if kind == FileKind::NotWasm => Err(PluginError::Other(
             "it is not a WebAssembly file".to_string(),
         )),
-        Some([1, 0, 0, 0]) => Err(PluginError::Unusable {
-            reason: "it is a core WebAssembly module, not a component".to_string(),
-            fix: "build it with `cargo build --target wasm32-wasip2` (or wrap it with `wasm-tools component new`)".to_string(),
-        }),
-        Some([_, _, 1, 0]) => Ok(()),
-        _ => Err(PluginError::Other(
-            "it is a WebAssembly binary of an unknown kind".to_string(),
-        )),
+        None => Ok(()),
     }
 }
 
@@ -415,6 +414,13 @@ impl WasmPlugin<'_> {
 
 impl Plugin for WasmPlugin<'_> {
     fn describe(&self) -> Result<Manifest, PluginError> {
+        super::decode_manifest(&self.describe_json()?)
+            .map(|d| d.manifest)
+            .map_err(|reason| PluginError::BadManifest { reason })
+    }
+
+    /// What the component's `describe` returned.
+    fn describe_json(&self) -> Result<Vec<u8>, PluginError> {
         // Describing runs with nothing granted, whatever the user granted,
         // and with stdin closed and its output bounded, like an
         // executable's.
@@ -459,9 +465,7 @@ impl Plugin for WasmPlugin<'_> {
             }
             Err(e) => return Err(e),
         };
-        serde_json::from_str(&json).map_err(|e| PluginError::BadManifest {
-            reason: e.to_string(),
-        })
+        Ok(json.into_bytes())
     }
 
     fn run(&self, invocation: &Invocation<'_>) -> Result<Exit, PluginError> {

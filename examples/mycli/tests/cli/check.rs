@@ -43,10 +43,11 @@ fn failed(report: &Value) -> Vec<String> {
         .collect()
 }
 
-const ALL_CHECKS: [&str; 8] = [
+const ALL_CHECKS: [&str; 9] = [
     "file",
     "permissions",
     "describe",
+    "fields",
     "contract",
     "gate",
     "conflicts",
@@ -75,7 +76,7 @@ fn a_good_plugin_passes_every_check_and_nothing_is_installed() {
     assert!(!text.contains("FAIL"), "{text}");
     assert!(text.contains("--help renders for greet"), "{text}");
     assert!(
-        text.lines().last().unwrap().contains("passes all 8 checks"),
+        text.lines().last().unwrap().contains("passes all 9 checks"),
         "{text}"
     );
     // Nothing recorded: greet is not a command and the index has no entry.

@@ -417,7 +417,7 @@ fn built_in_commands_win_and_plugins_never_shadow_each_other() {
         "echo rival",
     );
     let out = h.install_cmd(&rival).output().unwrap();
-    insta::assert_snapshot!(h.outcome(&out), @"[exit 1] mycli: error: cannot install plugin 'rival': its command 'greet' is already provided by plugin 'greet'; fix: keep one of them: `mycli plugins disable rival` or `mycli plugins remove greet` (or `--force` to record it anyway; it will not run until it passes)");
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 1] mycli: error: cannot install plugin 'rival': its command 'greet' is already provided by plugin 'greet'; fix: ask the author of rival to rename the command 'greet', or `mycli plugins remove greet` first (or `--force` to record it anyway; it will not run until it passes)");
     h.install_cmd(&rival).arg("--force").assert().success();
     // The first one keeps the command, and the second is reported.
     h.mycli()
@@ -447,8 +447,8 @@ fn built_in_commands_win_and_plugins_never_shadow_each_other() {
         lines.push(h.outcome(&out));
     }
     insta::assert_snapshot!(lines.join("\n"), @r#"
-    [exit 1] mycli: error: cannot install plugin 'version-usurper': its command 'version' is built into mycli, which keeps it; fix: ask its author to rename the command, or `mycli plugins remove version-usurper` (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'plugins-usurper': its command 'plugins' is built into mycli, which keeps it; fix: ask its author to rename the command, or `mycli plugins remove plugins-usurper` (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'version-usurper': its command 'version' is built into mycli, which keeps it; fix: ask the author of version-usurper to rename the command 'version': mycli keeps its own (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'plugins-usurper': its command 'plugins' is built into mycli, which keeps it; fix: ask the author of plugins-usurper to rename the command 'plugins': mycli keeps its own (or `--force` to record it anyway; it will not run until it passes)
     [exit 1] mycli: error: cannot install plugin 'help-usurper': invalid manifest: commands[0].name "help" is invalid: a command name or alias is used twice (or is 'help'); fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
     "#);
     h.mycli()

@@ -23,6 +23,8 @@ mod faults;
 /// Plugin-supplied text that would drive the terminal or the shell, and a
 /// component's describe that reads stdin or floods its output.
 mod hostile_text;
+/// The fixes messages suggest, each run; doc-level promises about messages.
+mod messages;
 /// Promises a weaker test could pass without keeping: network denial
 /// against a live listener, built-ins against `--force`, every directory
 /// above a plugin, the default sandbox limits.
