@@ -20,6 +20,9 @@ mod e2e;
 /// that is damaged, newer, read-only, on a full disk or written by racing
 /// and killed writers.
 mod faults;
+/// Grants and the compiled-code cache under attack; `plugins grant` and
+/// `plugins revoke`.
+mod hostile_grants;
 /// `plugins new`: the scaffolded crates build, test, install and run.
 mod scaffold;
 /// Security checks: writable or foreign plugin files, look-alike names,
