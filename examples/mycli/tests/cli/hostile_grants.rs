@@ -494,3 +494,47 @@ fn grants_are_changed_with_grant_and_revoke() {
         .stdout("plugin 'wescape' is granted: nothing\n");
     good_plugins_still_run(&h);
 }
+
+#[test]
+fn upgrade_keeps_no_grant_it_must_not_and_its_fixes_work() {
+    let h = home_with_good_plugins();
+    let copy = h.scratch("mycli_wescape.wasm");
+    fs::copy(wasm_example("wescape"), &copy).unwrap();
+    h.install(&copy);
+    let changed = || {
+        // A new release: still a valid component, different bytes.
+        let mut bytes = fs::read(&copy).unwrap();
+        bytes.extend_from_slice(&[0, 5, 4, b'n', b'o', b't', b'e']);
+        fs::write(&copy, bytes).unwrap();
+    };
+    changed();
+    // Grants an older version let through: one the plugin does not ask
+    // for, and one of the host's own cache directory.
+    let cache = h.home().join("cache");
+    for grants in [
+        serde_json::json!({"dirs": [], "env": ["HOME"]}),
+        serde_json::json!({"dirs": [{"path": cache, "write": false}], "env": []}),
+    ] {
+        edit_entry(&h, "wescape", |e| e["grants"] = grants);
+        let index_before = fs::read(h.index()).unwrap();
+        let out = h
+            .mycli()
+            .args(["plugins", "upgrade", "wescape", "--yes"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let line = one_line(&stderr(&out));
+        assert!(line.contains("; fix: "), "{line}");
+        assert_eq!(fs::read(h.index()).unwrap(), index_before);
+        good_plugins_still_run(&h);
+        h.fix_command(&line).assert().success();
+        h.mycli()
+            .args(["plugins", "upgrade", "wescape", "--yes"])
+            .assert()
+            .success()
+            .stdout(contains("upgraded plugin 'wescape'"));
+        assert_eq!(h.row("wescape")["grants"]["dirs"], serde_json::json!([]));
+        assert_eq!(h.row("wescape")["grants"]["env"], serde_json::json!([]));
+        changed();
+    }
+}
