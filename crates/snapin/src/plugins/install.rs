@@ -97,19 +97,15 @@ pub(super) fn run(engine: &Engine, args: &InstallArgs, options: &Options) -> Res
     refuse_unless_forced(engine, "install", &outcome, &inspected, args.force)?;
     refuse_broken_commands(engine, "install", &inspected.entry, args.force)?;
     let mut entry = inspected.entry;
-    let refuse_host_dirs = |entry: &Entry| {
-        refuse_host_dirs(engine, &format!("install plugin '{name}'"), entry, |_| {
-            grant_elsewhere(engine, &name)
-        })
-    };
-    refuse_host_dirs(&entry)?;
     show_trust(engine, &entry, None);
     confirm_lookalikes(engine, &index, &entry, None, args.yes, options)?;
     if args.grants.is_empty() && !args.yes {
         prompt_grants(&mut entry)?;
     }
     check_grants(&entry)?;
-    refuse_host_dirs(&entry)?;
+    refuse_host_dirs(engine, &format!("install plugin '{name}'"), &entry, |_| {
+        grant_elsewhere(engine, &name)
+    })?;
     confirm_broad_grants(engine, &entry, &Grants::default(), args.yes, options)?;
     confirm(ns, "Install this plugin?", args.yes)?;
     Index::update(&index_path(engine), |index| {

@@ -62,6 +62,15 @@ fn good_plugins_still_run(h: &Home) {
         .stdout("sum 0..3 = 6\n");
 }
 
+/// What the host says, past the block that shows what is installed.
+fn said(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("mycli: "))
+        .collect();
+    lines.join("\n")
+}
+
 fn one_line(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 1, "one line expected: {text}");
@@ -197,7 +206,7 @@ fn grants_reaching_the_host_directories_are_refused() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1));
-        lines.push(one_line(&h.redact(&stderr(&out))));
+        lines.push(one_line(&said(&h.redact(&stderr(&out)))));
         assert_eq!(fs::read(h.index()).unwrap(), index_before);
     }
     insta::assert_snapshot!(lines.join("\n"), @"
@@ -286,14 +295,7 @@ fn a_grant_of_the_whole_home_directory_is_warned_about_and_asked_again() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
-        // What the host says, past the block that shows the plugin.
-        let said: Vec<String> = h
-            .redact(&stderr(&out))
-            .lines()
-            .filter(|l| l.starts_with("mycli: "))
-            .map(str::to_string)
-            .collect();
-        lines.push(one_line(&said.join("\n")));
+        lines.push(one_line(&said(&h.redact(&stderr(&out)))));
         h.mycli()
             .args(["plugins", "remove", "wescape"])
             .assert()
