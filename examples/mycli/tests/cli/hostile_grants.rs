@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use predicates::str::contains;
 
-use crate::support::{Home, example, stderr, wasm_example};
+use crate::support::{Home, example, stderr, stdout, wasm_example};
 
 /// The compiled-code cache entry of installed component `name`.
 fn artifact_of(h: &Home, name: &str) -> PathBuf {
@@ -539,4 +539,50 @@ fn upgrade_keeps_no_grant_it_must_not_and_its_fixes_work() {
         assert_eq!(h.row("wescape")["grants"]["env"], serde_json::json!([]));
         changed();
     }
+}
+
+#[test]
+fn on_a_terminal_grant_shows_the_change_and_a_broad_grant_is_asked_again() {
+    let h = Home::new();
+    h.install(&wasm_example("wescape"));
+    let shared = h.scratch("shared");
+    fs::create_dir_all(&shared).unwrap();
+    let index_before = fs::read(h.index()).unwrap();
+    // Granting `/`: the warning, the second question, answered no.
+    let Some(out) = h.on_terminal("plugins grant wescape read=/", "n\n") else {
+        return;
+    };
+    let screen = stdout(&out);
+    assert!(
+        screen.contains("mycli: warning: --grant read=/ lets plugin 'wescape' read every file"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Really let 'wescape' read everything under /? [y/N]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("not confirmed: nothing was changed"),
+        "{screen}"
+    );
+    assert_eq!(fs::read(h.index()).unwrap(), index_before);
+    // An ordinary directory: the grants before and after, then yes.
+    let args = format!("plugins grant wescape read={}", shared.display());
+    let Some(out) = h.on_terminal(&args, "y\n") else {
+        return;
+    };
+    let screen = stdout(&out);
+    let shared = shared.canonicalize().unwrap();
+    assert!(
+        screen.contains(&format!("grants:   nothing -> read {}", shared.display())),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!(
+            "plugin 'wescape' is granted: read {}",
+            shared.display()
+        )),
+        "{screen}"
+    );
+    assert!(!screen.contains("warning"), "{screen}");
 }
