@@ -69,6 +69,7 @@ pub fn record(index: &Path, n: usize, plugin: &Path, sha256: &str) -> Result<(),
         manifest: Some(manifest(i)),
         describe_error: None,
         grants: Default::default(),
+        compiled_sha256: None,
         file: file.clone(),
         trusted_owners: Vec::new(),
     });

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use clap::{Arg, Command};
 
 use crate::host::Host;
-use crate::index::{Entry, Index, Kind};
+use crate::index::{DirGrant, Entry, Index, Kind};
 use crate::loader::{self, Candidate, Loaded, LoaderSettings};
 use crate::manifest::Reserved;
 use crate::runtime::exec::ExecPlugin;
@@ -128,6 +128,79 @@ impl Engine {
         }
     }
 
+    /// Why granting `grant` to plugin `plugin` would let it change the
+    /// host's own files (see [`Paths::host_dir_met_by`]), if it would:
+    /// write access to a directory that contains, is or lies inside one of
+    /// the host's directories, or read access to one that is or lies inside
+    /// one. Reading a directory above them (a home directory) changes
+    /// nothing there.
+    ///
+    /// [`Paths::host_dir_met_by`]: crate::paths::Paths::host_dir_met_by
+    pub(crate) fn host_dir_reason(&self, grant: &DirGrant, plugin: &str) -> Option<String> {
+        let met = self.host.paths.host_dir_met_by(&grant.path, plugin)?;
+        if met.contains && !grant.write {
+            return None;
+        }
+        let ns = &self.host.ns;
+        let (access, dir) = (
+            if grant.write { "write" } else { "read" },
+            grant.path.display(),
+        );
+        let how = if met.contains {
+            format!(
+                "contains {ns}'s {} directory {}",
+                met.which,
+                met.dir.display()
+            )
+        } else if met.dir == grant.path {
+            format!("is {ns}'s {} directory", met.which)
+        } else {
+            format!(
+                "lies inside {ns}'s {} directory {}",
+                met.which,
+                met.dir.display()
+            )
+        };
+        let holds = match met.which {
+            "data" => "the plugin index",
+            "config" => "the configuration and every plugin's limits",
+            _ => "the compiled code of components",
+        };
+        let could = if grant.write {
+            format!("change what {ns} runs")
+        } else {
+            format!("read {ns}'s own files")
+        };
+        Some(format!(
+            "a grant of {access} access to {dir} would let plugin '{plugin}' {could}: {dir} {how} ({holds})"
+        ))
+    }
+
+    /// For a component: compiles it into the cache and returns the digest
+    /// of its machine code, for its index entry (see
+    /// `Entry::compiled_sha256`). Nothing for an executable.
+    pub(crate) fn compile_for_index(&self, entry: &Entry) -> Result<Option<String>, PluginError> {
+        match entry.kind {
+            #[cfg(feature = "wasm")]
+            Kind::Wasm => self
+                .wasm_runtime()?
+                .compile_for_index(&entry.path, &entry.sha256),
+            _ => Ok(None),
+        }
+    }
+
+    /// The WebAssembly runtime, made on first use.
+    #[cfg(feature = "wasm")]
+    fn wasm_runtime(&self) -> Result<&crate::runtime::wasm::WasmRuntime, PluginError> {
+        use crate::runtime::wasm::WasmRuntime;
+        self.wasm
+            .get_or_init(|| {
+                WasmRuntime::new(self.host.paths.compiled_cache()).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| PluginError::Other(e.clone()))
+    }
+
     /// Runs `f` with the sandbox for `entry`, limited by the host's
     /// defaults and the user's configuration file.
     #[cfg(feature = "wasm")]
@@ -137,15 +210,17 @@ impl Engine {
         f: impl FnOnce(&dyn Plugin) -> Result<T, PluginError>,
     ) -> Result<T, PluginError> {
         use crate::config::HostConfig;
-        use crate::runtime::wasm::{WasmPluginSpec, WasmRuntime};
+        use crate::runtime::wasm::WasmPluginSpec;
 
-        let runtime = self
-            .wasm
-            .get_or_init(|| {
-                WasmRuntime::new(self.host.paths.compiled_cache()).map_err(|e| e.to_string())
-            })
-            .as_ref()
-            .map_err(|e| PluginError::Other(e.clone()))?;
+        for grant in &entry.grants.dirs {
+            if let Some(reason) = self.host_dir_reason(grant, &entry.name) {
+                return Err(PluginError::Unusable {
+                    reason,
+                    fix: revoke_fix(&self.host.ns, &entry.name, grant),
+                });
+            }
+        }
+        let runtime = self.wasm_runtime()?;
         let config = HostConfig::load(&self.host.paths.config_file())
             .map_err(|e| PluginError::Unusable {
                 reason: e.to_string(),
@@ -156,6 +231,8 @@ impl Engine {
             name: entry.name.clone(),
             path: entry.path.clone(),
             sha256: entry.sha256.clone(),
+            compiled: entry.compiled_sha256.clone(),
+            host: self.host.ns.clone(),
             grants: entry.grants.clone(),
             limits: wasm_limits(self.host.wasm_limits, &config),
             describe: self.host.limits,
@@ -174,6 +251,15 @@ impl Engine {
             self.host.ns
         )))
     }
+}
+
+/// The fix for a plugin holding `grant`, which it must not have.
+pub(crate) fn revoke_fix(ns: &str, plugin: &str, grant: &DirGrant) -> String {
+    let access = if grant.write { "write" } else { "read" };
+    format!(
+        "take the grant back: `{ns} plugins revoke {plugin} {access}={}`",
+        grant.path.display()
+    )
 }
 
 /// The limits of one sandboxed run: the host's, with what the user's

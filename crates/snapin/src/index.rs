@@ -69,6 +69,12 @@ pub struct Entry {
     /// What the user let a sandboxed plugin reach beyond its sandbox.
     #[serde(default, skip_serializing_if = "Grants::is_empty")]
     pub grants: Grants,
+    /// For a component: the hex sha256 of the machine code compiled from it
+    /// at install or upgrade. A run loads the compiled-code cache entry only
+    /// when it has this digest, so whoever can write the cache directory
+    /// (a plugin granted it, say) cannot choose the code the host runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compiled_sha256: Option<String>,
     /// The file's metadata when it was hashed, so an unchanged file need
     /// not be hashed again before each run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -521,6 +527,7 @@ mod tests {
             manifest: None,
             describe_error: Some("x".into()),
             grants: Grants::default(),
+            compiled_sha256: None,
             file: None,
             trusted_owners: Vec::new(),
         }

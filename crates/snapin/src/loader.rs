@@ -621,6 +621,7 @@ pub(crate) mod tests {
             manifest: Some(manifest),
             describe_error: None,
             grants: Default::default(),
+            compiled_sha256: None,
             file: None,
             trusted_owners: Vec::new(),
         })

@@ -5,7 +5,7 @@
 //! `MYCLI_HOME`) can move all of it at once: tests, demos and users with
 //! several setups point it at a throw-away directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use snapin_protocol::PluginDirs;
 
@@ -89,6 +89,77 @@ impl Paths {
     }
 }
 
+/// How a directory meets one of the host's own directories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HostDirMet {
+    /// Which one: "data", "config" or "cache".
+    pub(crate) which: &'static str,
+    /// The host's directory, resolved through symbolic links.
+    pub(crate) dir: PathBuf,
+    /// Whether the directory met contains it (is above it) rather than being
+    /// it or lying inside it.
+    pub(crate) contains: bool,
+}
+
+impl Paths {
+    /// The first of the host's own directories (data, config, cache, each
+    /// resolved through symbolic links) that `dir` (an absolute path,
+    /// already resolved) contains, is, or lies inside, unless `dir` lies
+    /// inside one of plugin `plugin`'s own directories, which hold none of
+    /// the host's files. Those directories are where the index, the
+    /// configuration and the compiled-code cache live: a plugin that could
+    /// change them could change what the host runs.
+    pub(crate) fn host_dir_met_by(&self, dir: &Path, plugin: &str) -> Option<HostDirMet> {
+        let own = self.plugin_dirs(plugin);
+        if [&own.data, &own.config, &own.cache]
+            .iter()
+            .any(|d| dir.starts_with(resolved(d)))
+        {
+            return None;
+        }
+        let host = [
+            ("data", &self.data),
+            ("config", &self.config),
+            ("cache", &self.cache),
+        ]
+        .map(|(which, host)| (which, resolved(host)));
+        // The deepest one `dir` is or lies inside, else the first it
+        // contains.
+        let inside = host
+            .iter()
+            .filter(|(_, host)| dir.starts_with(host))
+            .max_by_key(|(_, host)| host.components().count());
+        let contains = || host.iter().find(|(_, host)| host.starts_with(dir));
+        inside
+            .map(|found| (found, false))
+            .or_else(|| contains().map(|found| (found, true)))
+            .map(|((which, host), contains)| HostDirMet {
+                which,
+                dir: host.clone(),
+                contains,
+            })
+    }
+}
+
+/// `path` resolved through symbolic links as far as it exists, the rest
+/// appended: where it is, or would be once created.
+fn resolved(path: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut at = path;
+    loop {
+        if let Ok(real) = std::fs::canonicalize(at) {
+            return rest.iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                at = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
 /// The environment variable that overrides the home of namespace `ns`:
 /// `mycli` → `MYCLI_HOME`.
 pub fn home_var(ns: &str) -> String {
@@ -120,5 +191,44 @@ mod tests {
         assert_eq!(d.data, PathBuf::from("/h/plugins/greet"));
         assert_eq!(d.config, PathBuf::from("/h/config/plugins/greet"));
         assert_eq!(d.cache, PathBuf::from("/h/cache/plugins/greet"));
+    }
+
+    #[test]
+    fn a_plugin_own_directories_hold_none_of_the_host_files() {
+        let p = Paths::under(PathBuf::from("/h"));
+        let host_files = [p.index_file(), p.lookup_file(), p.config_file()];
+        for name in ["greet", "compiled", "config", "plugins"] {
+            let d = p.plugin_dirs(name);
+            for own in [&d.data, &d.config, &d.cache] {
+                for file in host_files.iter().chain([&p.compiled_cache()]) {
+                    assert!(
+                        !file.starts_with(own),
+                        "{} in {}",
+                        file.display(),
+                        own.display()
+                    );
+                }
+                assert_eq!(p.host_dir_met_by(own, name), None);
+                assert!(p.host_dir_met_by(own, "other").is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn grants_above_at_or_below_the_host_directories_meet_them() {
+        let p = Paths::under(PathBuf::from("/h/home"));
+        let met = |dir: &str| {
+            p.host_dir_met_by(Path::new(dir), "greet")
+                .map(|m| (m.which, m.contains))
+        };
+        assert_eq!(met("/"), Some(("data", true)));
+        assert_eq!(met("/h"), Some(("data", true)));
+        assert_eq!(met("/h/home"), Some(("data", false)));
+        assert_eq!(met("/h/home/cache"), Some(("cache", false)));
+        assert_eq!(met("/h/home/cache/compiled"), Some(("cache", false)));
+        assert_eq!(met("/h/home/plugins"), Some(("data", false)));
+        assert_eq!(met("/h/home/plugins/greet/sub"), None);
+        assert_eq!(met("/h/other"), None);
+        assert_eq!(met("/h/homework"), None);
     }
 }

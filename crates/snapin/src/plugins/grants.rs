@@ -5,6 +5,7 @@
 use snapin_protocol::{Access, Manifest};
 
 use crate::diagnostic::Diagnostic;
+use crate::engine::Engine;
 use crate::index::{DirGrant, Entry, Grants, Kind};
 use crate::ui;
 
@@ -86,6 +87,33 @@ pub(super) fn check_grants(entry: &Entry) -> Result<(), Diagnostic> {
         }
     }
     Ok(())
+}
+
+/// Refuses a grant of `entry` that reaches the host's own directories (see
+/// `Engine::host_dir_reason`), with the fix `fix` gives for that grant.
+pub(super) fn refuse_host_dirs(
+    engine: &Engine,
+    verb: &str,
+    entry: &Entry,
+    fix: impl Fn(&DirGrant) -> String,
+) -> Result<(), Diagnostic> {
+    for grant in &entry.grants.dirs {
+        if let Some(reason) = engine.host_dir_reason(grant, &entry.name) {
+            return Err(Diagnostic::new(format!("cannot {verb}: {reason}")).with_fix(fix(grant)));
+        }
+    }
+    Ok(())
+}
+
+/// What to grant plugin `name` instead of a directory that reaches the
+/// host's own: one elsewhere, or its own data directory.
+pub(super) fn grant_elsewhere(engine: &Engine, name: &str) -> String {
+    let own = engine.host.paths.plugin_dirs(name).data;
+    format!(
+        "grant a directory outside {}'s own; for files of its own, its data directory: `mkdir -p {}` and grant that",
+        engine.ns(),
+        own.display()
+    )
 }
 
 /// On a terminal, asks about each capability the plugin requests that the

@@ -61,7 +61,8 @@ pub(super) struct Inspected {
 
 /// Describes the file at `path` and builds the index entry it would get.
 /// A WebAssembly component is compiled here, once, into the cache (with a
-/// status line while it compiles, on a terminal).
+/// status line while it compiles, on a terminal), and the entry records the
+/// digest of its machine code.
 pub(super) fn inspect(
     engine: &Engine,
     path: &Path,
@@ -84,7 +85,10 @@ pub(super) fn inspect(
         installed_at: now_rfc3339(),
         manifest: None,
         describe_error: None,
-        grants,
+        // Describing runs with nothing granted; the grants are checked
+        // after it, against the name it gives.
+        grants: Grants::default(),
+        compiled_sha256: None,
         file,
         trusted_owners: Vec::new(),
     };
@@ -98,8 +102,12 @@ pub(super) fn inspect(
     let described = {
         let _compiling = (entry.kind == Kind::Wasm)
             .then(|| StatusLine::show(ns, &format!("compiling {}", entry.name)));
-        engine.with_runtime(&entry, |plugin| plugin.describe_json())
+        engine.compile_for_index(&entry).and_then(|compiled| {
+            entry.compiled_sha256 = compiled;
+            engine.with_runtime(&entry, |plugin| plugin.describe_json())
+        })
     };
+    entry.grants = grants;
     let described = described.and_then(|json| {
         decode_manifest(&json).map_err(|reason| PluginError::BadManifest { reason })
     });

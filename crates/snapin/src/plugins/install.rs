@@ -7,10 +7,11 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
-use crate::index::{Entry, Index};
+use crate::index::{Entry, Grants, Index};
 use crate::loader::{self, Check, Claimant, Outcome, Status};
 use crate::ui::Options;
 
+use super::broad_grants::confirm_broad_grants;
 use super::common::{
     Result, commands_of, force_arg, index_path, index_to_change, say, source_arg, string,
     trust_owner_arg, version_of, yes_arg,
@@ -18,7 +19,7 @@ use super::common::{
 use super::consent::{
     check_trust, confirm, question, refuse_broken_commands, refuse_unless_forced, show_trust,
 };
-use super::grants::{check_grants, parse_grants, prompt_grants};
+use super::grants::{check_grants, grant_elsewhere, parse_grants, prompt_grants, refuse_host_dirs};
 use super::inspect::{inspect, resolve_source};
 use super::lookalike::confirm_lookalikes;
 
@@ -80,9 +81,16 @@ pub(super) fn run(engine: &Engine, args: &InstallArgs, options: &Options) -> Res
             "plugin '{name}' is already installed from {}",
             existing.path.display()
         ))
-        .with_fix(format!(
-            "`{ns} plugins upgrade {name}` to re-pin it, or `{ns} plugins remove {name}` first"
-        ))
+        .with_fix(if args.grants.is_empty() {
+            format!(
+                "`{ns} plugins upgrade {name}` to re-pin it, or `{ns} plugins remove {name}` first"
+            )
+        } else {
+            format!(
+                "to change what it may reach: `{ns} plugins grant {name} {}`",
+                args.grants.join(" ")
+            )
+        })
         .into());
     }
     let outcome = check_against(engine, &index, &inspected.entry);
@@ -95,6 +103,10 @@ pub(super) fn run(engine: &Engine, args: &InstallArgs, options: &Options) -> Res
         prompt_grants(&mut entry)?;
     }
     check_grants(&entry)?;
+    refuse_host_dirs(engine, &format!("install plugin '{name}'"), &entry, |_| {
+        grant_elsewhere(engine, &name)
+    })?;
+    confirm_broad_grants(engine, &entry, &Grants::default(), args.yes, options)?;
     confirm(ns, &question(&entry, None), args.yes)?;
     Index::update(&index_path(engine), |index| {
         if index.get(&name).is_some() {

@@ -7,12 +7,13 @@
 //! | `upgrade`                | upgrade.rs    |
 //! | `list`, `info`, `doctor` | list.rs, info.rs, doctor.rs |
 //! | `remove`, `enable`, `disable` | state.rs |
+//! | `grant`, `revoke`        | grant.rs      |
 //! | `check`                  | check.rs      |
 //! | `new`                    | new.rs        |
 //!
 //! What install, upgrade and check share: finding and describing a file
 //! (inspect.rs), the questions and refusals before anything is recorded
-//! (consent.rs, grants.rs, lookalike.rs), and which plugin names a NAME
+//! (consent.rs, grants.rs, broad_grants.rs, lookalike.rs), and which plugin names a NAME
 //! argument completes to (names.rs). What every subcommand uses (the
 //! failure type, the index, common arguments) is in common.rs.
 //!
@@ -27,10 +28,12 @@ use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
 use crate::ui::{self, Options};
 
+mod broad_grants;
 pub(crate) mod check;
 mod common;
 mod consent;
 mod doctor;
+mod grant;
 mod grants;
 mod info;
 mod inspect;
@@ -64,6 +67,8 @@ pub(crate) fn command(engine: &Engine, compiled_in: Vec<(String, Option<String>)
         .subcommand(state::enable_command(&names))
         .subcommand(state::disable_command(&names))
         .subcommand(upgrade::command(&names))
+        .subcommand(grant::grant_command(&names))
+        .subcommand(grant::revoke_command(&names))
         .subcommand(doctor::command())
         .subcommand(check::command(ns))
         .subcommand(new::command(ns))
@@ -80,6 +85,8 @@ pub(crate) fn run(engine: &Engine, matches: &ArgMatches, options: &Options) -> E
         Some(("enable", m)) => state::set_enabled(engine, &state::NameArgs::from(m), true),
         Some(("disable", m)) => state::set_enabled(engine, &state::NameArgs::from(m), false),
         Some(("upgrade", m)) => upgrade::run(engine, &upgrade::UpgradeArgs::from(m), options),
+        Some(("grant", m)) => grant::grant(engine, &grant::GrantArgs::from(m), options),
+        Some(("revoke", m)) => grant::revoke(engine, &grant::GrantArgs::from(m)),
         Some(("doctor", m)) => doctor::run(engine, &doctor::DoctorArgs::from(m)),
         Some(("check", m)) => check::run(engine, &check::CheckArgs::from(m), options),
         Some(("new", m)) => new::run(engine, &new::NewArgs::from(m)),

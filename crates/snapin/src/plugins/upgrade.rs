@@ -18,7 +18,7 @@ use super::common::{
 use super::consent::{
     check_trust, confirm, question, refuse_broken_commands, refuse_unless_forced, show_trust,
 };
-use super::grants::check_grants;
+use super::grants::{check_grants, refuse_host_dirs};
 use super::inspect::inspect;
 use super::install::check_against;
 use super::lookalike::confirm_lookalikes;
@@ -92,6 +92,20 @@ pub(super) fn run(engine: &Engine, args: &UpgradeArgs, options: &Options) -> Res
         && entry.manifest == old.manifest
         && entry.trusted_owners == old.trusted_owners
     {
+        // Nothing the user trusts changed; the machine code compiled from a
+        // component may have (another version of the host compiles it
+        // differently): record it, so that runs load it from the cache.
+        let compiled = entry.compiled_sha256.clone();
+        if compiled != old.compiled_sha256 {
+            Index::update(&index_path(engine), |index| {
+                let names: Vec<String> = index.plugins.iter().map(|e| e.name.clone()).collect();
+                let slot = index
+                    .get_mut(name)
+                    .ok_or_else(|| not_installed(ns, name, &names))?;
+                slot.compiled_sha256 = compiled;
+                Ok::<_, super::common::Failure>(())
+            })?;
+        }
         println!(
             "plugin '{name}' is up to date (sha256 {})",
             pin::short(&old.sha256)
@@ -119,8 +133,16 @@ pub(super) fn run(engine: &Engine, args: &UpgradeArgs, options: &Options) -> Res
             "{}: the new release asks for less than was granted",
             d.what()
         ))
-        .with_fix(format!("`{ns} plugins remove {name}` and install it again"))
+        .with_fix(format!(
+            "take back what it no longer asks for, then upgrade again: `{ns} plugins revoke {name} --all`"
+        ))
     })?;
+    refuse_host_dirs(
+        engine,
+        &format!("upgrade plugin '{name}'"),
+        &entry,
+        |grant| crate::engine::revoke_fix(ns, name, grant),
+    )?;
     show_trust(engine, &entry, Some(&old));
     confirm_lookalikes(engine, &index, &entry, Some(&old), args.yes, options)?;
     confirm(ns, &question(&entry, Some(&old)), args.yes)?;

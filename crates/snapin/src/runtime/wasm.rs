@@ -6,8 +6,10 @@
 //! other files, no network, no subprocesses. Memory is capped by a
 //! [`ResourceLimiter`] and running time by epoch interruption. Components are
 //! compiled once, at install, into a cache keyed by the component's sha256
-//! and the engine's configuration; a run only loads machine code, after
-//! checking the cached artifact against its recorded checksum.
+//! and the engine's configuration; the index records the sha256 of that
+//! machine code, and a run loads a cache entry only when it has that digest
+//! (a plugin granted the cache directory could write it, but not the
+//! index).
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -108,49 +110,101 @@ impl WasmRuntime {
             .join(format!("{sha256}-{}.cwasm", self.engine_key))
     }
 
-    /// The compiled component for the file at `path` pinned as `sha256`:
-    /// from the cache when the entry is there and intact, else compiled
-    /// (and cached) from the file, which must still match the pin.
-    pub fn load(&self, path: &Path, sha256: &str) -> Result<Component, PluginError> {
-        let artifact = self.artifact_path(sha256);
-        if let Some(component) = self.load_cached(&artifact) {
-            return Ok(component);
-        }
-        self.compile(path, sha256)
+    /// Compiles the component at `path` (which must match its pin
+    /// `sha256`), stores the machine code in the cache, and returns the
+    /// sha256 of that machine code, for the index to record: a run loads
+    /// the cache entry only when it still has this digest. `None` when the
+    /// component compiles but cannot be serialized (every run then compiles
+    /// it again).
+    pub fn compile_for_index(
+        &self,
+        path: &Path,
+        sha256: &str,
+    ) -> Result<Option<String>, PluginError> {
+        let (_, compiled) = self.compile(path, sha256)?;
+        Ok(compiled.map(|compiled| {
+            self.store(sha256, &compiled);
+            crate::pin::sha256_bytes(&compiled)
+        }))
     }
 
-    fn load_cached(&self, artifact: &Path) -> Option<Component> {
-        let bytes = std::fs::read(artifact).ok()?;
-        let recorded = std::fs::read_to_string(checksum_path(artifact)).ok()?;
-        if crate::pin::sha256_bytes(&bytes) != recorded.trim() {
-            tracing::debug!(
-                "compiled cache entry {} is corrupt; compiling again",
-                artifact.display()
-            );
-            return None;
+    /// The compiled component of `spec`: the cache entry when its sha256 is
+    /// the one the index recorded at install (`spec.compiled`), else
+    /// compiled again from the component file, which must still match its
+    /// pin. A cache entry is never trusted on its own: any program that can
+    /// write the cache directory could have put machine code there.
+    fn load(&self, spec: &WasmPluginSpec) -> Result<Component, PluginError> {
+        let artifact = self.artifact_path(&spec.sha256);
+        let cached = match &spec.compiled {
+            Some(recorded) => self.load_cached(&artifact, recorded),
+            None => Cached::Missing,
+        };
+        let changed = match cached {
+            Cached::Loaded(component) => return Ok(component),
+            Cached::Missing => false,
+            Cached::Changed => true,
+        };
+        let (component, compiled) = self.compile(&spec.path, &spec.sha256)?;
+        let digest = compiled.as_deref().map(crate::pin::sha256_bytes);
+        match (&spec.compiled, compiled) {
+            (Some(recorded), Some(compiled)) if digest.as_ref() == Some(recorded) => {
+                // The genuine machine code, compiled again: put it back.
+                self.store(&spec.sha256, &compiled);
+                if changed {
+                    tracing::warn!(
+                        "plugin '{}': its machine code in the cache ({}) is not what was compiled at install, so it was compiled again from the pinned component and the cache entry replaced",
+                        spec.name,
+                        artifact.display()
+                    );
+                }
+            }
+            _ => tracing::warn!(
+                "plugin '{}': the index records no machine code that this {} compiles from it (it was installed by another version), so it is compiled on every run; fix: `{} plugins upgrade {}`",
+                spec.name,
+                spec.host,
+                spec.host,
+                spec.name
+            ),
+        }
+        Ok(component)
+    }
+
+    /// The cache entry at `artifact`, loaded only when its sha256 is
+    /// `recorded`.
+    fn load_cached(&self, artifact: &Path, recorded: &str) -> Cached {
+        let Ok(bytes) = std::fs::read(artifact) else {
+            return Cached::Missing;
+        };
+        if crate::pin::sha256_bytes(&bytes) != recorded {
+            return Cached::Changed;
         }
         // SAFETY: `deserialize` trusts its input to be machine code that this
-        // engine produced. The bytes are exactly what `compile` wrote for this
-        // engine configuration (the key names it), as the checksum written
-        // after them proves; wasmtime also checks the engine compatibility
-        // header itself.
+        // engine produced. These bytes have the digest the index recorded
+        // when this engine configuration (the key names it) compiled the
+        // pinned component at install; the cache directory is not trusted,
+        // the index is. wasmtime also checks the engine compatibility header
+        // itself.
         #[allow(unsafe_code)]
         let component = unsafe { Component::deserialize(&self.engine, &bytes) };
         match component {
-            Ok(component) => Some(component),
+            Ok(component) => Cached::Loaded(component),
             Err(e) => {
                 tracing::debug!(
                     "compiled cache entry {} is unusable ({e}); compiling again",
                     artifact.display()
                 );
-                None
+                Cached::Changed
             }
         }
     }
 
-    /// Compiles the component at `path` (which must match `sha256`) and
-    /// stores the result in the cache.
-    pub fn compile(&self, path: &Path, sha256: &str) -> Result<Component, PluginError> {
+    /// Compiles the component at `path` (which must match `sha256`): the
+    /// component and its machine code serialized (`None` when that fails).
+    fn compile(
+        &self,
+        path: &Path,
+        sha256: &str,
+    ) -> Result<(Component, Option<Vec<u8>>), PluginError> {
         let bytes = std::fs::read(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => PluginError::Missing {
                 path: path.to_path_buf(),
@@ -168,37 +222,32 @@ impl WasmRuntime {
             PluginError::Other(format!("it is not a valid WebAssembly component: {e}"))
         })?;
         check_world(&self.engine, &component)?;
-        match component.serialize() {
-            Ok(compiled) => {
-                if let Err(e) = self.store_artifact(&self.artifact_path(sha256), &compiled) {
-                    // A cache that cannot be written costs speed, not safety.
-                    tracing::warn!(
-                        "cannot cache the compiled component in {}: {e}",
-                        self.cache_dir.display()
-                    );
-                }
-            }
-            Err(e) => tracing::warn!("cannot serialize the compiled component: {e}"),
-        }
-        Ok(component)
+        let compiled = component
+            .serialize()
+            .map_err(|e| tracing::warn!("cannot serialize the compiled component: {e}"))
+            .ok();
+        Ok((component, compiled))
     }
 
-    fn store_artifact(&self, artifact: &Path, compiled: &[u8]) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.cache_dir)?;
-        let write = |path: &Path, bytes: &[u8]| -> std::io::Result<()> {
+    /// Writes `compiled` as the cache entry of the component pinned as
+    /// `sha256`, whole or not at all. A cache that cannot be written costs
+    /// speed, not safety.
+    fn store(&self, sha256: &str, compiled: &[u8]) {
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(&self.cache_dir)?;
             let mut tmp = tempfile::NamedTempFile::new_in(&self.cache_dir)?;
-            tmp.write_all(bytes)?;
+            tmp.write_all(compiled)?;
             tmp.as_file().sync_all()?;
-            tmp.persist(path).map_err(|e| e.error)?;
+            tmp.persist(self.artifact_path(sha256))
+                .map_err(|e| e.error)?;
             Ok(())
         };
-        // The artifact first, its checksum last: a crash in between leaves
-        // an entry without a valid checksum, which is rebuilt.
-        write(artifact, compiled)?;
-        write(
-            &checksum_path(artifact),
-            crate::pin::sha256_bytes(compiled).as_bytes(),
-        )
+        if let Err(e) = write() {
+            tracing::warn!(
+                "cannot cache the compiled component in {}: {e}",
+                self.cache_dir.display()
+            );
+        }
     }
 
     /// A plugin backed by the component at `path`.
@@ -208,10 +257,6 @@ impl WasmRuntime {
             spec,
         }
     }
-}
-
-fn checksum_path(artifact: &Path) -> PathBuf {
-    artifact.with_extension("cwasm.sha256")
 }
 
 /// Refuses core modules and other WebAssembly binaries with the fix, and
@@ -270,6 +315,16 @@ fn check_world(engine: &Engine, component: &Component) -> Result<(), PluginError
     }
 }
 
+/// What the cache holds for a component.
+enum Cached {
+    /// Machine code with the recorded digest.
+    Loaded(Component),
+    /// Nothing (or nothing recorded to check it against).
+    Missing,
+    /// Something else than what was recorded.
+    Changed,
+}
+
 /// Everything needed to run one sandboxed plugin.
 #[derive(Debug, Clone)]
 pub struct WasmPluginSpec {
@@ -279,6 +334,11 @@ pub struct WasmPluginSpec {
     pub path: PathBuf,
     /// Its pinned sha256.
     pub sha256: String,
+    /// The sha256 of its machine code, as the index recorded it when it
+    /// was compiled at install or upgrade.
+    pub compiled: Option<String>,
+    /// The host's namespace, for the commands messages suggest.
+    pub host: String,
     /// What the user granted.
     pub grants: Grants,
     /// Memory and time limits.
@@ -320,7 +380,7 @@ impl WasmPlugin<'_> {
     ) -> Result<Result<T, Exit>, PluginError> {
         let rt = self.runtime;
         let spec = &self.spec;
-        let component = rt.load(&spec.path, &spec.sha256)?;
+        let component = rt.load(spec)?;
 
         let mut wasi = WasiCtxBuilder::new();
         match stdio {

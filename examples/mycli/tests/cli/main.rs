@@ -20,6 +20,9 @@ mod e2e;
 /// that is damaged, newer, read-only, on a full disk or written by racing
 /// and killed writers.
 mod faults;
+/// Grants and the compiled-code cache under attack; `plugins grant` and
+/// `plugins revoke`.
+mod hostile_grants;
 /// Plugin-supplied text that would drive the terminal or the shell, and a
 /// component's describe that reads stdin or floods its output.
 mod hostile_text;

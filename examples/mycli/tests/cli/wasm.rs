@@ -278,7 +278,8 @@ fn a_corrupt_or_missing_cache_entry_is_rebuilt() {
     let artifact = &artifacts[0];
     let good = fs::read(artifact).unwrap();
 
-    // Same length, flipped bytes in the middle: only the checksum can tell.
+    // Same length, flipped bytes in the middle: only the digest recorded in
+    // the index can tell.
     let mut bad = good.clone();
     let mid = bad.len() / 2;
     for b in &mut bad[mid..mid + 64] {
