@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
-use crate::index::{Entry, FileStamp, Grants, Kind, Origin, now_rfc3339};
+use crate::index::{Entry, Grants, Kind, Origin, now_rfc3339};
 use crate::runtime::exec::is_executable;
 use crate::runtime::{PluginError, is_wasm};
 use crate::ui::{Options, StatusLine};
@@ -67,9 +67,8 @@ pub(super) fn inspect(
 ) -> Result<Inspected, Diagnostic> {
     let ns = engine.ns();
     let kind = kind_of(path)?;
-    let sha256 = pin::sha256_file(path)
+    let pin::Pin { sha256, stamp } = pin::pin_file(path)
         .map_err(|e| Diagnostic::new(format!("cannot read {}: {e}", path.display())))?;
-    let file = FileStamp::of(path);
     let mut entry = Entry {
         name: name_from_file(ns, path),
         kind,
@@ -81,7 +80,7 @@ pub(super) fn inspect(
         manifest: None,
         describe_error: None,
         grants,
-        file,
+        file: stamp,
         trusted_owners: Vec::new(),
     };
     let described = {

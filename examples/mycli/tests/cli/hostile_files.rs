@@ -1,0 +1,177 @@
+//! Hostile plugin files: a file changed without changing its size or
+//! times, on a filesystem whose stamps cannot be trusted, or reachable by
+//! another user through a group that is not private or an ACL. Each test
+//! asserts one clear line, an unchanged index, and that a good plugin
+//! installed beside the hostile one still runs.
+
+// The helpers below are test code too, so they may unwrap like the tests
+// (clippy's test allowance covers only `#[test]` functions).
+#![allow(clippy::unwrap_used)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use predicates::str::contains;
+
+use crate::support::{Home, example, manifest, stdout, write_executable};
+
+/// A sh plugin `tamper` whose command prints `genuine`, written in `dir`.
+fn genuine_plugin(dir: &Path) -> PathBuf {
+    let path = dir.join("mycli-tamper");
+    let text = format!(
+        "#!/bin/sh\nif [ \"$1\" = --snapin-describe ]; then\ncat <<'MANIFEST'\n{}\nMANIFEST\nexit 0\nfi\necho genuine\n",
+        manifest("tamper", "tamper", "^1.0")
+    );
+    write_executable(&path, &text);
+    // File times tick in steps: a file changed in the step its pin is
+    // taken in gets no stamp, and these tests are about the stamp.
+    std::thread::sleep(Duration::from_millis(50));
+    path
+}
+
+/// The same bytes, `genuine` swapped for `forgery`: the same size.
+fn forged(path: &Path) -> Vec<u8> {
+    let text = fs::read_to_string(path).unwrap();
+    assert!(text.contains("echo genuine"));
+    text.replace("echo genuine", "echo forgery").into_bytes()
+}
+
+/// Installs `plugin` and the example `stats` beside it, runs `plugin`
+/// once, and returns the index as it was then.
+fn install_beside_a_good_plugin(h: &Home, plugin: &Path) -> Vec<u8> {
+    h.install(plugin);
+    h.install(&example("stats"));
+    h.mycli()
+        .arg("tamper")
+        .assert()
+        .success()
+        .stdout("genuine\n");
+    fs::read(h.index()).unwrap()
+}
+
+/// The changed plugin is refused in one line, `list` and `doctor` do not
+/// call it ok, the index is as it was, the good plugin still runs, and the
+/// fix (re-pinning, here after the user restored the file) works.
+fn assert_caught(h: &Home, index: &[u8]) {
+    let out = h.mycli().arg("tamper").output().unwrap();
+    assert_eq!(stdout(&out), "", "the forged plugin ran");
+    let outcome = h.outcome(&out);
+    assert_eq!(outcome.lines().count(), 1, "{outcome}");
+    assert!(
+        outcome.starts_with("[exit 126] mycli: error: plugin 'tamper' cannot run: its file ")
+            && outcome.contains(
+                " changed since it was pinned (sha256 [SHA256] at install, [SHA256] now)"
+            ),
+        "{outcome}"
+    );
+    let row = h.row("tamper");
+    assert_eq!(row["status"], "error");
+    assert_eq!(row["check"], "integrity");
+    h.mycli()
+        .args(["plugins", "doctor"])
+        .assert()
+        .code(1)
+        .stdout(contains("tamper: error: its file"));
+    h.mycli()
+        .args(["stats", "10"])
+        .assert()
+        .success()
+        .stdout("sum 0..10 = 55\n");
+    assert_eq!(fs::read(h.index()).unwrap(), index, "the index changed");
+
+    // The fix re-pins the file as it is now (with `--yes`: no terminal).
+    h.fix_command(&outcome).arg("--yes").assert().success();
+    h.mycli()
+        .arg("tamper")
+        .assert()
+        .success()
+        .stdout("forgery\n");
+}
+
+#[test]
+fn a_same_size_edit_with_its_times_set_back_is_caught() {
+    // A directory on the disk (the temporary directory may be a tmpfs,
+    // where no stamp is kept).
+    let disk = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let h = Home::new();
+    let plugin = genuine_plugin(disk.path());
+    let index = install_beside_a_good_plugin(&h, &plugin);
+    let stamped: serde_json::Value = serde_json::from_slice(&index).unwrap();
+    let tamper = stamped["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "tamper")
+        .unwrap();
+    assert!(
+        tamper["file"].is_object(),
+        "install keeps a stamp on a disk filesystem: {tamper}"
+    );
+
+    // Same size, times set back as they were.
+    let times = fs::metadata(&plugin).unwrap();
+    let bytes = forged(&plugin);
+    fs::write(&plugin, &bytes).unwrap();
+    let file = fs::File::options().write(true).open(&plugin).unwrap();
+    file.set_times(
+        fs::FileTimes::new()
+            .set_modified(times.modified().unwrap())
+            .set_accessed(times.accessed().unwrap()),
+    )
+    .unwrap();
+    drop(file);
+    assert_eq!(fs::metadata(&plugin).unwrap().len(), times.len());
+    assert_eq!(
+        fs::metadata(&plugin).unwrap().modified().unwrap(),
+        times.modified().unwrap()
+    );
+    assert_caught(&h, &index);
+}
+
+#[test]
+fn a_file_on_tmpfs_edited_through_a_memory_map_is_caught() {
+    // tmpfs changes neither size, times nor inode when a file is written
+    // through a memory map.
+    let shm = tempfile::tempdir_in("/dev/shm").expect("/dev/shm is a tmpfs on Linux");
+    let h = Home::new();
+    let plugin = genuine_plugin(shm.path());
+    let index = install_beside_a_good_plugin(&h, &plugin);
+    let before = fs::metadata(&plugin).unwrap();
+
+    let edit = r#"
+import mmap, sys
+with open(sys.argv[1], "r+b") as f:
+    m = mmap.mmap(f.fileno(), 0)
+    at = m.find(b"echo genuine")
+    m[at:at + 12] = b"echo forgery"
+    m.flush()
+    m.close()
+"#;
+    let status = std::process::Command::new("python3")
+        .args(["-c", edit])
+        .arg(&plugin)
+        .status()
+        .expect("python3 runs");
+    assert!(status.success());
+    let after = fs::metadata(&plugin).unwrap();
+    {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(
+            (
+                after.len(),
+                after.mtime_nsec(),
+                after.ctime_nsec(),
+                after.ino()
+            ),
+            (
+                before.len(),
+                before.mtime_nsec(),
+                before.ctime_nsec(),
+                before.ino()
+            ),
+            "the edit changed the stamp: this tmpfs is not the one this test is about"
+        );
+    }
+    assert_caught(&h, &index);
+}
