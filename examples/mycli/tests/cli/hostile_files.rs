@@ -175,3 +175,106 @@ with open(sys.argv[1], "r+b") as f:
     }
     assert_caught(&h, &index);
 }
+
+/// `setfacl ARGS PATH`, asserting it worked.
+fn setfacl(args: &[&str], path: &Path) {
+    let status = std::process::Command::new("setfacl")
+        .args(args)
+        .arg(path)
+        .status()
+        .expect("setfacl runs (install the `acl` package)");
+    assert!(status.success(), "setfacl {args:?} {}", path.display());
+}
+
+/// Installs `greet` in its own directory and `stats` beside it, gives
+/// `acl_on(greet's file or directory)` an ACL with `entry`, and checks the
+/// refusal, the list, the unchanged index, the good plugin, and the fix.
+fn refused_for_its_acl(entry: &str, on_dir: bool, by: &str) {
+    let h = Home::new();
+    let dir = h.scratch("acl");
+    fs::create_dir_all(&dir).unwrap();
+    let greet = dir.join("mycli-greet");
+    fs::copy(example("greet"), &greet).unwrap();
+    h.install(&greet);
+    h.install(&example("stats"));
+    let index = fs::read(h.index()).unwrap();
+
+    let target = if on_dir { dir.clone() } else { greet.clone() };
+    setfacl(&["-m", entry], &target);
+    let out = h.mycli().args(["greet", "--who", "x"]).output().unwrap();
+    assert_eq!(stdout(&out), "");
+    let subject = if on_dir {
+        "the directory [TMP]/scratch/acl above its file"
+    } else {
+        "its file [TMP]/scratch/acl/mycli-greet"
+    };
+    let fixed = if on_dir {
+        "[TMP]/scratch/acl"
+    } else {
+        "[TMP]/scratch/acl/mycli-greet"
+    };
+    assert_eq!(
+        h.outcome(&out),
+        format!(
+            "[exit 126] mycli: error: plugin 'greet' cannot run: {subject} is writable by {by}, who could replace the plugin; fix: `chmod go-w {fixed}`"
+        )
+    );
+    assert_eq!(h.row("greet")["status"], "error");
+    assert_eq!(h.row("greet")["check"], "permissions");
+    h.mycli()
+        .args(["plugins", "doctor"])
+        .assert()
+        .code(1)
+        .stdout(contains("greet: error: "));
+    h.mycli()
+        .args(["stats", "10"])
+        .assert()
+        .success()
+        .stdout("sum 0..10 = 55\n");
+    assert_eq!(fs::read(h.index()).unwrap(), index, "the index changed");
+    // Install refuses it too, before running it.
+    let other = Home::new();
+    other
+        .install_cmd(&greet)
+        .assert()
+        .code(1)
+        .stderr(contains(format!("is writable by {by}")));
+    assert!(!other.index().exists());
+
+    // The fix: chmod clears the ACL mask's write bit.
+    let status = std::process::Command::new("chmod")
+        .arg("go-w")
+        .arg(&target)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    h.mycli()
+        .args(["greet", "--who", "x"])
+        .assert()
+        .success()
+        .stdout("hello, x\n");
+}
+
+#[test]
+fn a_file_whose_acl_lets_another_user_write_is_refused() {
+    refused_for_its_acl("u:65534:rwx", false, "user 65534 (through its ACL)");
+}
+
+#[test]
+fn a_directory_whose_acl_lets_a_group_write_is_refused() {
+    refused_for_its_acl("g:100:rwx", true, "group 100 (through its ACL)");
+}
+
+#[test]
+fn an_acl_that_only_lets_others_read_is_fine() {
+    let h = Home::new();
+    let greet = h.copy_example("greet");
+    setfacl(&["-m", "u:65534:r-x,g:100:r-x"], &greet);
+    h.install(&greet);
+    h.mycli()
+        .args(["greet", "--who", "x"])
+        .assert()
+        .success()
+        .stdout("hello, x\n");
+    assert_eq!(h.row("greet")["status"], "ok");
+}
