@@ -72,7 +72,7 @@ pub struct Entry {
     pub grants: Grants,
     /// The file's metadata when it was hashed, so an unchanged file need
     /// not be hashed again before each run (none where it cannot be
-    /// trusted: see [`crate::pin`]).
+    /// trusted: see `pin.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<FileStamp>,
     /// Other users (uids) the user trusts to own this plugin's file or a

@@ -278,3 +278,78 @@ fn an_acl_that_only_lets_others_read_is_fine() {
         .stdout("hello, x\n");
     assert_eq!(h.row("greet")["status"], "ok");
 }
+
+// ------------------------------------------------- describe that escapes
+
+/// Waits up to twenty seconds for a plugin to write `file`; its content.
+fn wait_for(file: &Path) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(text) = fs::read_to_string(file)
+            && text.ends_with('\n')
+        {
+            return text.trim().to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} never appeared",
+            file.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_describe_whose_child_escapes_with_setsid_ends_promptly_naming_the_cause() {
+    // The escaped process holds stdout, stderr, or both; the plugin exits
+    // once it has left the process group (it has written its pid).
+    for (holds, redirect) in [
+        ("stdout", "2>/dev/null"),
+        ("stderr", ">/dev/null"),
+        ("both", ""),
+    ] {
+        let h = Home::new();
+        h.install(&example("greet"));
+        let index = fs::read(h.index()).unwrap();
+        let pid_file = h.scratch("escaped.pid");
+        let plugin = h.script(
+            "mycli-escape",
+            &manifest("escape", "escape", "^1.0"),
+            "echo ran",
+        );
+        let text = fs::read_to_string(&plugin).unwrap().replacen(
+            "then\n",
+            &format!(
+                "then\nsetsid sh -c 'echo $$ > \"{pid}\"; exec sleep 60' {redirect} &\n\
+                 while [ ! -s \"{pid}\" ]; do sleep 0.05; done\n",
+                pid = pid_file.display()
+            ),
+            1,
+        );
+        write_executable(&plugin, &text);
+
+        let started = std::time::Instant::now();
+        let out = h.install_cmd(&plugin).output().unwrap();
+        let took = started.elapsed();
+        let pid = wait_for(&pid_file);
+        // Not the plugin's: stop it before asserting.
+        let _ = std::process::Command::new("kill").arg(&pid).status();
+        assert!(took < Duration::from_secs(5), "{holds}: took {took:?}");
+        assert_eq!(
+            h.outcome(&out).lines().next().unwrap_or_default(),
+            "[exit 1] mycli: error: cannot install plugin 'escape': it could not describe itself: it exited but left a process running that holds its output (a process it started in a session of its own); fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)",
+            "{holds}"
+        );
+        assert_eq!(h.outcome(&out).lines().count(), 1, "{holds}");
+        assert_eq!(
+            fs::read(h.index()).unwrap(),
+            index,
+            "{holds}: the index changed"
+        );
+        h.mycli()
+            .args(["greet", "--who", "x"])
+            .assert()
+            .success()
+            .stdout("hello, x\n");
+    }
+}
