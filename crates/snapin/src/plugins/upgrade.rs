@@ -92,6 +92,20 @@ pub(super) fn run(engine: &Engine, args: &UpgradeArgs, options: &Options) -> Res
         && entry.manifest == old.manifest
         && entry.trusted_owners == old.trusted_owners
     {
+        // The same file, whose stamp may have moved (a `chmod`, a copy
+        // with the same bytes): record the new one, or every run would
+        // hash the file again.
+        if entry.file != old.file {
+            let file = entry.file.clone();
+            Index::update(&index_path(engine), |index| {
+                if let Some(slot) = index.get_mut(name)
+                    && slot.sha256 == old.sha256
+                {
+                    slot.file = file;
+                }
+                Ok::<_, super::common::Failure>(())
+            })?;
+        }
         println!(
             "plugin '{name}' is up to date (sha256 {})",
             pin::short(&old.sha256)

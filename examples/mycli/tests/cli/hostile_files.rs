@@ -353,3 +353,66 @@ fn a_describe_whose_child_escapes_with_setsid_ends_promptly_naming_the_cause() {
             .stdout("hello, x\n");
     }
 }
+
+// ------------------------------------------------ an up-to-date upgrade
+
+/// The stamp `plugins.json` records for plugin `name`.
+fn recorded_stamp(h: &Home, name: &str) -> serde_json::Value {
+    let index: serde_json::Value = serde_json::from_slice(&fs::read(h.index()).unwrap()).unwrap();
+    index["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap()["file"]
+        .clone()
+}
+
+/// The stamp of the file at `path` now, as `plugins.json` records it.
+fn stamp_of(path: &Path) -> serde_json::Value {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::metadata(path).unwrap();
+    serde_json::json!({
+        "len": m.size(),
+        "mtime": [m.mtime(), m.mtime_nsec()],
+        "ctime": [m.ctime(), m.ctime_nsec()],
+        "ino": m.ino(),
+        "dev": m.dev(),
+    })
+}
+
+#[test]
+fn an_up_to_date_upgrade_records_the_files_stamp_as_it_is_now() {
+    let disk = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let h = Home::new();
+    let plugin = genuine_plugin(disk.path());
+    h.install(&plugin);
+    assert_eq!(recorded_stamp(&h, "tamper"), stamp_of(&plugin));
+
+    // A chmod moves the change time: the content is the same.
+    let status = std::process::Command::new("chmod")
+        .args(["u-w"])
+        .arg(&plugin)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(50));
+    assert_ne!(recorded_stamp(&h, "tamper"), stamp_of(&plugin));
+    h.mycli()
+        .arg("tamper")
+        .assert()
+        .success()
+        .stdout("genuine\n");
+
+    h.mycli()
+        .args(["plugins", "upgrade", "tamper"])
+        .assert()
+        .success()
+        .stdout(contains("is up to date"));
+    assert_eq!(recorded_stamp(&h, "tamper"), stamp_of(&plugin));
+    h.mycli()
+        .arg("tamper")
+        .assert()
+        .success()
+        .stdout("genuine\n");
+}
