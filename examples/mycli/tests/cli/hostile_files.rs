@@ -416,3 +416,107 @@ fn an_up_to_date_upgrade_records_the_files_stamp_as_it_is_now() {
         .success()
         .stdout("genuine\n");
 }
+
+// ------------------------------------------------------- affix squats
+
+/// A sh plugin `name` with one command `command`.
+fn named(h: &Home, name: &str, command: &str) -> PathBuf {
+    h.script(
+        &format!("mycli-{name}"),
+        &manifest(name, command, "^1.0"),
+        &format!("echo {name}"),
+    )
+}
+
+#[test]
+fn a_known_name_with_an_affix_is_warned_about() {
+    let h = Home::new();
+    h.install(&example("greet"));
+    h.install(&example("stats"));
+    let index = fs::read(h.index()).unwrap();
+    // (plugin, command, the warning's start); `echo` is compiled in,
+    // `version` built in.
+    let squats = [
+        (
+            "greet-cli",
+            "salute",
+            "'greet-cli' looks like 'greet' (installed plugin 'greet')",
+        ),
+        (
+            "mycli-stats",
+            "sums",
+            "'mycli-stats' looks like 'stats' (installed plugin 'stats')",
+        ),
+        (
+            "statstool",
+            "tally",
+            "'statstool' looks like 'stats' (installed plugin 'stats')",
+        ),
+        (
+            "greet2024",
+            "wave",
+            "'greet2024' looks like 'greet' (installed plugin 'greet')",
+        ),
+        (
+            "wave",
+            "echo-ng",
+            "'echo-ng' looks like 'echo' (compiled-in plugin 'echo')",
+        ),
+        (
+            "wave",
+            "version-pro",
+            "'version-pro' looks like 'version' (a command built into mycli)",
+        ),
+    ];
+    for (name, command, warning) in squats {
+        let out = h
+            .mycli()
+            .args(["plugins", "install"])
+            .arg(named(&h, name, command))
+            .output()
+            .unwrap();
+        let err = crate::support::stderr(&out);
+        let warnings: Vec<&str> = err.lines().filter(|l| l.contains("looks like")).collect();
+        assert_eq!(warnings.len(), 1, "{name}/{command}: {err}");
+        assert!(
+            warnings[0].starts_with(&format!(
+                "mycli: warning: {warning}: make sure '{name}' is the plugin you meant"
+            )),
+            "{name}/{command}: {err}"
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{name}: not confirmed without --yes"
+        );
+        assert_eq!(
+            fs::read(h.index()).unwrap(),
+            index,
+            "{name}: the index changed"
+        );
+    }
+    // Names that only share letters are left alone, and --yes goes on.
+    for (name, command) in [
+        ("greeting", "hi"),
+        ("format", "fmt"),
+        ("statistics", "mean"),
+    ] {
+        let out = h.install_cmd(&named(&h, name, command)).output().unwrap();
+        assert!(out.status.success(), "{name}");
+        let err = crate::support::stderr(&out);
+        assert!(!err.contains("looks like"), "{name}: {err}");
+    }
+    h.install_cmd(&named(&h, "greet-cli", "salute"))
+        .assert()
+        .success();
+    h.mycli()
+        .arg("salute")
+        .assert()
+        .success()
+        .stdout("greet-cli\n");
+    h.mycli()
+        .args(["greet", "--who", "x"])
+        .assert()
+        .success()
+        .stdout("hello, x\n");
+}
