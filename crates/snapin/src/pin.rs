@@ -72,14 +72,15 @@ impl FileStamp {
 /// filesystems, and overlayfs on top of them. Not trusted: tmpfs and
 /// ramfs (a write through a memory map changes no time), network
 /// filesystems (NFS, SMB, 9p: the server's times, cached), FUSE (whatever
-/// the daemon says), and every filesystem not in the list. Elsewhere on
+/// the daemon says), FAT (two-second times), and every filesystem not in
+/// the list. Elsewhere on
 /// Unix, stamps are trusted.
 #[cfg(unix)]
 fn stamps_are_reliable(file: &File) -> bool {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         // From linux/magic.h (and bcachefs, zfs: their own headers).
-        const RELIABLE: [u64; 10] = [
+        const RELIABLE: [u64; 9] = [
             0xEF53,      // ext2, ext3, ext4
             0x5846_5342, // xfs
             0x9123_683E, // btrfs
@@ -89,7 +90,6 @@ fn stamps_are_reliable(file: &File) -> bool {
             0x794C_7630, // overlayfs
             0x7371_7368, // squashfs (read-only)
             0xE0F5_E1E2, // erofs (read-only)
-            0x4D44,      // vfat
         ];
         match rustix::fs::fstatfs(file) {
             // `f_type`'s width and sign differ between targets.
@@ -128,8 +128,23 @@ pub fn pin_file(path: &Path) -> io::Result<Pin> {
     let before = FileStamp::of(&file)?;
     let sha256 = sha256_reader(&mut file)?;
     let after = FileStamp::of(&file)?;
-    let stamp = after.filter(|after| Some(after) == before.as_ref() && after.ctime < started);
+    let stamp =
+        after.filter(|after| Some(after) == before.as_ref() && settled(after.ctime, started));
     Ok(Pin { sha256, stamp })
+}
+
+/// Whether a write at or after `started` would move a change time that is
+/// `ctime` now. Where times keep nanoseconds, any time after `ctime` does;
+/// a time of whole seconds may come from a filesystem that keeps only
+/// those (ext3's small inodes keep one-second steps), so the next two
+/// seconds must have begun.
+fn settled(ctime: (i64, i64), started: (i64, i64)) -> bool {
+    let step_end = if ctime.1 == 0 {
+        (ctime.0.saturating_add(2), 0)
+    } else {
+        ctime
+    };
+    step_end < started
 }
 
 /// The time now as the kernel stamps files (seconds, nanoseconds): on
@@ -197,6 +212,17 @@ mod tests {
     use super::*;
 
     const ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+    #[test]
+    fn a_stamp_is_kept_only_once_a_write_would_move_it() {
+        assert!(settled((10, 5), (10, 6)));
+        assert!(!settled((10, 5), (10, 5)));
+        assert!(!settled((10, 7), (10, 5)));
+        // Whole seconds: perhaps a filesystem of one-second steps.
+        assert!(!settled((10, 0), (11, 500_000_000)));
+        assert!(!settled((10, 0), (12, 0)));
+        assert!(settled((10, 0), (12, 1)));
+    }
 
     #[test]
     fn hashes_like_sha256sum() {
