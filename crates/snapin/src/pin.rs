@@ -263,6 +263,32 @@ mod tests {
         );
     }
 
+    /// A file replaced by another of the same size and times is a new
+    /// inode: the stamp no longer matches, and hashing tells.
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_is_caught() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, "abc").unwrap();
+        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let pin = pin_file(&path).unwrap();
+        let other = dir.path().join("g");
+        std::fs::write(&other, "abd").unwrap();
+        File::options()
+            .write(true)
+            .open(&other)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        assert_eq!(
+            changed(&path, &pin.sha256, pin.stamp.as_ref()).unwrap(),
+            Some(sha256_bytes(b"abd"))
+        );
+    }
+
     /// On tmpfs a stamp is never kept: every check hashes.
     #[cfg(target_os = "linux")]
     #[test]
