@@ -10,7 +10,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use snapin::__private::{Entry, FileStamp, Index, IndexError, Origin};
+use snapin::__private::{Entry, Index, IndexError, Origin};
 use snapin::Kind;
 use snapin_protocol::{ArgSpec, CommandSpec, Manifest};
 
@@ -54,7 +54,13 @@ pub fn manifest(i: usize) -> Manifest {
 /// (whose sha256 is `sha256`), in the index at `index` in one write.
 pub fn record(index: &Path, n: usize, plugin: &Path, sha256: &str) -> Result<(), IndexError> {
     // As `plugins install` records it, so runs need not hash the file again.
-    let file = FileStamp::of(plugin);
+    // A file changed in the clock step its pin is taken in gets no stamp
+    // (file times tick in steps of a few milliseconds): let the freshly
+    // written plugin age past it, as any installed file has.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let file = snapin::__private::pin_file(plugin)
+        .ok()
+        .and_then(|pin| pin.stamp);
     let installed_at = snapin::__private::now_rfc3339();
     let entries = (0..n).map(|i| Entry {
         name: plugin_name(i),

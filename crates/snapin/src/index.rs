@@ -18,6 +18,7 @@ use snapin_protocol::Manifest;
 
 use crate::diagnostic::Diagnostic;
 use crate::paths;
+pub use crate::pin::FileStamp;
 
 /// The index format this version reads and writes.
 pub const INDEX_FORMAT: u32 = 1;
@@ -76,7 +77,8 @@ pub struct Entry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compiled_sha256: Option<String>,
     /// The file's metadata when it was hashed, so an unchanged file need
-    /// not be hashed again before each run.
+    /// not be hashed again before each run (none where it cannot be
+    /// trusted: see `pin.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<FileStamp>,
     /// Other users (uids) the user trusts to own this plugin's file or a
@@ -84,48 +86,6 @@ pub struct Entry {
     /// `trust.rs`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trusted_owners: Vec<u32>,
-}
-
-/// Size, times and identity of a file, as `stat` reports them. Any write
-/// to the file, or replacing it, changes the change time (`ctime`), which
-/// a user cannot set back: the same check git makes before it trusts a
-/// cached hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileStamp {
-    /// Size in bytes.
-    pub len: u64,
-    /// Modification time (seconds, nanoseconds).
-    pub mtime: (i64, i64),
-    /// Change time (seconds, nanoseconds).
-    pub ctime: (i64, i64),
-    /// Inode number.
-    pub ino: u64,
-    /// Device number.
-    pub dev: u64,
-}
-
-impl FileStamp {
-    /// The stamp of the file at `path` now; `None` where it cannot be read
-    /// (or off Unix, where every check hashes).
-    pub fn of(path: &Path) -> Option<FileStamp> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let m = fs::metadata(path).ok()?;
-            Some(FileStamp {
-                len: m.size(),
-                mtime: (m.mtime(), m.mtime_nsec()),
-                ctime: (m.ctime(), m.ctime_nsec()),
-                ino: m.ino(),
-                dev: m.dev(),
-            })
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = path;
-            None
-        }
-    }
 }
 
 /// Access granted by the user to a sandboxed plugin at install. Nothing

@@ -132,5 +132,5 @@ pub mod __private {
     };
     pub use crate::lookup::{Lookup, Stamp};
     pub use crate::manifest::{Reserved, validate};
-    pub use crate::pin::sha256_file;
+    pub use crate::pin::{pin_file, sha256_file};
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use snapin_protocol::Manifest;
 
 use crate::gate;
-use crate::index::{Entry, FileStamp, Kind};
+use crate::index::{Entry, Kind};
 use crate::manifest::{self, Reserved};
 use crate::pin;
 use crate::runtime::{Plugin, catch_panic};
@@ -441,13 +441,9 @@ pub fn integrity(entry: &Entry, ns: &str) -> Result<(), Problem> {
             ),
         });
     }
-    // Unchanged since it was hashed at install: no need to hash it again.
-    if entry.file.is_some() && entry.file == FileStamp::of(path) {
-        return Ok(());
-    }
-    match pin::sha256_file(path) {
-        Ok(sha) if sha == entry.sha256 => Ok(()),
-        Ok(sha) => Err(Problem {
+    match pin::changed(path, &entry.sha256, entry.file.as_ref()) {
+        Ok(None) => Ok(()),
+        Ok(Some(sha)) => Err(Problem {
             check: Check::Integrity,
             status: Status::Error,
             reason: format!(

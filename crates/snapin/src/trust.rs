@@ -24,12 +24,21 @@
 //!   for that plugin; nothing overrides the writable rule, whose fix is one
 //!   `chmod`.
 //!
+//! On Linux a POSIX access control list (the `system.posix_acl_access`
+//! extended attribute) counts too: an entry that lets another user or a
+//! group write, through the ACL's mask, is judged like the mode's group
+//! bits (a named user other than the owner and root never may; a group
+//! only when it is private). `chmod go-w` fixes it too: on a file with an
+//! ACL it clears the mask's write bit, which every such entry goes
+//! through. A filesystem without extended attributes has no ACLs.
+//!
 //! The path is checked as recorded and as it resolves now (symbolic links
 //! followed), so a link in a directory others can write is refused too.
-//! Group membership is read from `/etc/passwd` and `/etc/group`; a group
-//! found only through another name service (LDAP, ...) is not known to be
-//! private, so a file it can write is refused, with the `chmod` that fixes
-//! it. Off Unix there are no such modes and every file is accepted.
+//! Group membership is read from `/etc/passwd` and `/etc/group`, every
+//! entry with the group's id; a group found only through another name
+//! service (LDAP, ...) is not known to be private, so a file it can write
+//! is refused, with the `chmod` that fixes it. Off Unix there are no such
+//! modes and every file is accepted.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -44,8 +53,9 @@ pub enum TrustError {
         path: PathBuf,
         /// Whether it is a directory above the plugin file.
         dir: bool,
-        /// "its group", "others" or "its group and others".
-        by: &'static str,
+        /// Who: "its group", "others", "user 1001 (through its ACL)", ...,
+        /// joined with "and".
+        by: String,
     },
     /// The file, or a directory above it, belongs to another user.
     #[error("{} belongs to uid {owner}, {}", subject(*.dir, .path), whose(*.you))]
@@ -179,7 +189,7 @@ impl Checker {
         {
             let you = effective_uid();
             for (component, stat) in self.components(path)? {
-                if let Some(e) = judge(&component, stat, you, trusted, &private_group) {
+                if let Some(e) = judge(&component, &stat, you, trusted, &private_group) {
                     return Err(e);
                 }
             }
@@ -223,12 +233,118 @@ pub fn effective_uid() -> u32 {
 }
 
 /// What the rules need to know about one file or directory.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Stat {
     mode: u32,
     uid: u32,
     gid: u32,
     dir: bool,
+    /// Its access control list, when it has one.
+    acl: Option<Vec<AclEntry>>,
+}
+
+/// One entry of a POSIX access control list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AclEntry {
+    tag: AclTag,
+    /// Read 4, write 2, execute 1.
+    perm: u16,
+}
+
+/// Whom an [`AclEntry`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AclTag {
+    /// The owner (the mode's user bits).
+    Owner,
+    /// A named user, by uid.
+    User(u32),
+    /// The file's group (the mode's group bits when there is no mask).
+    Group,
+    /// A named group, by gid.
+    NamedGroup(u32),
+    /// The most any named user, named group or the file's group gets
+    /// (shown as the mode's group bits).
+    Mask,
+    /// Everyone else (the mode's other bits).
+    Other,
+}
+
+/// Decodes the value of the `system.posix_acl_access` extended attribute:
+/// a little-endian u32 version (2), then 8-byte entries of a u16 tag, a
+/// u16 permission set and a u32 id (see Linux's `posix_acl_xattr.h`).
+fn parse_acl(bytes: &[u8]) -> Result<Vec<AclEntry>, String> {
+    let (version, entries) = bytes
+        .split_first_chunk::<4>()
+        .ok_or("it is shorter than its header")?;
+    if u32::from_le_bytes(*version) != 2 {
+        return Err(format!("version {} is not 2", u32::from_le_bytes(*version)));
+    }
+    if entries.len() % 8 != 0 {
+        return Err("its length is not a whole number of entries".to_string());
+    }
+    entries
+        .chunks_exact(8)
+        .map(|e| {
+            let tag = u16::from_le_bytes([e[0], e[1]]);
+            let perm = u16::from_le_bytes([e[2], e[3]]);
+            let id = u32::from_le_bytes([e[4], e[5], e[6], e[7]]);
+            let tag = match tag {
+                0x01 => AclTag::Owner,
+                0x02 => AclTag::User(id),
+                0x04 => AclTag::Group,
+                0x08 => AclTag::NamedGroup(id),
+                0x10 => AclTag::Mask,
+                0x20 => AclTag::Other,
+                other => return Err(format!("it has an entry of unknown tag {other:#x}")),
+            };
+            Ok(AclEntry { tag, perm })
+        })
+        .collect()
+}
+
+/// The access control list of the file or directory at `path` (symbolic
+/// links followed); `None` when it has none, or its filesystem keeps none.
+#[cfg(unix)]
+fn acl_of(path: &Path) -> io::Result<Option<Vec<AclEntry>>> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::io::Errno;
+        const NAME: &str = "system.posix_acl_access";
+        let none = |e: Errno| {
+            if e == Errno::NODATA || e == Errno::NOTSUP || e == Errno::OPNOTSUPP {
+                Ok(None)
+            } else {
+                Err(io::Error::from(e))
+            }
+        };
+        // Sized first; a list that grows in between is read again.
+        for _ in 0..3 {
+            let len = match rustix::fs::getxattr_query(path, NAME) {
+                Ok(len) => len,
+                Err(e) => return none(e),
+            };
+            let mut buf = vec![0u8; len];
+            match rustix::fs::getxattr(path, NAME, &mut buf[..]) {
+                Ok(read) => {
+                    buf.truncate(read);
+                    return parse_acl(&buf).map(Some).map_err(|why| {
+                        io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!("its access control list cannot be read: {why}"),
+                        )
+                    });
+                }
+                Err(Errno::RANGE) => continue,
+                Err(e) => return none(e),
+            }
+        }
+        Err(io::Error::other("its access control list keeps changing"))
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = path;
+        Ok(None)
+    }
 }
 
 #[cfg(unix)]
@@ -257,7 +373,8 @@ impl Checker {
                 (resolved, file)
             }
         };
-        let mut seen = vec![(resolved.clone(), stat_of(&file))];
+        let file = stat_of(&resolved, &file).map_err(unreadable(&resolved))?;
+        let mut seen = vec![(resolved.clone(), file)];
         for dir in resolved.ancestors().skip(1).chain(path.ancestors().skip(1)) {
             if !dir.as_os_str().is_empty() && !seen.iter().any(|(p, _)| p == dir) {
                 let stat = self.dir_stat(dir).map_err(unreadable(dir))?;
@@ -284,24 +401,29 @@ impl Checker {
     /// The [`Stat`] of directory `dir` (symbolic links followed), examined
     /// once per checker.
     fn dir_stat(&self, dir: &Path) -> io::Result<Stat> {
-        if let Some(&known) = self.dirs.borrow().get(dir) {
-            return Ok(known);
+        if let Some(known) = self.dirs.borrow().get(dir) {
+            return Ok(known.clone());
         }
-        let stat = stat_of(&std::fs::metadata(dir)?);
-        self.dirs.borrow_mut().insert(dir.to_path_buf(), stat);
+        let stat = stat_of(dir, &std::fs::metadata(dir)?)?;
+        self.dirs
+            .borrow_mut()
+            .insert(dir.to_path_buf(), stat.clone());
         Ok(stat)
     }
 }
 
+/// The [`Stat`] of the file or directory at `path`, whose metadata is
+/// `meta`.
 #[cfg(unix)]
-fn stat_of(meta: &std::fs::Metadata) -> Stat {
+fn stat_of(path: &Path, meta: &std::fs::Metadata) -> io::Result<Stat> {
     use std::os::unix::fs::MetadataExt;
-    Stat {
+    Ok(Stat {
         mode: meta.mode(),
         uid: meta.uid(),
         gid: meta.gid(),
         dir: meta.is_dir(),
-    }
+        acl: acl_of(path)?,
+    })
 }
 
 /// The rules for one file or directory, run as uid `you`;
@@ -309,27 +431,23 @@ fn stat_of(meta: &std::fs::Metadata) -> Stat {
 /// user `uid`.
 fn judge(
     path: &Path,
-    stat: Stat,
+    stat: &Stat,
     you: u32,
     trusted: &[u32],
     private_group: &dyn Fn(u32, u32) -> bool,
 ) -> Option<TrustError> {
     const STICKY: u32 = 0o1000;
     let sticky_root_dir = stat.dir && stat.uid == 0 && stat.mode & STICKY != 0;
-    let group_writes =
-        !sticky_root_dir && stat.mode & 0o020 != 0 && !private_group(stat.gid, stat.uid);
-    let by = match (group_writes, stat.mode & 0o002 != 0) {
-        _ if sticky_root_dir => None,
-        (true, true) => Some("its group and others"),
-        (true, false) => Some("its group"),
-        (false, true) => Some("others"),
-        (false, false) => None,
+    let writers = if sticky_root_dir {
+        Vec::new()
+    } else {
+        writers(stat, private_group)
     };
-    if let Some(by) = by {
+    if !writers.is_empty() {
         return Some(TrustError::Writable {
             path: path.to_path_buf(),
             dir: stat.dir,
-            by,
+            by: writers.join(" and "),
         });
     }
     if stat.uid != 0 && stat.uid != you && !trusted.contains(&stat.uid) {
@@ -341,6 +459,48 @@ fn judge(
         });
     }
     None
+}
+
+/// Who besides the owner and root may write the file or directory `stat`
+/// describes, as a message names them: its group (unless private), named
+/// users and groups of its access control list (through the mask), and
+/// others.
+fn writers(stat: &Stat, private_group: &dyn Fn(u32, u32) -> bool) -> Vec<String> {
+    const WRITE: u16 = 0o2;
+    let mut by = Vec::new();
+    let group_may = |gid| !private_group(gid, stat.uid);
+    match &stat.acl {
+        None => {
+            if stat.mode & 0o020 != 0 && group_may(stat.gid) {
+                by.push("its group".to_string());
+            }
+        }
+        Some(acl) => {
+            // Without a mask (a minimal ACL) the file's group entry is the
+            // mode's group bits.
+            let mask = acl
+                .iter()
+                .find(|e| e.tag == AclTag::Mask)
+                .map_or(0o7, |e| e.perm);
+            let writes = |e: &AclEntry| e.perm & mask & WRITE != 0;
+            for entry in acl.iter().filter(|e| writes(e)) {
+                match entry.tag {
+                    AclTag::Group if group_may(stat.gid) => by.push("its group".to_string()),
+                    AclTag::User(uid) if uid != stat.uid && uid != 0 => {
+                        by.push(format!("user {uid} (through its ACL)"));
+                    }
+                    AclTag::NamedGroup(gid) if group_may(gid) => {
+                        by.push(format!("group {gid} (through its ACL)"));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    if stat.mode & 0o002 != 0 {
+        by.push("others".to_string());
+    }
+    by
 }
 
 /// Whether group `gid` has no member but user `uid`, by `/etc/passwd` and
@@ -357,8 +517,9 @@ fn private_group(gid: u32, uid: u32) -> bool {
 }
 
 /// [`private_group`] on the text of `/etc/passwd` and `/etc/group`: the
-/// users whose primary group is `gid` and the group's listed members are
-/// exactly user `uid`. A group not in `group` is not known to be private.
+/// users whose primary group is `gid` and the members listed in every
+/// entry with that id (several group names may share one) are exactly
+/// user `uid`. A group not in `group` is not known to be private.
 fn is_private_group(passwd: &str, group: &str, gid: u32, uid: u32) -> bool {
     let users: Vec<(&str, Option<u32>, Option<u32>)> = passwd
         .lines()
@@ -376,25 +537,28 @@ fn is_private_group(passwd: &str, group: &str, gid: u32, uid: u32) -> bool {
     let others_primary = users
         .iter()
         .any(|&(name, _, primary)| primary == Some(gid) && name != owner);
-    let entry = group.lines().find_map(|line| {
-        let mut f = line.split(':');
-        let _name = f.next()?;
-        let id: u32 = f.nth(1)?.parse().ok()?;
-        (id == gid).then(|| f.next().unwrap_or_default())
-    });
-    let Some(members) = entry else {
-        return false;
-    };
-    let members_are_owner = members
-        .split(',')
-        .map(str::trim)
+    let members: Vec<&str> = group
+        .lines()
+        .filter_map(|line| {
+            let mut f = line.split(':');
+            let _name = f.next()?;
+            let id: u32 = f.nth(1)?.trim().parse().ok()?;
+            (id == gid).then(|| f.next().unwrap_or_default())
+        })
+        .flat_map(|members| members.split(',').map(str::trim))
         .filter(|m| !m.is_empty())
-        .all(|m| m == owner);
+        .collect();
+    let listed = group.lines().any(|line| {
+        line.split(':')
+            .nth(2)
+            .and_then(|id| id.trim().parse::<u32>().ok())
+            == Some(gid)
+    });
     let owner_is_in = users
         .iter()
         .any(|&(name, _, primary)| name == owner && primary == Some(gid))
-        || members.split(',').any(|m| m.trim() == owner);
-    !others_primary && members_are_owner && owner_is_in
+        || members.contains(&owner);
+    listed && !others_primary && members.iter().all(|&m| m == owner) && owner_is_in
 }
 
 #[cfg(test)]
@@ -411,8 +575,9 @@ mod tests {
             uid,
             gid: 100,
             dir,
+            acl: None,
         };
-        judge(Path::new("/p"), stat, you, trusted, &|_, _| false).map(|e| e.to_string())
+        judge(Path::new("/p"), &stat, you, trusted, &|_, _| false).map(|e| e.to_string())
     }
 
     #[test]
@@ -422,17 +587,137 @@ mod tests {
             uid: USER,
             gid: USER,
             dir: false,
+            acl: None,
         };
         let private = |gid: u32, uid: u32| gid == uid;
-        assert!(judge(Path::new("/p"), stat, USER, &[], &private).is_none());
-        let shared = Stat { gid: 100, ..stat };
-        assert!(judge(Path::new("/p"), shared, USER, &[], &private).is_some());
+        assert!(judge(Path::new("/p"), &stat, USER, &[], &private).is_none());
+        let shared = Stat {
+            gid: 100,
+            ..stat.clone()
+        };
+        assert!(judge(Path::new("/p"), &shared, USER, &[], &private).is_some());
         // Others writing is never excused.
         let open = Stat {
             mode: 0o777,
             ..stat
         };
-        assert!(judge(Path::new("/p"), open, USER, &[], &private).is_some());
+        assert!(judge(Path::new("/p"), &open, USER, &[], &private).is_some());
+    }
+
+    /// An ACL as `setfacl` would leave it: `entries` (tag, perm, id) after
+    /// the version header.
+    fn acl_bytes(entries: &[(u16, u16, u32)]) -> Vec<u8> {
+        let mut bytes = 2u32.to_le_bytes().to_vec();
+        for &(tag, perm, id) in entries {
+            bytes.extend(tag.to_le_bytes());
+            bytes.extend(perm.to_le_bytes());
+            bytes.extend(id.to_le_bytes());
+        }
+        bytes
+    }
+
+    /// Who may write a file of USER with mode `mode` (group USER, private)
+    /// and the ACL `entries`.
+    fn acl_writers(mode: u32, entries: &[(u16, u16, u32)]) -> Option<String> {
+        let stat = Stat {
+            mode,
+            uid: USER,
+            gid: USER,
+            dir: false,
+            acl: Some(parse_acl(&acl_bytes(entries)).unwrap()),
+        };
+        let private = |gid: u32, uid: u32| gid == uid;
+        judge(Path::new("/p"), &stat, USER, &[], &private).map(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_acl_that_lets_another_user_or_group_write_is_refused() {
+        const ID: u32 = u32::MAX; // ACL_UNDEFINED_ID, for the unnamed entries
+        let (owner, user, group, named_group, mask, other) = (0x01, 0x02, 0x04, 0x08, 0x10, 0x20);
+        let base = |group_perm: u16, mask_perm: Option<u16>, extra: &[(u16, u16, u32)]| {
+            let mut entries = vec![(owner, 7, ID), (group, group_perm, ID)];
+            entries.extend_from_slice(extra);
+            if let Some(m) = mask_perm {
+                entries.push((mask, m, ID));
+            }
+            entries.push((other, 5, ID));
+            entries
+        };
+        let table = [
+            ("a minimal ACL", 0o755, base(5, None, &[]), None),
+            (
+                "a reader",
+                0o755,
+                base(5, Some(5), &[(user, 5, OTHER)]),
+                None,
+            ),
+            (
+                "a named user who may write",
+                0o775,
+                base(5, Some(7), &[(user, 7, OTHER)]),
+                Some("user 1001 (through its ACL)"),
+            ),
+            (
+                "a named group who may write",
+                0o775,
+                base(5, Some(7), &[(named_group, 6, 100)]),
+                Some("group 100 (through its ACL)"),
+            ),
+            (
+                "the private group hides no named entry",
+                0o775,
+                base(7, Some(7), &[(user, 7, OTHER), (named_group, 7, 100)]),
+                Some("user 1001 (through its ACL) and group 100 (through its ACL)"),
+            ),
+            (
+                "a mask without write stops them",
+                0o755,
+                base(5, Some(5), &[(user, 7, OTHER), (named_group, 7, 100)]),
+                None,
+            ),
+            (
+                "the owner and root named are no one else",
+                0o775,
+                base(5, Some(7), &[(user, 7, USER), (user, 7, 0)]),
+                None,
+            ),
+            (
+                "the owner's private group as a named group",
+                0o775,
+                base(5, Some(7), &[(named_group, 7, USER)]),
+                None,
+            ),
+            (
+                "a writer and others",
+                0o777,
+                base(5, Some(7), &[(user, 2, OTHER)]),
+                Some("user 1001 (through its ACL) and others"),
+            ),
+        ];
+        for (what, mode, entries, by) in table {
+            let expected = by
+                .map(|by| format!("its file /p is writable by {by}, who could replace the plugin"));
+            assert_eq!(acl_writers(mode, &entries), expected, "{what}");
+        }
+    }
+
+    #[test]
+    fn an_acl_that_cannot_be_decoded_is_an_error() {
+        assert!(parse_acl(&[]).is_err());
+        assert!(
+            parse_acl(&1u32.to_le_bytes())
+                .unwrap_err()
+                .contains("version 1")
+        );
+        let mut odd = acl_bytes(&[(0x01, 7, 0)]);
+        odd.push(0);
+        assert!(parse_acl(&odd).is_err());
+        assert!(
+            parse_acl(&acl_bytes(&[(0x40, 7, 0)]))
+                .unwrap_err()
+                .contains("0x40")
+        );
+        assert_eq!(parse_acl(&acl_bytes(&[])), Ok(Vec::new()));
     }
 
     #[test]
@@ -466,6 +751,46 @@ mod tests {
             !is_private_group(passwd, group, 1000, 4242),
             "an unknown user"
         );
+    }
+
+    #[test]
+    fn every_group_entry_with_the_id_counts() {
+        let passwd = "ann:x:1000:1000::/home/ann:/bin/sh\n\
+                      bob:x:1001:1001::/home/bob:/bin/sh\n";
+        let table = [
+            ("ann:x:1000:\n", true, "one entry, no one else"),
+            (
+                "ann:x:1000:\nann2:x:1000:ann\n",
+                true,
+                "a second name, ann alone",
+            ),
+            (
+                "ann:x:1000:\nshare:x:1000:bob\n",
+                false,
+                "a second name with bob",
+            ),
+            (
+                "share:x:1000:bob\nann:x:1000:\n",
+                false,
+                "bob's entry first",
+            ),
+            (
+                "ann:x:1000:\nshare:x:1000:ann, bob\n",
+                false,
+                "bob among several",
+            ),
+            ("bob:x:1001:\n", false, "no entry with the id"),
+        ];
+        for (group, private, what) in table {
+            assert_eq!(
+                is_private_group(passwd, group, 1000, 1000),
+                private,
+                "{what}"
+            );
+        }
+        // Another user whose primary group it is, with or without an entry.
+        let passwd = format!("{passwd}cat:x:1002:1000::/home/cat:/bin/sh\n");
+        assert!(!is_private_group(&passwd, "ann:x:1000:\n", 1000, 1000));
     }
 
     #[test]
@@ -525,7 +850,7 @@ mod tests {
         let writable = TrustError::Writable {
             path: PathBuf::from("/a b/it's"),
             dir: false,
-            by: "others",
+            by: "others".to_string(),
         };
         assert_eq!(writable.fix(), r"`chmod go-w '/a b/it'\''s'`");
         let owner = TrustError::Owner {

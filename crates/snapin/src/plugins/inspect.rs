@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::config::HostConfig;
 use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
-use crate::index::{Entry, FileStamp, Grants, Kind, Origin, now_rfc3339};
+use crate::index::{Entry, Grants, Kind, Origin, now_rfc3339};
 use crate::runtime::exec::is_executable;
 use crate::runtime::{FileKind, PluginError, decode_manifest};
 use crate::ui::{Options, StatusLine};
@@ -72,9 +72,8 @@ pub(super) fn inspect(
 ) -> Result<Inspected, Diagnostic> {
     let ns = engine.ns();
     let kind = kind_of(path)?;
-    let sha256 = pin::sha256_file(path)
+    let pin::Pin { sha256, stamp } = pin::pin_file(path)
         .map_err(|e| Diagnostic::new(format!("cannot read {}: {e}", path.display())))?;
-    let file = FileStamp::of(path);
     let mut entry = Entry {
         name: name_from_file(ns, path),
         kind,
@@ -89,7 +88,7 @@ pub(super) fn inspect(
         // after it, against the name it gives.
         grants: Grants::default(),
         compiled_sha256: None,
-        file,
+        file: stamp,
         trusted_owners: Vec::new(),
     };
     // The user's configuration applies to a component's describe too: a

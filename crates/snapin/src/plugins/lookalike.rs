@@ -1,5 +1,6 @@
 //! Look-alike names: a new plugin or command named within a slip or two
-//! of a known one is pointed out before it is installed.
+//! of a known one, or as a known one with an affix (`greet-cli`), is
+//! pointed out before it is installed.
 
 use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
@@ -9,16 +10,64 @@ use crate::ui::{self, Options};
 
 use super::consent::confirm;
 
-/// Whether a new name `new` could be mistaken for the known name `known`:
-/// at most one edit (a letter added, dropped or changed, or two neighbours
+/// Whether a new name `new` could be mistaken for the known name `known`,
+/// for host `ns`: a slip or two apart ([`slipped`]), or one is the other
+/// with an affix ([`affixed`]). Identical names are not look-alikes: they
+/// are conflicts, refused elsewhere.
+fn looks_like(new: &str, known: &str, ns: &str) -> bool {
+    new != known && (slipped(new, known) || affixed(new, known, ns) || affixed(known, new, ns))
+}
+
+/// At most one edit (a letter added, dropped or changed, or two neighbours
 /// swapped) apart when the shorter is under 6 characters, two from 6 on.
-/// Identical names are not look-alikes: they are conflicts, refused
-/// elsewhere.
-fn looks_like(new: &str, known: &str) -> bool {
+fn slipped(new: &str, known: &str) -> bool {
     let shorter = new.chars().count().min(known.chars().count());
     let slips = if shorter >= 6 { 2 } else { 1 };
-    let distance = strsim::damerau_levenshtein(new, known);
-    distance > 0 && distance <= slips
+    strsim::damerau_levenshtein(new, known) <= slips
+}
+
+/// Words squatters add to a name, whole: `greet-cli`, `greettool`.
+const AFFIX_WORDS: &[&str] = &[
+    "app", "bin", "cli", "cmd", "ng", "new", "next", "official", "plug", "plugin", "plus", "pro",
+    "tool", "tools", "util", "utils",
+];
+
+/// Whether `long` is `short` (3 characters or more) with something added
+/// before or after it: whole parts (separated by `-`, `_` or `.`: any
+/// part, as in `mycli-greet` or `fmt-formatter`), or, joined directly,
+/// digits, a word of [`AFFIX_WORDS`], the host's name `ns`, or (for a
+/// `short` of 4 characters or more) up to two letters (`greetxy`).
+fn affixed(long: &str, short: &str, ns: &str) -> bool {
+    let short_len = short.chars().count();
+    if short_len < 3 || long.len() <= short.len() {
+        return false;
+    }
+    let parts = |name: &'_ str| -> Vec<String> {
+        name.split(['-', '_', '.'])
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let (long_parts, short_parts) = (parts(long), parts(short));
+    if long_parts.len() > short_parts.len()
+        && long_parts
+            .windows(short_parts.len())
+            .any(|w| w == short_parts.as_slice())
+    {
+        return true;
+    }
+    let Some(extra) = long
+        .strip_prefix(short)
+        .or_else(|| long.strip_suffix(short))
+    else {
+        return false;
+    };
+    let extra = extra.trim_matches(['-', '_', '.']);
+    !extra.is_empty()
+        && (extra.chars().all(|c| c.is_ascii_digit())
+            || AFFIX_WORDS.contains(&extra)
+            || extra == ns
+            || (short_len >= 4 && extra.chars().count() <= 2))
 }
 
 /// The plugin's name and its top-level command names and aliases.
@@ -81,7 +130,7 @@ fn lookalikes(
         .flat_map(|n| {
             known
                 .iter()
-                .filter(|(k, _)| looks_like(n, k))
+                .filter(|(k, _)| looks_like(n, k, ns))
                 .map(|(k, what)| (n.clone(), k.clone(), what.clone()))
         })
         .collect()
@@ -131,9 +180,66 @@ mod tests {
             ("deploy", "depoly", true),
             ("deploys", "depoly", true),
             ("stats", "greet", false),
+            ("status", "stats", true),
         ];
         for (new, known, expected) in table {
-            assert_eq!(looks_like(new, known), expected, "{new} vs {known}");
+            assert_eq!(
+                looks_like(new, known, "mycli"),
+                expected,
+                "{new} vs {known}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_known_name_with_an_affix_is_a_look_alike() {
+        let warned = [
+            ("greet-cli", "greet"),
+            ("fmt-formatter", "fmt"),
+            ("mycli-greet", "greet"),
+            ("mycligreet", "greet"),
+            ("greet_mycli", "greet"),
+            ("greet2", "greet"),
+            ("greet2024", "greet"),
+            ("greetx", "greet"),
+            ("greetxy", "greet"),
+            ("xgreet", "greet"),
+            ("greetcli", "greet"),
+            ("greettool", "greet"),
+            ("ng-greet", "greet"),
+            ("super-greet-tool", "greet"),
+            ("greet.plugin", "greet"),
+            ("echo-ng", "echo"),
+            ("fmt2", "fmt"),
+            ("fmtcli", "fmt"),
+            ("deploy-prod", "deploy"),
+            // Either way round: a plugin named for a command of another.
+            ("greet", "greet-cli"),
+            ("stats", "mycli-stats"),
+        ];
+        for (new, known) in warned {
+            assert!(
+                looks_like(new, known, "mycli"),
+                "{new} vs {known} should warn"
+            );
+        }
+        let not_warned = [
+            ("format", "fmt"),
+            ("greeting", "greet"),
+            ("digit", "git"),
+            ("concat", "cat"),
+            ("stash", "stats"),
+            ("echoes-of-x", "echo"),
+            ("greetings-cli", "greet"),
+            ("ab-cd", "ab"),
+            ("weather", "eat"),
+            ("deployment", "deploy"),
+        ];
+        for (new, known) in not_warned {
+            assert!(
+                !looks_like(new, known, "mycli"),
+                "{new} vs {known} should not warn"
+            );
         }
     }
 }

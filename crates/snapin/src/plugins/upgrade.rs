@@ -92,17 +92,21 @@ pub(super) fn run(engine: &Engine, args: &UpgradeArgs, options: &Options) -> Res
         && entry.manifest == old.manifest
         && entry.trusted_owners == old.trusted_owners
     {
-        // Nothing the user trusts changed; the machine code compiled from a
-        // component may have (another version of the host compiles it
-        // differently): record it, so that runs load it from the cache.
+        // Nothing the user trusts changed. The file's stamp may have moved
+        // (a `chmod`, a copy with the same bytes), and the machine code
+        // compiled from a component may differ (another version of the host
+        // compiles it differently): record both, or every run would hash
+        // the file again and compile the component again.
         let compiled = entry.compiled_sha256.clone();
-        if compiled != old.compiled_sha256 {
+        if entry.file != old.file || compiled != old.compiled_sha256 {
+            let file = entry.file.clone();
             Index::update(&index_path(engine), |index| {
-                let names: Vec<String> = index.plugins.iter().map(|e| e.name.clone()).collect();
-                let slot = index
-                    .get_mut(name)
-                    .ok_or_else(|| not_installed(ns, name, &names))?;
-                slot.compiled_sha256 = compiled;
+                if let Some(slot) = index.get_mut(name)
+                    && slot.sha256 == old.sha256
+                {
+                    slot.file = file;
+                    slot.compiled_sha256 = compiled;
+                }
                 Ok::<_, super::common::Failure>(())
             })?;
         }

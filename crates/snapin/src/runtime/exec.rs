@@ -4,7 +4,10 @@
 //! Describing runs `PLUGIN --snapin-describe` with stdin closed, bounded in
 //! time and output size, because at install time the plugin is not trusted
 //! yet. It runs in a process group of its own, which is killed when the call
-//! ends, so nothing it started can outlive it or hold its pipes open.
+//! ends, so nothing it started can outlive it or hold its pipes open; a
+//! process it started in a session of its own (`setsid`) escapes the group:
+//! once the plugin has exited, its output is waited for only a moment, and
+//! describe fails naming that cause.
 //! Running hands the plugin the terminal and waits for it: the plugin stays
 //! in the host's process group, in the terminal's foreground, so it can read
 //! the terminal and Ctrl-C reaches it and everything it started.
@@ -43,6 +46,11 @@ impl Default for DescribeLimits {
         }
     }
 }
+
+/// How long describe's output may take to end once the plugin has exited
+/// and its process group is killed: the pipes end at once unless a process
+/// that escaped the group still holds them.
+const PIPE_GRACE: Duration = Duration::from_secs(1);
 
 /// A plugin that is an executable file.
 #[derive(Debug, Clone)]
@@ -131,17 +139,24 @@ impl Plugin for ExecPlugin {
             }
             Err(e) => return Err(self.spawn_error(e)),
         };
-        // A process that left the group (or, off Unix, any grandchild) may
-        // still hold the pipes, so wait for the readers only as long as the
-        // time budget allows.
-        let remaining = || {
+        // The plugin has exited and the rest of its group is gone, so the
+        // pipes reach their end at once, unless a process that left the
+        // group (`setsid`; off Unix, any grandchild) still holds them: give
+        // the readers a moment, within the time budget, then stop waiting
+        // for them and say so.
+        let grace = PIPE_GRACE.min(
             limits
                 .timeout
                 .saturating_sub(started.elapsed())
-                .max(Duration::from_millis(100))
+                .max(Duration::from_millis(100)),
+        );
+        let deadline = Instant::now() + grace;
+        let (Ok(stdout), Ok(stderr)) = (
+            out_rx.recv_timeout(grace),
+            err_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())),
+        ) else {
+            return Err(PluginError::LeftRunning);
         };
-        let stdout: Vec<u8> = out_rx.recv_timeout(remaining()).unwrap_or_default();
-        let stderr: Vec<u8> = err_rx.recv_timeout(remaining()).unwrap_or_default();
         let stderr = String::from_utf8_lossy(&stderr).into_owned();
 
         if stdout.len() > limits.max_output {

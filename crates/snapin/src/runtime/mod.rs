@@ -84,6 +84,12 @@ pub enum PluginError {
         /// The limit.
         seconds: u64,
     },
+    /// Describing exited, but a process it started outside its process
+    /// group (with `setsid`) still holds its output open.
+    #[error(
+        "it exited but left a process running that holds its output (a process it started in a session of its own)"
+    )]
+    LeftRunning,
     /// Describing printed more than allowed.
     #[error("its description is larger than the {limit} byte limit")]
     TooLarge {

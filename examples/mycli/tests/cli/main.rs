@@ -20,6 +20,9 @@ mod e2e;
 /// that is damaged, newer, read-only, on a full disk or written by racing
 /// and killed writers.
 mod faults;
+/// Hostile plugin files: edits that keep size and times, tmpfs, shared
+/// groups and ACLs.
+mod hostile_files;
 /// Grants and the compiled-code cache under attack; `plugins grant` and
 /// `plugins revoke`.
 mod hostile_grants;
