@@ -20,6 +20,9 @@ mod e2e;
 /// that is damaged, newer, read-only, on a full disk or written by racing
 /// and killed writers.
 mod faults;
+/// Manifests built to hurt the index and the start-up lookup, a forged
+/// lookup, and a damaged index on a plugin command's command line.
+mod hostile_index;
 /// `plugins new`: the scaffolded crates build, test, install and run.
 mod scaffold;
 /// Security checks: writable or foreign plugin files, look-alike names,
