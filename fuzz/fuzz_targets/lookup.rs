@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use snapin::__private::{Lookup, Stamp};
+use snapin::__private::{Found, Lookup, Stamp};
 
 /// The stamp recorded in a lookup file's header, if it has one.
 fn stamp_in(data: &[u8]) -> Option<Stamp> {
@@ -37,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
             .map(|l| l.name.as_str())
             .chain(["greet", "p00000-list", ""])
         {
-            if let Some(record) = lookup.find(name) {
+            if let Found::Record(record) = lookup.find(name) {
                 assert_eq!(
                     record.name, name,
                     "a lookup answers only for the name asked"

@@ -145,7 +145,20 @@ impl App {
         }
         let matches = match self.command.try_get_matches_from_mut(args) {
             Ok(m) => m,
-            Err(e) => e.exit(),
+            Err(e) => {
+                // The command may be one of the plugins an unreadable index
+                // hides: say why, as the `plugins` commands do, rather than
+                // that no such command exists.
+                if e.kind() == clap::error::ErrorKind::InvalidSubcommand
+                    && let Some(index_error) =
+                        self.index_error.as_ref().filter(|e| !e.is_read_only())
+                {
+                    let diagnostic = index_error.diagnostic(self.engine.ns());
+                    ui::error(self.engine.ns(), &diagnostic, &Options::default());
+                    std::process::exit(i32::from(diagnostic.exit()));
+                }
+                e.exit()
+            }
         };
         let options = Options::from_matches(&matches);
         ui::init_logging(self.engine.ns(), &options);
@@ -174,7 +187,7 @@ impl App {
         self.scope = prepared.scope;
         self.index_error = prepared.index_error;
         let mut base = self.base.clone();
-        if self.scope == Scope::Listing {
+        if matches!(self.scope, Scope::Listing(_)) {
             // Help and errors only: no subcommand is parsed, so global
             // options need not be copied into every listed command (clap
             // would clone each into thousands of them).

@@ -15,6 +15,10 @@ pub enum GateError {
         /// The manifest's `api` field.
         requirement: String,
     },
+    /// The requirement is empty, which semver reads as `*`: refused, so
+    /// that a plugin accepts every API only by saying `*`.
+    #[error("its API requirement is empty; it must be one such as ^1.0")]
+    EmptyRequirement,
     /// The requirement does not match.
     #[error("it requires {host} API {requirement}, but this {host} provides API {provided}")]
     Incompatible {
@@ -30,6 +34,9 @@ pub enum GateError {
 /// Checks `requirement` (a manifest's `api`) against the API `provided` by
 /// host `ns`.
 pub fn check(requirement: &str, ns: &str, provided: &Version) -> Result<(), GateError> {
+    if requirement.trim().is_empty() {
+        return Err(GateError::EmptyRequirement);
+    }
     let req = VersionReq::parse(requirement).map_err(|_| GateError::BadRequirement {
         requirement: requirement.to_string(),
     })?;
@@ -72,6 +79,17 @@ mod tests {
             "it requires mycli API ^99, but this mycli provides API 1.2.0"
         );
         assert!(check("^1.0", "mycli", &v("2.0.0")).is_err());
+    }
+
+    #[test]
+    fn an_empty_requirement_is_refused_not_read_as_any() {
+        for empty in ["", " "] {
+            assert_eq!(
+                check(empty, "mycli", &v("1.2.0")),
+                Err(GateError::EmptyRequirement)
+            );
+        }
+        assert_eq!(check("*", "mycli", &v("1.2.0")), Ok(()));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! kept beside it as `plugins.json.bak`.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -219,6 +219,18 @@ pub enum IndexError {
         /// The format found in the file.
         found: u32,
     },
+    /// A change would leave an index that does not read back (a manifest
+    /// nested past the decoder's limit, recorded with `--force`): refused,
+    /// and the index is left as it was.
+    #[error(
+        "cannot write the plugin index {path}: the changed index would not read back ({source}); nothing was changed"
+    )]
+    Unreadable {
+        /// The index file.
+        path: PathBuf,
+        /// What the decoder said of the bytes that were to be written.
+        source: serde_json::Error,
+    },
     /// Reading, locking or writing failed.
     #[error(
         "cannot {action} the plugin index {path}: {source}{}",
@@ -240,6 +252,12 @@ impl IndexError {
         Diagnostic::new(self.to_string()).with_fix_opt(self.fix(ns))
     }
 
+    /// Whether the index was read (it is only too new to be written), so
+    /// that every plugin it holds was seen.
+    pub(crate) fn is_read_only(&self) -> bool {
+        matches!(self, IndexError::ReadOnly { .. })
+    }
+
     /// What the user of host `ns` can do about it, when there is something.
     pub fn fix(&self, ns: &str) -> Option<String> {
         match self {
@@ -250,6 +268,10 @@ impl IndexError {
             IndexError::TooNew { .. } | IndexError::ReadOnly { .. } => {
                 Some(format!("upgrade {ns}"))
             }
+            IndexError::Unreadable { .. } => Some(
+                "record a release of the plugin that follows the snapin contract (docs/protocol.md §2)"
+                    .to_string(),
+            ),
             IndexError::Io { path, source, .. } => {
                 let dir = path.parent().unwrap_or(Path::new("."));
                 Some(match io_fix_of(source)? {
@@ -309,6 +331,21 @@ impl Index {
         Index::from_slice(&bytes, path)
     }
 
+    /// Reads the whole index from `file`, the index file open at `path`, and
+    /// where each entry lies in it ([`Index::from_slice_with_spans`]).
+    pub fn read_with_spans(file: &File, path: &Path) -> Result<(Index, Vec<Span>), IndexError> {
+        let mut bytes = Vec::new();
+        let mut reader = file;
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|source| IndexError::Io {
+                action: "read",
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Index::from_slice_with_spans(&bytes, path)
+    }
+
     /// Decodes the bytes of an index file, as [`Index::load`] does after
     /// reading it; `path` is only named in errors. The one decoder, so that
     /// the fuzz target exercises exactly what start-up runs.
@@ -334,6 +371,28 @@ impl Index {
                 },
             }
         })
+    }
+
+    /// Decodes the bytes of an index file as [`Index::from_slice`] does, and
+    /// says where in them each entry lies (in the order of `plugins`): what
+    /// the start-up lookup records, so that a run reads and decodes only the
+    /// entry of the plugin it needs.
+    pub fn from_slice_with_spans(
+        bytes: &[u8],
+        path: &Path,
+    ) -> Result<(Index, Vec<Span>), IndexError> {
+        let index = Index::from_slice(bytes, path)?;
+        let corrupt = |source| IndexError::Corrupt {
+            path: path.to_path_buf(),
+            source,
+        };
+        let spans = spans_of_entries(bytes).map_err(corrupt)?;
+        if spans.len() != index.plugins.len() {
+            return Err(corrupt(serde::de::Error::custom(
+                "its entries cannot be told apart",
+            )));
+        }
+        Ok((index, spans))
     }
 
     /// Why this index, read from `path`, must not be written: it has a newer
@@ -398,6 +457,18 @@ impl Index {
         };
         let mut json = serde_json::to_vec_pretty(self).map_err(|e| fail(("encode", e.into())))?;
         json.push(b'\n');
+        // Never write what the reader would refuse: every plugin would
+        // disappear, and `list` and `remove` with them.
+        if let Err(e) = Index::from_slice_with_spans(&json, path) {
+            let source = match e {
+                IndexError::Corrupt { source, .. } => source,
+                other => serde::de::Error::custom(other),
+            };
+            return Err(IndexError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
         match fs::read(path) {
             Ok(previous) => {
                 replace(&backup_of(path), &previous).map_err(|(_, e)| fail(("back up", e)))?
@@ -417,6 +488,42 @@ impl Index {
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Entry> {
         self.plugins.iter_mut().find(|e| e.name == name)
     }
+}
+
+/// Where one entry lies in the index file: its first byte and its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// Offset of its first byte.
+    pub offset: u64,
+    /// Its length in bytes.
+    pub len: u64,
+}
+
+/// Where each entry of `plugins` lies in the index file `bytes`.
+fn spans_of_entries(bytes: &[u8]) -> Result<Vec<Span>, serde_json::Error> {
+    /// The entries as the slices of `bytes` that hold them.
+    #[derive(Deserialize)]
+    struct Raw<'a> {
+        #[serde(default, borrow)]
+        plugins: Vec<&'a serde_json::value::RawValue>,
+    }
+    let raw: Raw<'_> = serde_json::from_slice(bytes)?;
+    let start = bytes.as_ptr() as usize;
+    raw.plugins
+        .iter()
+        .map(|entry| {
+            let text = entry.get();
+            // A borrowed raw value is a slice of `bytes`.
+            let offset = (text.as_ptr() as usize)
+                .checked_sub(start)
+                .filter(|offset| offset + text.len() <= bytes.len())
+                .ok_or_else(|| serde::de::Error::custom("an entry lies outside the file"))?;
+            Ok(Span {
+                offset: offset as u64,
+                len: text.len() as u64,
+            })
+        })
+        .collect()
 }
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it and renames
@@ -511,6 +618,98 @@ mod tests {
         let idx = Index::load(&path).unwrap();
         assert_eq!(idx.plugins.len(), 2);
         assert_eq!(Index::load(&backup_of(&path)).unwrap().plugins.len(), 1);
+    }
+
+    /// An entry whose manifest nests `levels` commands, as `--force` can
+    /// record one: its own JSON decodes, wrapped in the index it may not.
+    fn nested(name: &str, levels: usize) -> Entry {
+        let mut json = r#"{"name":"leaf"}"#.to_string();
+        for _ in 1..levels {
+            json = format!(r#"{{"name":"node","subcommands":[{json}]}}"#);
+        }
+        let manifest: Manifest = serde_json::from_str(&format!(
+            r#"{{"manifest":1,"host":"mycli","name":"{name}","version":"1.0.0","api":"^1.0","commands":[{json}]}}"#
+        ))
+        .unwrap();
+        Entry {
+            manifest: Some(manifest),
+            describe_error: None,
+            ..entry(name)
+        }
+    }
+
+    #[test]
+    fn a_change_the_reader_would_refuse_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plugins.json");
+        Index::update(&path, |idx| {
+            idx.plugins.push(entry("a"));
+            Ok::<_, IndexError>(())
+        })
+        .unwrap();
+        let before = fs::read(&path).unwrap();
+        // 62 levels of commands: 125 levels of JSON alone, past the
+        // decoder's 128 inside an index entry.
+        let deep = nested("deep", 62);
+        assert!(serde_json::from_slice::<Entry>(&serde_json::to_vec(&deep).unwrap()).is_ok());
+        let r = Index::update(&path, |idx| {
+            idx.plugins.push(deep);
+            Ok::<_, IndexError>(())
+        });
+        let e = r.unwrap_err();
+        assert!(matches!(e, IndexError::Unreadable { .. }), "{e}");
+        let msg = e.to_string();
+        assert!(msg.contains("would not read back"), "{msg}");
+        assert!(msg.contains("recursion limit"), "{msg}");
+        assert!(!msg.contains('\n'), "{msg}");
+        assert_eq!(fs::read(&path).unwrap(), before, "the index is as it was");
+        assert_eq!(Index::load(&path).unwrap().plugins.len(), 1);
+        assert!(!backup_of(&path).exists(), "nor is its backup replaced");
+        // A manifest nested as deep as the contract allows is written.
+        Index::update(&path, |idx| {
+            idx.plugins.push(nested("ok", crate::manifest::MAX_DEPTH));
+            Ok::<_, IndexError>(())
+        })
+        .unwrap();
+        assert_eq!(Index::load(&path).unwrap().plugins.len(), 2);
+    }
+
+    #[test]
+    fn each_entry_decodes_alone_from_its_span() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plugins.json");
+        Index::update(&path, |idx| {
+            idx.plugins.push(entry("a"));
+            idx.plugins.push(nested("b", 3));
+            idx.plugins.push(entry("c"));
+            Ok::<_, IndexError>(())
+        })
+        .unwrap();
+        let bytes = fs::read(&path).unwrap();
+        let (index, spans) = Index::from_slice_with_spans(&bytes, &path).unwrap();
+        assert_eq!(index, Index::load(&path).unwrap());
+        assert_eq!(spans.len(), 3);
+        for (entry, span) in index.plugins.iter().zip(&spans) {
+            let at = usize::try_from(span.offset).unwrap();
+            let len = usize::try_from(span.len).unwrap();
+            let alone: Entry = serde_json::from_slice(&bytes[at..at + len]).unwrap();
+            assert_eq!(&alone, entry);
+        }
+        // Hand-written, compact, with other fields around: the same.
+        let text = format!(
+            r#"{{"later":[1,{{"x":2}}],"plugins":[ {} ,{}],"index":1}}"#,
+            serde_json::to_string(&entry("x")).unwrap(),
+            serde_json::to_string(&entry("y")).unwrap()
+        );
+        let (index, spans) = Index::from_slice_with_spans(text.as_bytes(), &path).unwrap();
+        for (entry, span) in index.plugins.iter().zip(&spans) {
+            let at = usize::try_from(span.offset).unwrap();
+            let len = usize::try_from(span.len).unwrap();
+            assert_eq!(
+                &serde_json::from_str::<Entry>(&text[at..at + len]).unwrap(),
+                entry
+            );
+        }
     }
 
     #[test]

@@ -130,7 +130,7 @@ pub mod __private {
     pub use crate::index::{
         DirGrant, Entry, FileStamp, Grants, INDEX_FORMAT, Index, IndexError, Origin, now_rfc3339,
     };
-    pub use crate::lookup::{Lookup, Stamp};
+    pub use crate::lookup::{Found, Lookup, Stamp};
     pub use crate::manifest::{Reserved, validate};
     pub use crate::pin::{pin_file, sha256_file};
 }

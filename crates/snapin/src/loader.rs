@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use snapin_protocol::Manifest;
 
 use crate::gate;
-use crate::index::{Entry, Kind};
+use crate::index::{Entry, Kind, Span};
 use crate::manifest::{self, Reserved};
 use crate::pin;
 use crate::runtime::{Plugin, catch_panic};
@@ -32,6 +32,10 @@ pub struct Candidate {
     pub kind: Kind,
     /// Where it comes from.
     pub source: Source,
+    /// Where its entry lies in the index file it was read from, when it
+    /// was read from one: what the start-up lookup records for its
+    /// commands.
+    pub span: Option<Span>,
 }
 
 /// Where a candidate comes from.
@@ -57,6 +61,15 @@ impl Candidate {
             name: entry.name.clone(),
             kind: entry.kind,
             source: Source::Installed(entry),
+            span: None,
+        }
+    }
+
+    /// A candidate for the index entry found at `span` of the index file.
+    pub fn installed_at(entry: Entry, span: Span) -> Candidate {
+        Candidate {
+            span: Some(span),
+            ..Candidate::installed(entry)
         }
     }
 
@@ -70,6 +83,7 @@ impl Candidate {
                 .map_or_else(|_| "(compiled-in plugin)".to_string(), |m| m.name.clone()),
             kind: Kind::CompiledIn,
             source: Source::CompiledIn { plugin, described },
+            span: None,
         }
     }
 
@@ -831,6 +845,7 @@ pub(crate) mod tests {
         let echo = Candidate {
             name: "echo".into(),
             kind: Kind::CompiledIn,
+            span: None,
             source: Source::CompiledIn {
                 plugin: Arc::new(Panicky),
                 described: Ok(entry.manifest.expect("a manifest")),

@@ -4,18 +4,27 @@
 //! `plugins.json` is the source of truth, written by the `plugins` commands.
 //! From it, and from the host's identity (API version, built-in commands,
 //! reserved options), a full loader run derives this file: an on-disk hash
-//! table from every registered command name and alias to the index entry
-//! that provides it, plus the outcomes of the plugins that failed to load
-//! (so start-up can still warn about them). A run that names a plugin
-//! command reads the header and a few slots with positioned reads, so its
-//! cost does not depend on how many plugins are installed. The file records
-//! the index file's size, modification time and inode it was built from;
-//! when they or the host's identity differ, the next run rebuilds it.
+//! table from every registered command name and alias to where, in
+//! `plugins.json`, the entry of the plugin that provides it lies (its
+//! [`Span`]), plus the outcomes of the plugins that failed to load (so
+//! start-up can still warn about them) and the names and abouts help lists.
+//! Each plugin's data is stored once, in the index: the lookup grows with
+//! the number of names, not with names times manifest size.
+//!
+//! A run that names a plugin command reads the header and a few slots with
+//! positioned reads, then that one entry from `plugins.json`, so its cost
+//! does not depend on how many plugins are installed. The file records the
+//! index file's size, modification time and inode it was built from; when
+//! they or the host's identity differ, the next run rebuilds it. The entry
+//! is read from the same open index file the stamp was taken of, and used
+//! only if it decodes and its manifest provides the command: a damaged or
+//! forged lookup can at most point a command at an entry of the index that
+//! declares it, never at a file the index does not name for it.
 //!
 //! Layout: `SNAPLKP1`, the header's length (u64 LE), the header (JSON:
 //! stamp, problems, slot count), then `slots` slots of 24 bytes (hash,
 //! record offset, record length; u64 LE each, offset 0 = empty), then the
-//! records (JSON).
+//! records (JSON: the name and the span of its entry), then the listing.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -23,7 +32,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::index::Entry;
+use crate::index::{Entry, Span};
 use crate::loader::{Loaded, Outcome, Source};
 use crate::paths;
 
@@ -45,10 +54,11 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    /// The stamp of the index at `index` for a host whose identity is
-    /// `host`; `None` when there is no index file.
-    pub fn of(index: &Path, host: &str) -> Option<Stamp> {
-        let meta = std::fs::metadata(index).ok()?;
+    /// The stamp of the open index file `index` for a host whose identity
+    /// is `host`: taken of the open file, so that what is read from it
+    /// afterwards is what the stamp describes.
+    pub fn of(index: &File, host: &str) -> Option<Stamp> {
+        let meta = index.metadata().ok()?;
         let mtime_ns = meta
             .modified()
             .ok()?
@@ -92,12 +102,40 @@ pub struct Listed {
 }
 
 /// One command's record.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     /// The command name or alias this record is for.
     pub name: String,
-    /// The index entry of the plugin that provides it.
-    pub entry: Entry,
+    /// Where the index entry of the plugin that provides it lies in the
+    /// index file.
+    pub span: Span,
+}
+
+impl Record {
+    /// The entry this record points at, read from `index` (the open index
+    /// file the lookup's stamp was taken of, `index_len` bytes long): only
+    /// if it decodes and its manifest does provide this command or alias.
+    pub fn entry(&self, index: &File, index_len: u64) -> Option<Entry> {
+        let bytes = read_span(index, index_len, self.span.offset, self.span.len)?;
+        let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+        let provides = entry.manifest.as_ref().is_some_and(|m| {
+            m.commands
+                .iter()
+                .any(|c| c.name == self.name || c.aliases.contains(&self.name))
+        });
+        provides.then_some(entry)
+    }
+}
+
+/// What a lookup says of a command name.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Found {
+    /// The record of the installed plugin that provides it.
+    Record(Record),
+    /// No installed plugin that loads provides it.
+    Nothing,
+    /// The lookup cannot say: a slot or record is damaged.
+    Damaged,
 }
 
 /// An open lookup file that matches the current index.
@@ -164,41 +202,51 @@ impl Lookup {
         &self.problems
     }
 
-    /// The record for command (or alias) `name`, if an installed plugin
-    /// provides it.
-    pub fn find(&self, name: &str) -> Option<Record> {
+    /// The record for command (or alias) `name`.
+    pub fn find(&self, name: &str) -> Found {
         let h = hash(name);
         let mask = self.slots - 1;
         let mut i = h & mask;
         for _ in 0..self.slots {
-            let slot = read_span(&self.file, self.len, self.slots_at + i * SLOT, SLOT)?;
+            let Some(slot) = read_span(&self.file, self.len, self.slots_at + i * SLOT, SLOT) else {
+                return Found::Damaged;
+            };
             let word = |k: usize| {
                 u64::from_le_bytes(slot[k * 8..k * 8 + 8].try_into().unwrap_or_default())
             };
             let (slot_hash, offset, len) = (word(0), word(1), word(2));
             if offset == 0 {
-                return None;
+                return Found::Nothing;
             }
             if slot_hash == h {
-                let bytes = read_span(&self.file, self.len, offset, len)?;
-                let record: Record = serde_json::from_slice(&bytes).ok()?;
-                if record.name == name {
-                    return Some(record);
+                let record = read_span(&self.file, self.len, offset, len)
+                    .and_then(|bytes| serde_json::from_slice::<Record>(&bytes).ok());
+                match record {
+                    Some(record) if record.name == name => return Found::Record(record),
+                    Some(_) => {}
+                    None => return Found::Damaged,
                 }
             }
             i = (i + 1) & mask;
         }
-        None
+        Found::Nothing
     }
 
     /// Writes the lookup for `loaded` (a full loader run over the index
-    /// stamped `stamp`) to `path`, atomically.
+    /// stamped `stamp`, its installed candidates made with their spans) to
+    /// `path`, atomically.
     pub fn write(path: &Path, stamp: &Stamp, loaded: &Loaded) -> io::Result<()> {
         let mut records: Vec<(u64, Vec<u8>)> = Vec::new();
         let mut listing = Vec::new();
         for active in &loaded.active {
             let Source::Installed(entry) = &active.candidate.source else {
                 continue;
+            };
+            let Some(span) = active.candidate.span else {
+                return Err(io::Error::other(format!(
+                    "plugin '{}' was not read from the index file",
+                    entry.name
+                )));
             };
             for command in &active.manifest.commands {
                 listing.push(Listed {
@@ -208,12 +256,9 @@ impl Lookup {
                     hidden: command.hidden,
                 });
                 for name in std::iter::once(&command.name).chain(&command.aliases) {
-                    // The loader moved the manifest out of the entry.
-                    let mut entry = entry.clone();
-                    entry.manifest = Some(active.manifest.clone());
                     let record = Record {
                         name: name.clone(),
-                        entry,
+                        span,
                     };
                     records.push((hash(name), serde_json::to_vec(&record)?));
                 }
@@ -312,7 +357,10 @@ fn read_at(_file: &File, _buf: &mut [u8], _offset: u64) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
+    use crate::index::{Index, IndexError};
     use crate::loader::Candidate;
     use crate::loader::Status;
     use crate::loader::tests::{load_in_mycli, plugin};
@@ -328,6 +376,33 @@ mod tests {
         )
     }
 
+    /// Records the entries of `candidates` as the index file in `dir`, and
+    /// reads them back with their spans, as start-up does.
+    fn indexed(dir: &Path, candidates: Vec<Candidate>) -> (PathBuf, Vec<Candidate>) {
+        let path = dir.join("plugins.json");
+        let entries: Vec<Entry> = candidates
+            .into_iter()
+            .filter_map(|c| match c.source {
+                Source::Installed(entry) => Some(entry),
+                Source::CompiledIn { .. } => None,
+            })
+            .collect();
+        Index::update(&path, |index| {
+            index.plugins = entries;
+            Ok::<_, IndexError>(())
+        })
+        .unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let (index, spans) = Index::from_slice_with_spans(&bytes, &path).unwrap();
+        let candidates = index
+            .plugins
+            .into_iter()
+            .zip(spans)
+            .map(|(entry, span)| Candidate::installed_at(entry, span))
+            .collect();
+        (path, candidates)
+    }
+
     fn stamp() -> Stamp {
         Stamp {
             len: 1,
@@ -337,15 +412,30 @@ mod tests {
         }
     }
 
+    /// The entry `name` leads to in the lookup at `path`, read from the
+    /// index at `index`.
+    fn entry_for(lookup: &Lookup, index: &Path, name: &str) -> Option<Entry> {
+        let file = File::open(index).unwrap();
+        let len = file.metadata().unwrap().len();
+        match lookup.find(name) {
+            Found::Record(record) => {
+                assert_eq!(record.name, name);
+                record.entry(&file, len)
+            }
+            Found::Nothing | Found::Damaged => None,
+        }
+    }
+
     #[test]
     fn every_command_and_alias_is_found_and_problems_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
         let mut candidates: Vec<Candidate> = (0..300)
             .map(|i| candidate(&format!("p{i}"), "^1.0"))
             .collect();
         candidates.push(candidate("stale", "^99"));
+        let (index, candidates) = indexed(dir.path(), candidates);
         let loaded = load_in_mycli(candidates, false);
 
-        let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".plugins.lookup");
         let stamp = stamp();
         Lookup::write(&path, &stamp, &loaded).unwrap();
@@ -353,13 +443,12 @@ mod tests {
         for i in 0..300 {
             for command in ["a", "x", "b"] {
                 let name = format!("p{i}-{command}");
-                let record = lookup.find(&name).unwrap();
-                assert_eq!(record.name, name);
-                assert_eq!(record.entry.name, format!("p{i}"));
+                let entry = entry_for(&lookup, &index, &name).unwrap();
+                assert_eq!(entry.name, format!("p{i}"));
             }
         }
-        assert!(lookup.find("stale-a").is_none());
-        assert!(lookup.find("nothing").is_none());
+        assert_eq!(lookup.find("stale-a"), Found::Nothing);
+        assert_eq!(lookup.find("nothing"), Found::Nothing);
         assert_eq!(lookup.problems().len(), 1);
         let listing = lookup.listing().unwrap();
         assert_eq!(listing.len(), 600);
@@ -382,10 +471,109 @@ mod tests {
         );
     }
 
+    /// The lookup holds names and spans, never a copy of a manifest: a
+    /// plugin whose manifest is a hundred times larger makes a lookup of
+    /// the same size.
+    #[test]
+    fn the_lookup_grows_with_names_not_with_names_times_manifest_size() {
+        let lookup_size = |help: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            let commands: Vec<String> = (0..16)
+                .map(|c| {
+                    let aliases: Vec<String> =
+                        (0..15).map(|a| format!(r#""c{c}-alias{a}""#)).collect();
+                    let args: Vec<String> = (0..20)
+                        .map(|a| format!(r#"{{"name":"a{a}","long":"a{a}","help":"{help}"}}"#))
+                        .collect();
+                    format!(
+                        r#"{{"name":"c{c}","aliases":[{}],"args":[{}]}}"#,
+                        aliases.join(","),
+                        args.join(",")
+                    )
+                })
+                .collect();
+            let many = plugin(
+                "many",
+                &format!(r#""api":"^1.0","commands":[{}]"#, commands.join(",")),
+            );
+            let (index, candidates) = indexed(dir.path(), vec![many]);
+            let loaded = load_in_mycli(candidates, false);
+            assert_eq!(loaded.outcomes[0].status, Status::Ok);
+            let path = dir.path().join(".plugins.lookup");
+            Lookup::write(&path, &stamp(), &loaded).unwrap();
+            let lookup = Lookup::open(&path, &stamp()).unwrap();
+            assert_eq!(
+                entry_for(&lookup, &index, "c15-alias14").unwrap().name,
+                "many"
+            );
+            let index_size = std::fs::metadata(&index).unwrap().len();
+            (std::fs::metadata(&path).unwrap().len(), index_size)
+        };
+        let (small, small_index) = lookup_size("h");
+        let (large, large_index) = lookup_size(&"h".repeat(1000));
+        assert!(
+            large_index > 50 * small_index / 10,
+            "{small_index} {large_index}"
+        );
+        // 256 names: a few dozen bytes of slot and record each.
+        assert!(small < 256 * 150, "{small}");
+        assert!(large.abs_diff(small) < 256 * 4, "{small} {large}");
+    }
+
+    /// A lookup written by hand, or for another index, may point a name at
+    /// any bytes of the index: only an entry whose manifest provides the
+    /// name is ever used.
+    #[test]
+    fn a_record_is_used_only_if_its_entry_provides_the_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, candidates) = indexed(
+            dir.path(),
+            vec![candidate("genuine", "^1.0"), candidate("other", "^1.0")],
+        );
+        let spans: Vec<Span> = candidates.iter().filter_map(|c| c.span).collect();
+        let index_len = std::fs::metadata(&index).unwrap().len();
+        let forgeries = [
+            // The other plugin's entry, which does not declare the name.
+            spans[1],
+            // Shifted by a byte, cut short, past the end of the file.
+            Span {
+                offset: spans[0].offset + 1,
+                ..spans[0]
+            },
+            Span {
+                len: spans[0].len - 1,
+                ..spans[0]
+            },
+            Span {
+                offset: index_len - 2,
+                ..spans[0]
+            },
+            // The whole index file.
+            Span {
+                offset: 0,
+                len: index_len,
+            },
+        ];
+        let file = File::open(&index).unwrap();
+        for span in forgeries {
+            let record = Record {
+                name: "genuine-a".into(),
+                span,
+            };
+            assert!(record.entry(&file, index_len).is_none(), "{span:?}");
+        }
+        let genuine = Record {
+            name: "genuine-x".into(),
+            span: spans[0],
+        };
+        assert_eq!(genuine.entry(&file, index_len).unwrap().name, "genuine");
+    }
+
     #[test]
     fn lengths_a_damaged_lookup_claims_are_not_believed() {
-        let loaded = load_in_mycli(vec![candidate("p", "^1.0")], false);
         let dir = tempfile::tempdir().unwrap();
+        let (_, candidates) = indexed(dir.path(), vec![candidate("p", "^1.0")]);
+        let loaded = load_in_mycli(candidates, false);
         let path = dir.path().join(".plugins.lookup");
         let stamp = stamp();
         Lookup::write(&path, &stamp, &loaded).unwrap();
@@ -413,7 +601,20 @@ mod tests {
         }
         std::fs::write(&path, &lying).unwrap();
         let lookup = Lookup::open(&path, &stamp).expect("the header is intact");
-        assert!(lookup.find("p-a").is_none());
+        assert_eq!(
+            lookup.find("p-a"),
+            Found::Damaged,
+            "a damaged record is not taken for a name no plugin provides"
+        );
         assert_eq!(lookup.listing().unwrap().len(), 2, "the listing is intact");
+    }
+
+    #[test]
+    fn an_installed_plugin_without_its_span_is_not_written() {
+        let loaded = load_in_mycli(vec![candidate("p", "^1.0")], false);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".plugins.lookup");
+        assert!(Lookup::write(&path, &stamp(), &loaded).is_err());
+        assert!(!path.exists());
     }
 }

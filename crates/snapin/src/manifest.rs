@@ -37,6 +37,20 @@ pub enum ManifestError {
         /// The rule it breaks.
         why: &'static str,
     },
+    /// A list, a text or the whole manifest is larger than the contract
+    /// allows.
+    #[error("{field}: {count} {what}, more than the limit of {limit}")]
+    OverLimit {
+        /// Where in the manifest, e.g. `commands[0].aliases`, or `manifest`
+        /// for the whole.
+        field: String,
+        /// How many there are.
+        count: usize,
+        /// Of what: `aliases`, `bytes of text`, ...
+        what: &'static str,
+        /// The most allowed.
+        limit: usize,
+    },
 }
 
 /// Options and names a plugin may not use because the host owns them.
@@ -66,8 +80,9 @@ impl Reserved {
 /// refuses more: start-up lookups are tied to it, so one made under older
 /// rules (whose listing `--help` prints without validating again) is
 /// rebuilt. 2: texts must be printable. 3: choices are words a shell
-/// cannot read as code.
-pub const RULES: u32 = 3;
+/// cannot read as code. 4: caps on counts, nesting and sizes
+/// ([`MAX_COMMANDS`] and the others); `api` is not empty.
+pub const RULES: u32 = 4;
 
 /// Checks `m` against the contract for host namespace `ns`. `reserved`
 /// lists the options every command inherits from the host.
@@ -81,9 +96,17 @@ pub fn validate(m: &Manifest, ns: &str, reserved: &Reserved) -> Result<(), Manif
             expected: ns.to_string(),
         });
     }
+    check_caps(m)?;
     check_name("name", &m.name)?;
     if semver::Version::parse(&m.version).is_err() {
         return invalid("version", &m.version, "not a semver version like 1.2.3");
+    }
+    if m.api.trim().is_empty() {
+        return invalid(
+            "api",
+            &m.api,
+            "an empty requirement would accept every API version; write one such as ^1.0",
+        );
     }
     if semver::VersionReq::parse(&m.api).is_err() {
         return invalid("api", &m.api, "not a semver requirement like ^1.0");
@@ -94,6 +117,144 @@ pub fn validate(m: &Manifest, ns: &str, reserved: &Reserved) -> Result<(), Manif
     check_commands("commands", &m.commands, reserved)?;
     check_texts(m)?;
     check_completed_values("commands", &m.commands)
+}
+
+/// The most commands a manifest may declare, counting every level: a few
+/// times what the largest command-line tools have (git, kubectl and cargo
+/// each have a few hundred).
+pub const MAX_COMMANDS: usize = 1000;
+
+/// The most aliases one command may have.
+pub const MAX_ALIASES: usize = 16;
+
+/// The most args (options and positionals) one command may have.
+pub const MAX_ARGS: usize = 256;
+
+/// The most choices one arg may have.
+pub const MAX_CHOICES: usize = 256;
+
+/// The most levels of commands: a top-level command is level 1, its
+/// subcommands level 2 (`mycli tool sub`), and so on.
+pub const MAX_DEPTH: usize = 8;
+
+/// The longest any one text of a manifest may be, in bytes (UTF-8): an
+/// about, a help line, a default, a choice, an arg's name or long option,
+/// the version or the API requirement.
+pub const MAX_TEXT: usize = 1024;
+
+/// The largest a manifest may be, in bytes of compact JSON (as the index
+/// stores it): half of what describe reads, and far more than a real
+/// plugin's.
+pub const MAX_MANIFEST_BYTES: usize = 512 * 1024;
+
+/// Checks the caps on the size of a manifest (the `MAX_*` constants), before
+/// anything else looks at it, so that no manifest makes the index, the
+/// start-up lookup or clap's command tree costly to build or read, and none
+/// is nested deeper than the index's JSON decoder accepts once wrapped in an
+/// index entry.
+fn check_caps(m: &Manifest) -> Result<(), ManifestError> {
+    let top = [
+        ("version", Some(m.version.as_str())),
+        ("api", Some(m.api.as_str())),
+        ("description", m.description.as_deref()),
+    ];
+    for (field, text) in top {
+        check_text_len(field, text)?;
+    }
+    for (i, dir) in m.capabilities.dirs.iter().enumerate() {
+        check_text_len(&format!("capabilities.dirs[{i}].why"), dir.why.as_deref())?;
+    }
+    for (i, env) in m.capabilities.env.iter().enumerate() {
+        check_text_len(&format!("capabilities.env[{i}]"), Some(env))?;
+    }
+    let mut commands = 0;
+    check_command_caps("commands", &m.commands, 1, &mut commands)?;
+    cap("commands", commands, "commands at all levels", MAX_COMMANDS)?;
+    let mut size = JsonSize(0);
+    // Writing to a counter cannot fail, nor can encoding a manifest.
+    let _ = serde_json::to_writer(&mut size, m);
+    cap("manifest", size.0, "bytes of JSON", MAX_MANIFEST_BYTES)
+}
+
+/// [`check_caps`] for the commands listed at `at`, at level `depth`;
+/// `commands` counts every command seen.
+fn check_command_caps(
+    at: &str,
+    list: &[CommandSpec],
+    depth: usize,
+    commands: &mut usize,
+) -> Result<(), ManifestError> {
+    if !list.is_empty() {
+        cap(at, depth, "levels of commands", MAX_DEPTH)?;
+    }
+    for (i, cmd) in list.iter().enumerate() {
+        *commands += 1;
+        let here = format!("{at}[{i}]");
+        check_text_len(&format!("{here}.about"), cmd.about.as_deref())?;
+        cap(
+            &format!("{here}.aliases"),
+            cmd.aliases.len(),
+            "aliases",
+            MAX_ALIASES,
+        )?;
+        cap(&format!("{here}.args"), cmd.args.len(), "args", MAX_ARGS)?;
+        for (j, arg) in cmd.args.iter().enumerate() {
+            let arg_at = format!("{here}.args[{j}]");
+            let fields = [
+                ("name", Some(arg.name.as_str())),
+                ("long", arg.long.as_deref()),
+                ("help", arg.help.as_deref()),
+                ("value_name", arg.value_name.as_deref()),
+                ("default", arg.default.as_deref()),
+            ];
+            for (field, text) in fields {
+                check_text_len(&format!("{arg_at}.{field}"), text)?;
+            }
+            let choices_at = format!("{arg_at}.choices");
+            cap(&choices_at, arg.choices.len(), "choices", MAX_CHOICES)?;
+            for (k, choice) in arg.choices.iter().enumerate() {
+                check_text_len(&format!("{choices_at}[{k}]"), Some(choice))?;
+            }
+        }
+        check_command_caps(
+            &format!("{here}.subcommands"),
+            &cmd.subcommands,
+            depth + 1,
+            commands,
+        )?;
+    }
+    Ok(())
+}
+
+fn check_text_len(field: &str, text: Option<&str>) -> Result<(), ManifestError> {
+    cap(field, text.map_or(0, str::len), "bytes of text", MAX_TEXT)
+}
+
+/// Refuses `count` of `what` at `field` when it is over `limit`.
+fn cap(field: &str, count: usize, what: &'static str, limit: usize) -> Result<(), ManifestError> {
+    if count <= limit {
+        return Ok(());
+    }
+    Err(ManifestError::OverLimit {
+        field: field.to_string(),
+        count,
+        what,
+        limit,
+    })
+}
+
+/// Counts the bytes written to it.
+struct JsonSize(usize);
+
+impl std::io::Write for JsonSize {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Every text of the manifest that the host prints (help, listings, the
@@ -504,6 +665,160 @@ mod tests {
             set(&mut m, printable.to_string());
             assert_eq!(check(&m), Ok(()), "{field}");
         }
+    }
+
+    /// Each cap, one over its limit: refused in one line naming the field,
+    /// the count and the limit; at the limit, accepted.
+    #[test]
+    fn every_cap_names_its_field_the_count_and_the_limit() {
+        fn arg(i: usize) -> ArgSpec {
+            let mut a = ArgSpec::new(format!("a{i}"));
+            a.long = Some(format!("a{i}"));
+            a
+        }
+        fn nested(levels: usize) -> CommandSpec {
+            let mut cmd = CommandSpec::new("deep");
+            if levels > 1 {
+                cmd.subcommands.push(nested(levels - 1));
+            }
+            cmd
+        }
+        type Grow = fn(&mut Manifest, usize);
+        let cases: [(&str, usize, Grow, &str); 8] = [
+            (
+                "aliases",
+                MAX_ALIASES,
+                |m, n| {
+                    m.commands[0].aliases = (0..n).map(|i| format!("g{i}")).collect();
+                },
+                "commands[0].aliases: 17 aliases, more than the limit of 16",
+            ),
+            (
+                "args",
+                MAX_ARGS,
+                |m, n| {
+                    m.commands[0].args = (0..n).map(arg).collect();
+                },
+                "commands[0].args: 257 args, more than the limit of 256",
+            ),
+            (
+                "choices",
+                MAX_CHOICES,
+                |m, n| {
+                    m.commands[0].args[0].default = None;
+                    m.commands[0].args[0].choices = (0..n).map(|i| format!("c{i}")).collect();
+                },
+                "commands[0].args[0].choices: 257 choices, more than the limit of 256",
+            ),
+            (
+                "commands",
+                MAX_COMMANDS,
+                |m, n| {
+                    m.commands = (0..n).map(|i| CommandSpec::new(format!("c{i}"))).collect();
+                },
+                "commands: 1001 commands at all levels, more than the limit of 1000",
+            ),
+            (
+                "nested commands",
+                MAX_COMMANDS,
+                |m, n| {
+                    // Counted at every level: one parent, the rest below it.
+                    m.commands[0].subcommands =
+                        (1..n).map(|i| CommandSpec::new(format!("c{i}"))).collect();
+                },
+                "commands: 1001 commands at all levels, more than the limit of 1000",
+            ),
+            (
+                "depth",
+                MAX_DEPTH,
+                |m, n| m.commands = vec![nested(n)],
+                "commands[0].subcommands[0].subcommands[0].subcommands[0].subcommands[0].subcommands[0].subcommands[0].subcommands[0].subcommands: 9 levels of commands, more than the limit of 8",
+            ),
+            (
+                "text",
+                MAX_TEXT,
+                |m, n| m.commands[0].args[0].help = Some("é".repeat(n / 2) + &"x".repeat(n % 2)),
+                "commands[0].args[0].help: 1025 bytes of text, more than the limit of 1024",
+            ),
+            (
+                "size",
+                MAX_MANIFEST_BYTES,
+                |m, n| {
+                    // Commands of 8 args with 500-byte helps, to `n` bytes.
+                    let help = "h".repeat(500);
+                    let mut left = n.saturating_sub(2000);
+                    m.commands.clear();
+                    while left > 0 {
+                        let mut cmd = CommandSpec::new(format!("c{}", m.commands.len()));
+                        cmd.args = (0..8).map(|i| arg(i).help(help.clone())).collect();
+                        left = left.saturating_sub(8 * 540);
+                        m.commands.push(cmd);
+                    }
+                },
+                "manifest: ",
+            ),
+        ];
+        for (what, limit, grow, message) in cases {
+            let mut m = greet();
+            grow(&mut m, limit);
+            if what != "size" {
+                assert_eq!(check(&m), Ok(()), "{what} at the limit");
+            }
+            let mut m = greet();
+            grow(&mut m, limit + 1 + if what == "size" { 20_000 } else { 0 });
+            let e = check(&m).unwrap_err();
+            assert!(matches!(e, ManifestError::OverLimit { .. }), "{what}: {e}");
+            let shown = e.to_string();
+            assert!(shown.starts_with(message), "{what}: {shown}");
+            assert!(
+                !shown.contains('\n') && shown.len() < 300,
+                "{what}: {shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_manifest_at_the_caps_fits_in_an_index_entry() {
+        // The deepest JSON a valid manifest can have, wrapped as the index
+        // wraps it, stays well within the decoder's limit of 128 levels.
+        let mut cmd = CommandSpec::new("leaf");
+        cmd.args = vec![ArgSpec::new("x").long("xx")];
+        cmd.args[0].choices = vec!["a".into()];
+        for _ in 1..MAX_DEPTH {
+            let mut parent = CommandSpec::new("node");
+            parent.subcommands.push(cmd);
+            cmd = parent;
+        }
+        let mut m = greet();
+        m.commands = vec![cmd];
+        assert_eq!(check(&m), Ok(()));
+        let wrapped = format!(
+            r#"{{"index":1,"plugins":[{{"manifest":{}}}]}}"#,
+            serde_json::to_string(&m).unwrap()
+        );
+        let value: serde_json::Value = serde_json::from_str(&wrapped).unwrap();
+        fn depth(v: &serde_json::Value) -> usize {
+            match v {
+                serde_json::Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+                serde_json::Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+                _ => 0,
+            }
+        }
+        assert!(depth(&value) < 64, "{}", depth(&value));
+    }
+
+    #[test]
+    fn an_empty_api_requirement_is_refused() {
+        for api in ["", " ", "\t"] {
+            let mut m = greet();
+            m.api = api.into();
+            let e = check(&m).unwrap_err().to_string();
+            assert!(e.starts_with("api "), "{api:?}: {e}");
+            assert!(e.contains("empty requirement"), "{api:?}: {e}");
+        }
+        let mut m = greet();
+        m.api = "*".into();
+        assert_eq!(check(&m), Ok(()), "an explicit * is the author's choice");
     }
 
     #[test]

@@ -8,14 +8,16 @@
 
 use std::collections::HashSet;
 use std::ffi::OsString;
+use std::fs::File;
+use std::io;
 
 use clap::{Arg, Command};
 
 use crate::clap_spec;
 use crate::engine::Engine;
-use crate::index::{Index, IndexError};
-use crate::loader::{self, Candidate, Loaded, Source};
-use crate::lookup::{Lookup, Stamp};
+use crate::index::{Entry, Index, IndexError};
+use crate::loader::{self, Candidate, Loaded, Outcome, Source};
+use crate::lookup::{Found, Listed, Lookup, Stamp};
 
 /// What a command line needs loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +38,9 @@ pub(crate) enum Scope {
     All,
     /// Every plugin command's name and about, from the start-up lookup:
     /// enough for help and suggestions, not to parse a plugin command.
-    Listing,
+    /// Loaded for help, or for this need when it names a command no
+    /// plugin provides (whose usage error suggests names).
+    Listing(Need),
     /// What this need asked for.
     Only(Need),
 }
@@ -46,7 +50,7 @@ impl Scope {
     pub(crate) fn covers(&self, need: &Need) -> bool {
         match self {
             Scope::All => true,
-            Scope::Listing => *need == Need::All,
+            Scope::Listing(listed_for) => *need == Need::All || need == listed_for,
             Scope::Only(only) => only == need,
         }
     }
@@ -125,6 +129,28 @@ pub(crate) struct Prepared {
     pub(crate) commands: Vec<Command>,
 }
 
+/// What [`prepare`] loads when the start-up lookup (or the absence of an
+/// index) answers: the plugins compiled in, the entry of the one plugin
+/// needed, and the listing of every plugin command for help and
+/// suggestions. When it cannot answer (the lookup is missing, stale or not
+/// to be believed), the whole index is read and the lookup written anew.
+struct Targeted {
+    entry: Option<Entry>,
+    problems: Vec<Outcome>,
+    listing: Option<Vec<Listed>>,
+}
+
+impl Targeted {
+    /// Nothing installed to load.
+    fn nothing(problems: Vec<Outcome>) -> Targeted {
+        Targeted {
+            entry: None,
+            problems,
+            listing: None,
+        }
+    }
+}
+
 /// Loads what `need` asks for and builds the plugin commands: from the
 /// start-up lookup when it is current, else from the whole index (and then
 /// refreshes the lookup).
@@ -132,65 +158,83 @@ pub(crate) fn prepare(engine: &Engine, need: Need) -> Prepared {
     let paths = &engine.host.paths;
     let index_path = paths.index_file();
     let compiled_in = engine.compiled_in();
-    let stamp = Stamp::of(&index_path, &identity(engine, &compiled_in));
-    let lookup_path = paths.lookup_file();
-    let lookup = stamp
-        .as_ref()
-        .and_then(|stamp| Lookup::open(&lookup_path, stamp));
-    let mut index_error = None;
-    let mut listing = None;
-    let targeted = match (&need, &stamp, &lookup) {
-        // No index: nothing is installed.
-        (_, None, _) => Some((None, Vec::new())),
-        (Need::All, Some(_), Some(lookup)) => {
-            listing = lookup.listing();
-            listing.as_ref().map(|_| (None, lookup.problems().to_vec()))
-        }
-        (Need::Nothing, Some(_), Some(lookup)) => Some((None, lookup.problems().to_vec())),
-        (Need::Plugin(name), Some(_), Some(lookup)) => {
-            let record = lookup.find(name);
-            let known = record.is_some() || engine.host_commands.contains(name);
-            // An unknown command needs every name for suggestions.
-            known.then(|| (record.map(|r| r.entry), lookup.problems().to_vec()))
-        }
-        (_, Some(_), None) => None,
+    // The index is opened once: its stamp, the entry a run reads through
+    // the lookup and a full read all come from this one version of it.
+    let index = match File::open(&index_path) {
+        Ok(file) => Some(Ok(file)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => Some(Err(e)),
     };
+    let stamp = match &index {
+        Some(Ok(file)) => Stamp::of(file, &identity(engine, &compiled_in)),
+        _ => None,
+    };
+    let lookup_path = paths.lookup_file();
+    let targeted = match (&index, &stamp) {
+        // No index: nothing is installed.
+        (None, _) => Some(Targeted::nothing(Vec::new())),
+        (Some(Ok(file)), Some(stamp)) => Lookup::open(&lookup_path, stamp)
+            .and_then(|lookup| plan(engine, &need, &compiled_in, &lookup, file, stamp.len)),
+        _ => None,
+    };
+    let mut index_error = None;
+    let mut listed = None;
     let (loaded, scope) = match targeted {
-        Some((entry, problems)) => {
+        Some(Targeted {
+            entry,
+            problems,
+            listing,
+        }) => {
             let candidates = compiled_in
                 .into_iter()
                 .chain(entry.map(Candidate::installed))
                 .collect();
             let mut loaded = loader::load(candidates, &engine.loader_settings(false));
             loaded.outcomes.extend(problems);
-            let scope = match (&listing, &stamp) {
-                (Some(_), _) => Scope::Listing,
+            let scope = match (&listing, &index) {
+                (Some(_), _) => Scope::Listing(need),
                 // Without an index every need is met.
                 (None, None) => Scope::All,
                 (None, Some(_)) => Scope::Only(need),
             };
+            listed = listing;
             (loaded, scope)
         }
         None => {
-            let index = match Index::load(&index_path) {
-                Ok(index) => {
+            let read = match &index {
+                Some(Ok(file)) => Index::read_with_spans(file, &index_path),
+                Some(Err(e)) => Err(IndexError::Io {
+                    action: "read",
+                    path: index_path.clone(),
+                    source: io::Error::new(e.kind(), e.to_string()),
+                }),
+                None => Ok((Index::default(), Vec::new())),
+            };
+            let (index, spans) = match read {
+                Ok((index, spans)) => {
                     // Written by a newer host: run what it holds, warn, and
                     // leave the lookup alone so every run warns.
                     index_error = index.read_only(&index_path);
-                    index
+                    (index, spans)
                 }
                 Err(e) => {
                     index_error = Some(e);
-                    Index::default()
+                    (Index::default(), Vec::new())
                 }
             };
             let candidates = compiled_in
                 .into_iter()
-                .chain(index.plugins.into_iter().map(Candidate::installed))
+                .chain(
+                    index
+                        .plugins
+                        .into_iter()
+                        .zip(spans)
+                        .map(|(entry, span)| Candidate::installed_at(entry, span)),
+                )
                 .collect();
             let loaded = loader::load(candidates, &engine.loader_settings(false));
-            // Refresh the lookup: it is missing or stale, or it would have
-            // been used.
+            // Refresh the lookup: it is missing, stale or not to be
+            // believed.
             if let (Some(stamp), None) = (&stamp, &index_error)
                 && let Err(e) = Lookup::write(&lookup_path, stamp, &loaded)
             {
@@ -202,8 +246,9 @@ pub(crate) fn prepare(engine: &Engine, need: Need) -> Prepared {
     let plugin_commands = loaded.commands.values().map(|&(plugin, command)| {
         clap_spec::command_from_spec(&loaded.active[plugin].manifest.commands[command])
     });
-    // Help lists the commands of plugins it did not load, by name.
-    let listed = listing.into_iter().flatten().map(|l| {
+    // Help and suggestions list the commands of plugins not loaded, by
+    // name.
+    let listed = listed.into_iter().flatten().map(|l| {
         let mut stub = Command::new(l.name).aliases(l.aliases).hide(l.hidden);
         if let Some(about) = l.about {
             stub = stub.about(about);
@@ -220,6 +265,65 @@ pub(crate) fn prepare(engine: &Engine, need: Need) -> Prepared {
     }
 }
 
+/// What to load for `need` with the current start-up `lookup`, whose
+/// records point into the open index file `index` (`index_len` bytes);
+/// `None` when the whole index must decide.
+fn plan(
+    engine: &Engine,
+    need: &Need,
+    compiled_in: &[Candidate],
+    lookup: &Lookup,
+    index: &File,
+    index_len: u64,
+) -> Option<Targeted> {
+    let problems = lookup.problems().to_vec();
+    let listing = |problems| {
+        Some(Targeted {
+            listing: Some(lookup.listing()?),
+            ..Targeted::nothing(problems)
+        })
+    };
+    let name = match need {
+        Need::All => return listing(problems),
+        Need::Nothing => return Some(Targeted::nothing(problems)),
+        Need::Plugin(name) => name,
+    };
+    match lookup.find(name) {
+        // A record that does not lead to an entry providing the name is
+        // damaged or forged: the whole index decides.
+        Found::Record(record) => Some(Targeted {
+            entry: Some(record.entry(index, index_len)?),
+            ..Targeted::nothing(problems)
+        }),
+        Found::Damaged => None,
+        // The host's own command, or a plugin compiled in: nothing to read.
+        Found::Nothing
+            if engine.host_commands.contains(name)
+                || compiled_in_names(compiled_in).any(|n| n == name) =>
+        {
+            Some(Targeted::nothing(problems))
+        }
+        // A word no command has: every name, for suggestions.
+        Found::Nothing => listing(problems),
+    }
+}
+
+/// The command names and aliases of the plugins compiled in that could
+/// describe themselves.
+fn compiled_in_names(compiled_in: &[Candidate]) -> impl Iterator<Item = &str> {
+    compiled_in.iter().flat_map(|c| match &c.source {
+        Source::CompiledIn {
+            described: Ok(m), ..
+        } => m
+            .commands
+            .iter()
+            .flat_map(|c| std::iter::once(&c.name).chain(&c.aliases))
+            .map(String::as_str)
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
 /// Everything besides the index that decides loader outcomes; the start-up
 /// lookup is only valid for the same identity.
 fn identity(engine: &Engine, compiled_in: &[Candidate]) -> String {
@@ -231,22 +335,7 @@ fn identity(engine: &Engine, compiled_in: &[Candidate]) -> String {
     let reserved = &engine.reserved;
     let mut shorts: Vec<char> = reserved.shorts.iter().copied().collect();
     shorts.sort_unstable();
-    let compiled_in: Vec<String> = compiled_in
-        .iter()
-        .filter_map(|c| match &c.source {
-            Source::CompiledIn {
-                described: Ok(m), ..
-            } => Some(
-                m.commands
-                    .iter()
-                    .flat_map(|c| std::iter::once(&c.name).chain(&c.aliases))
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
-            _ => None,
-        })
-        .collect();
+    let compiled_in = compiled_in_names(compiled_in).collect::<Vec<_>>().join(",");
     format!(
         "snapin {} rules {}; ns {}; api {}; wasm {}; builtins {}; longs {}; shorts {}; names {}; compiled in {}",
         env!("CARGO_PKG_VERSION"),
@@ -258,7 +347,7 @@ fn identity(engine: &Engine, compiled_in: &[Candidate]) -> String {
         sorted(&reserved.longs),
         shorts.iter().collect::<String>(),
         sorted(&reserved.names),
-        compiled_in.join(";")
+        compiled_in
     )
 }
 
@@ -329,8 +418,11 @@ mod tests {
     fn a_scope_covers_only_what_it_loaded() {
         let greet = Need::Plugin("greet".to_string());
         assert!(Scope::All.covers(&greet));
-        assert!(Scope::Listing.covers(&Need::All));
-        assert!(!Scope::Listing.covers(&greet));
+        assert!(Scope::Listing(Need::All).covers(&Need::All));
+        assert!(!Scope::Listing(Need::All).covers(&greet));
+        let unknown = Need::Plugin("nosuch".to_string());
+        assert!(Scope::Listing(unknown.clone()).covers(&unknown));
+        assert!(Scope::Listing(unknown).covers(&Need::All));
         assert!(Scope::Only(greet.clone()).covers(&greet));
         assert!(!Scope::Only(greet).covers(&Need::Nothing));
     }

@@ -26,6 +26,9 @@ mod hostile_files;
 /// Grants and the compiled-code cache under attack; `plugins grant` and
 /// `plugins revoke`.
 mod hostile_grants;
+/// Manifests built to hurt the index and the start-up lookup, a forged
+/// lookup, and a damaged index on a plugin command's command line.
+mod hostile_index;
 /// Plugin-supplied text that would drive the terminal or the shell, and a
 /// component's describe that reads stdin or floods its output.
 mod hostile_text;
