@@ -152,16 +152,16 @@ fn built_in_commands_win_over_plugins_recorded_with_force() {
     insta::assert_snapshot!(reasons.join("\n"), @"
     version: its command 'version' is built into mycli, which keeps it
     plugins: its command 'plugins' is built into mycli, which keeps it
-    echo: its command 'echo' is already provided by plugin 'echo', which is built into mycli and keeps it
+    echo: its command 'echo' is provided by plugin 'echo', compiled into mycli, which keeps it
     alias: its command 'version' is built into mycli, which keeps it
     ");
     let out = h.mycli().args(["plugins", "doctor"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!(h.redact(&stdout(&out)), @"
-    version-usurper: error: its command 'version' is built into mycli, which keeps it; fix: ask its author to rename the command, or `mycli plugins remove version-usurper`
-    plugins-usurper: error: its command 'plugins' is built into mycli, which keeps it; fix: ask its author to rename the command, or `mycli plugins remove plugins-usurper`
-    echo-usurper: error: its command 'echo' is already provided by plugin 'echo', which is built into mycli and keeps it; fix: ask its author to rename the command, or `mycli plugins remove echo-usurper`
-    alias-usurper: error: its command 'version' is built into mycli, which keeps it; fix: ask its author to rename the command, or `mycli plugins remove alias-usurper`
+    version-usurper: error: its command 'version' is built into mycli, which keeps it; fix: ask the author of version-usurper to rename the command 'version', or `mycli plugins remove version-usurper`
+    plugins-usurper: error: its command 'plugins' is built into mycli, which keeps it; fix: ask the author of plugins-usurper to rename the command 'plugins', or `mycli plugins remove plugins-usurper`
+    echo-usurper: error: its command 'echo' is provided by plugin 'echo', compiled into mycli, which keeps it; fix: ask the author of echo-usurper to rename the command 'echo', or `mycli plugins remove echo-usurper`
+    alias-usurper: error: its command 'version' is built into mycli, which keeps it; fix: ask the author of alias-usurper to rename the command 'version', or `mycli plugins remove alias-usurper`
     ");
 
     assert_eq!(fs::read(h.index()).unwrap(), index, "the index changed");
