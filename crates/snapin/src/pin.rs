@@ -46,10 +46,10 @@ impl FileStamp {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
-            if !stamps_are_reliable(file) {
+            let m = file.metadata()?;
+            if !stamps_are_reliable_on(m.dev(), file) {
                 return Ok(None);
             }
-            let m = file.metadata()?;
             Ok(Some(FileStamp {
                 len: m.size(),
                 mtime: (m.mtime(), m.mtime_nsec()),
@@ -64,6 +64,24 @@ impl FileStamp {
             Ok(None)
         }
     }
+}
+
+/// [`stamps_are_reliable`] for `file` on device `dev`, asked once per
+/// device in a process: `plugins list` checks every plugin's pin, and
+/// plugins share a few filesystems.
+#[cfg(unix)]
+fn stamps_are_reliable_on(dev: u64, file: &File) -> bool {
+    use std::sync::Mutex;
+    static KNOWN: Mutex<Vec<(u64, bool)>> = Mutex::new(Vec::new());
+    let mut known = KNOWN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(&(_, reliable)) = known.iter().find(|(d, _)| *d == dev) {
+        return reliable;
+    }
+    let reliable = stamps_are_reliable(file);
+    known.push((dev, reliable));
+    reliable
 }
 
 /// Whether the filesystem holding `file` changes a file's stamp with every
