@@ -24,7 +24,7 @@
 //! granted a directory can name a file `a$(reboot)`): zsh, fish and elvish
 //! quote what they insert, bash and PowerShell insert it as it is, so for
 //! those two the host quotes every candidate that is not a plain word
-//! ([`SafeBash`], [`SafePowershell`]).
+//! ([`SAFE_BASH`], [`SAFE_POWERSHELL`]).
 //!
 //! The variable is the host's own (`<NS>_COMPLETE`), not
 //! clap's `COMPLETE`, so a plugin written with clap that offers its own
@@ -124,7 +124,7 @@ pub(crate) fn answer(engine: &Engine, command: &Command, request: Request) -> i3
         .unwrap_or(&request.shell)
         .to_string_lossy()
         .into_owned();
-    let shells = Shells(&[&SafeBash, &Elvish, &Fish, &SafePowershell, &Zsh]);
+    let shells = Shells(&[&SAFE_BASH, &Elvish, &Fish, &SAFE_POWERSHELL, &Zsh]);
     let Some(shell) = shells.completer(&shell_name) else {
         let known: Vec<&str> = shells.names().collect();
         let unknown = Diagnostic::new(format!(
@@ -172,19 +172,38 @@ pub(crate) fn answer(engine: &Engine, command: &Command, request: Request) -> i3
     }
 }
 
-/// clap_complete's bash support, with each candidate quoted for bash:
-/// bash puts what the completion function returns on the command line as
-/// it is, where `$(...)`, backquotes, `;` and the rest would run when the
-/// user presses Enter.
-struct SafeBash;
+/// Writes the completions of the words `args` for a shell.
+type WriteCandidates =
+    fn(&mut Command, Vec<OsString>, Option<&Path>, &mut dyn Write) -> std::io::Result<()>;
 
-impl EnvCompleter for SafeBash {
+/// One of clap_complete's shells whose candidates are written by `write`
+/// instead, quoted for that shell: bash and PowerShell put what the
+/// completion returns on the command line as it is, where `$(...)`,
+/// backquotes, `;` and the rest would run when the user presses Enter.
+struct Quoting<S> {
+    shell: S,
+    write: WriteCandidates,
+}
+
+/// bash: clap_complete's registration, [`bash_candidates`].
+const SAFE_BASH: Quoting<Bash> = Quoting {
+    shell: Bash,
+    write: bash_candidates,
+};
+
+/// PowerShell: clap_complete's registration, [`powershell_candidates`].
+const SAFE_POWERSHELL: Quoting<Powershell> = Quoting {
+    shell: Powershell,
+    write: powershell_candidates,
+};
+
+impl<S: EnvCompleter> EnvCompleter for Quoting<S> {
     fn name(&self) -> &'static str {
-        Bash.name()
+        self.shell.name()
     }
 
     fn is(&self, name: &str) -> bool {
-        Bash.is(name)
+        self.shell.is(name)
     }
 
     fn write_registration(
@@ -195,11 +214,10 @@ impl EnvCompleter for SafeBash {
         completer: &str,
         buf: &mut dyn Write,
     ) -> std::io::Result<()> {
-        Bash.write_registration(var, name, bin, completer, buf)
+        self.shell
+            .write_registration(var, name, bin, completer, buf)
     }
 
-    /// As clap_complete's: the word at `_CLAP_COMPLETE_INDEX`, candidates
-    /// separated by `_CLAP_IFS`; each quoted with [`bash_quoted`].
     fn write_complete(
         &self,
         cmd: &mut Command,
@@ -207,18 +225,50 @@ impl EnvCompleter for SafeBash {
         current_dir: Option<&Path>,
         buf: &mut dyn Write,
     ) -> std::io::Result<()> {
-        let index: usize = std::env::var(CURSOR_VAR)
-            .ok()
-            .and_then(|i| i.parse().ok())
-            .unwrap_or_default();
-        let ifs = std::env::var("_CLAP_IFS").unwrap_or_else(|_| "\n".to_string());
-        let candidates = clap_complete::engine::complete(cmd, args, index, current_dir)?;
-        let words: Vec<String> = candidates
-            .iter()
-            .map(|c| bash_quoted(&c.get_value().to_string_lossy()).into_owned())
-            .collect();
-        write!(buf, "{}", words.join(&ifs))
+        (self.write)(cmd, args, current_dir, buf)
     }
+}
+
+/// As clap_complete's bash completion: the word at `_CLAP_COMPLETE_INDEX`,
+/// candidates separated by `_CLAP_IFS`; each quoted with [`bash_quoted`].
+fn bash_candidates(
+    cmd: &mut Command,
+    args: Vec<OsString>,
+    current_dir: Option<&Path>,
+    buf: &mut dyn Write,
+) -> std::io::Result<()> {
+    let index: usize = std::env::var(CURSOR_VAR)
+        .ok()
+        .and_then(|i| i.parse().ok())
+        .unwrap_or_default();
+    let ifs = std::env::var("_CLAP_IFS").unwrap_or_else(|_| "\n".to_string());
+    let candidates = clap_complete::engine::complete(cmd, args, index, current_dir)?;
+    let words: Vec<String> = candidates
+        .iter()
+        .map(|c| bash_quoted(&c.get_value().to_string_lossy()).into_owned())
+        .collect();
+    write!(buf, "{}", words.join(&ifs))
+}
+
+/// As clap_complete's PowerShell completion: the last word, one
+/// `VALUE<TAB>HELP` a line; each value quoted with [`powershell_quoted`].
+fn powershell_candidates(
+    cmd: &mut Command,
+    args: Vec<OsString>,
+    current_dir: Option<&Path>,
+    buf: &mut dyn Write,
+) -> std::io::Result<()> {
+    let index = args.len().saturating_sub(1);
+    for candidate in clap_complete::engine::complete(cmd, args, index, current_dir)? {
+        let value = candidate.get_value().to_string_lossy();
+        write!(buf, "{}", powershell_quoted(&value))?;
+        if let Some(help) = candidate.get_help() {
+            let help = help.to_string();
+            write!(buf, "\t{}", help.lines().next().unwrap_or_default())?;
+        }
+        writeln!(buf)?;
+    }
+    Ok(())
 }
 
 /// `word` as bash reads it back: as it is when it is a plain word (see
@@ -234,53 +284,6 @@ fn bash_quoted(word: &str) -> Cow<'_, str> {
         _ => (word, ""),
     };
     Cow::Owned(format!("'{}'{slash}", stem.replace('\'', "'\\''")))
-}
-
-/// clap_complete's PowerShell support, with each candidate quoted for
-/// PowerShell, which inserts a completion result as it is.
-struct SafePowershell;
-
-impl EnvCompleter for SafePowershell {
-    fn name(&self) -> &'static str {
-        Powershell.name()
-    }
-
-    fn is(&self, name: &str) -> bool {
-        Powershell.is(name)
-    }
-
-    fn write_registration(
-        &self,
-        var: &str,
-        name: &str,
-        bin: &str,
-        completer: &str,
-        buf: &mut dyn Write,
-    ) -> std::io::Result<()> {
-        Powershell.write_registration(var, name, bin, completer, buf)
-    }
-
-    /// As clap_complete's: the last word, one `VALUE<TAB>HELP` a line; each
-    /// value quoted with [`powershell_quoted`].
-    fn write_complete(
-        &self,
-        cmd: &mut Command,
-        args: Vec<OsString>,
-        current_dir: Option<&Path>,
-        buf: &mut dyn Write,
-    ) -> std::io::Result<()> {
-        let index = args.len().saturating_sub(1);
-        for candidate in clap_complete::engine::complete(cmd, args, index, current_dir)? {
-            let value = candidate.get_value().to_string_lossy();
-            write!(buf, "{}", powershell_quoted(&value))?;
-            if let Some(help) = candidate.get_help() {
-                let help = help.to_string();
-                write!(buf, "\t{}", help.lines().next().unwrap_or_default())?;
-            }
-            writeln!(buf)?;
-        }
-        Ok(())
-    }
 }
 
 /// `word` as PowerShell reads it back: as it is when it is a plain word,

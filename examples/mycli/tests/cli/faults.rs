@@ -27,31 +27,9 @@ use std::time::{Duration, Instant};
 
 use snapin::__private::{INDEX_FORMAT, Index};
 
-use crate::support::{Home, example, manifest, require_tool, stderr, stdout, write_executable};
-
-/// A home with `greet` installed: the plugin that must keep working
-/// whatever the fault.
-fn healthy() -> Home {
-    let h = Home::new();
-    h.install(&example("greet"));
-    h
-}
-
-/// Asserts that `greet` still runs and prints what it should.
-fn assert_greet_works(h: &Home) {
-    h.mycli()
-        .args(["greet", "--who", "still"])
-        .assert()
-        .success()
-        .stdout("hello, still\n");
-}
-
-/// The single line of `err`, asserting there is exactly one.
-fn one_line(err: &str) -> &str {
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one line on stderr:\n{err}");
-    lines[0]
-}
+use crate::support::{
+    Home, example, manifest, one_line, require_tool, stderr, stdout, write_executable,
+};
 
 /// Installs `plugin` and asserts it is refused with one stderr line, that
 /// `greet` still works and that the index did not change by a byte; the
@@ -63,7 +41,7 @@ fn refused(h: &Home, plugin: &Path) -> String {
     let out = h.install_cmd(plugin).output().unwrap();
     one_line(&stderr(&out));
     assert_eq!(fs::read(h.index()).unwrap(), before, "the index changed");
-    assert_greet_works(h);
+    h.assert_greet_runs();
     h.outcome(&out)
 }
 
@@ -135,7 +113,7 @@ fn wait_for(file: &Path) -> String {
 
 #[test]
 fn describe_output_that_is_not_a_manifest_is_refused_with_the_cause() {
-    let h = healthy();
+    let h = Home::with_greet();
     let cases: &[(&str, &str)] = &[
         ("flood", "head -c 104857600 /dev/zero"),
         ("nothing", "exit 0"),
@@ -192,7 +170,7 @@ fn describe_output_that_is_not_a_manifest_is_refused_with_the_cause() {
 /// shows the text escaped.
 #[test]
 fn text_that_would_drive_the_terminal_is_refused_before_it_is_shown() {
-    let h = healthy();
+    let h = Home::with_greet();
     let with = |name: &str, pointer: &str, text: &str| {
         let mut m: serde_json::Value = serde_json::from_str(&manifest(name, name, "^1.0")).unwrap();
         m["description"] = serde_json::Value::from("ok");
@@ -231,7 +209,7 @@ fn text_that_would_drive_the_terminal_is_refused_before_it_is_shown() {
 
 #[test]
 fn a_manifest_that_breaks_the_contract_is_refused_naming_the_field() {
-    let h = healthy();
+    let h = Home::with_greet();
     let other_host = manifest("other", "other", "^1.0").replace("\"mycli\"", "\"othercli\"");
     let long = "x".repeat(1000);
     let cases = [
@@ -263,7 +241,7 @@ fn a_manifest_that_breaks_the_contract_is_refused_naming_the_field() {
 
 #[test]
 fn a_plugin_file_that_cannot_be_run_is_refused_naming_the_path() {
-    let h = healthy();
+    let h = Home::with_greet();
     let not_executable = h.scratch("mycli-plain");
     fs::write(&not_executable, "#!/bin/sh\necho hi\n").unwrap();
     let missing = h.scratch("mycli-missing");
@@ -287,7 +265,7 @@ fn a_plugin_file_that_cannot_be_run_is_refused_naming_the_path() {
 
 #[test]
 fn a_describe_that_hangs_is_stopped_in_bounded_time_with_everything_it_started() {
-    let h = healthy();
+    let h = Home::with_greet();
     let pid_file = h.scratch("hang.pid");
     // The plugin waits on a child of its own: both must be stopped.
     let plugin = describing(
@@ -310,7 +288,7 @@ fn a_describe_that_hangs_is_stopped_in_bounded_time_with_everything_it_started()
 
 #[test]
 fn a_describe_that_leaves_a_child_behind_does_not_hold_up_the_install() {
-    let h = healthy();
+    let h = Home::with_greet();
     let pid_file = h.scratch("left.pid");
     // The child keeps the stdout pipe open: waiting for end of file would
     // take its whole minute.
@@ -330,14 +308,14 @@ fn a_describe_that_leaves_a_child_behind_does_not_hold_up_the_install() {
         "the describe call's child {pid} was left running"
     );
     h.mycli().arg("left").assert().success().stdout("ran\n");
-    assert_greet_works(&h);
+    h.assert_greet_runs();
 }
 
 // ----------------------------------------------------------------- run time
 
 #[test]
 fn a_plugin_that_dies_is_reported_in_one_line_and_the_rest_keeps_working() {
-    let h = healthy();
+    let h = Home::with_greet();
     // (command, body)
     let cases = [
         ("segv", "kill -SEGV $$"),
@@ -358,7 +336,7 @@ fn a_plugin_that_dies_is_reported_in_one_line_and_the_rest_keeps_working() {
         let out = h.mycli().arg(name).output().unwrap();
         assert!(stderr(&out).lines().count() <= 1, "{}", stderr(&out));
         lines.push(h.outcome(&out));
-        assert_greet_works(&h);
+        h.assert_greet_runs();
     }
     // A signal is the shell's 128 + N and one line; a status is the
     // plugin's answer, passed on silently.
@@ -374,7 +352,7 @@ fn a_plugin_that_dies_is_reported_in_one_line_and_the_rest_keeps_working() {
 
 #[test]
 fn output_piped_into_head_ends_quietly_when_head_has_enough() {
-    let h = healthy();
+    let h = Home::with_greet();
     let flood = h.script(
         "mycli-flood",
         &manifest("flood", "flood", "^1.0"),
@@ -421,12 +399,12 @@ fn output_piped_into_head_ends_quietly_when_head_has_enough() {
     assert_eq!(host.status.code(), Some(0));
     assert_eq!(stderr(&host), "closer: done without stdout\n");
     assert_eq!(fs::read(h.index()).unwrap(), index, "the index changed");
-    assert_greet_works(&h);
+    h.assert_greet_runs();
 }
 
 #[test]
 fn a_plugin_that_leaves_a_process_behind_does_not_hold_up_the_host() {
-    let h = healthy();
+    let h = Home::with_greet();
     let pid_file = h.scratch("bg.pid");
     let plugin = h.script(
         "mycli-spawner",
@@ -453,7 +431,7 @@ fn a_plugin_that_leaves_a_process_behind_does_not_hold_up_the_host() {
     assert!(!gone_now(&pid), "the background process should still run");
     Command::new("kill").arg(&pid).status().unwrap();
     assert_eq!(fs::read(h.index()).unwrap(), index, "the index changed");
-    assert_greet_works(&h);
+    h.assert_greet_runs();
 }
 
 /// Whether process `pid` is gone right now, without waiting.
@@ -463,7 +441,7 @@ fn gone_now(pid: &str) -> bool {
 
 #[test]
 fn ctrl_c_reaches_the_plugin_and_its_children_and_the_host_exits_130() {
-    let h = healthy();
+    let h = Home::with_greet();
     let pid_file = h.scratch("child.pid");
     let trapped = h.scratch("trapped");
     let plugin = h.script(
@@ -505,7 +483,7 @@ fn ctrl_c_reaches_the_plugin_and_its_children_and_the_host_exits_130() {
     );
     assert!(gone(&child), "the plugin's child {child} outlived Ctrl-C");
     assert_eq!(fs::read(h.index()).unwrap(), before);
-    assert_greet_works(&h);
+    h.assert_greet_runs();
 }
 
 // -------------------------------------------------------------------- index
@@ -571,7 +549,7 @@ fn writes_refused(h: &Home) -> String {
 
 #[test]
 fn a_damaged_index_is_reported_with_its_backup_and_never_overwritten() {
-    let h = healthy();
+    let h = Home::with_greet();
     h.install(&example("stats"));
     let good = fs::read(h.index()).unwrap();
     let mut garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
@@ -613,7 +591,7 @@ fn a_damaged_index_is_reported_with_its_backup_and_never_overwritten() {
     ");
     // The fix works: the backup holds the state before the last change.
     fs::copy(h.home().join("plugins.json.bak"), h.index()).unwrap();
-    assert_greet_works(&h);
+    h.assert_greet_runs();
     h.mycli()
         .args(["plugins", "list"])
         .assert()
@@ -623,7 +601,7 @@ fn a_damaged_index_is_reported_with_its_backup_and_never_overwritten() {
 
 #[test]
 fn unknown_fields_in_the_index_are_accepted() {
-    let h = healthy();
+    let h = Home::with_greet();
     let mut index: serde_json::Value =
         serde_json::from_slice(&fs::read(h.index()).unwrap()).unwrap();
     index["written_by"] = "a newer mycli".into();
@@ -642,12 +620,12 @@ fn unknown_fields_in_the_index_are_accepted() {
         .assert()
         .success()
         .stdout("sum 0..3 = 6\n");
-    assert_greet_works(&h);
+    h.assert_greet_runs();
 }
 
 #[test]
 fn an_index_of_a_newer_format_is_used_read_only_with_a_warning() {
-    let h = healthy();
+    let h = Home::with_greet();
     let newer = INDEX_FORMAT + 1;
     let mut index: serde_json::Value =
         serde_json::from_slice(&fs::read(h.index()).unwrap()).unwrap();
@@ -727,7 +705,7 @@ fn read_only_home(h: &Home) -> Option<Command> {
 
 #[test]
 fn a_read_only_home_refuses_writes_naming_the_directory() {
-    let h = healthy();
+    let h = Home::with_greet();
     let before = fs::read(h.index()).unwrap();
     let Some(mut run) = read_only_home(&h) else {
         return;
@@ -752,13 +730,13 @@ fn a_read_only_home_refuses_writes_naming_the_directory() {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(h.home(), fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(fs::read(h.index()).unwrap(), before);
-    assert_greet_works(&h);
+    h.assert_greet_runs();
     assert_eq!(h.row("greet")["enabled"], true);
 }
 
 #[test]
 fn a_full_disk_fails_the_write_cleanly_and_keeps_the_old_index() {
-    let h = healthy();
+    let h = Home::with_greet();
     h.install(&example("stats"));
     let before = fs::read(h.index()).unwrap();
     // At most one 512-byte block per file: smaller than the index, so the
@@ -782,7 +760,7 @@ fn a_full_disk_fails_the_write_cleanly_and_keeps_the_old_index() {
     let outcome = format!("{}[RANDOM]{}", &outcome[..start], &outcome[end..]);
     insta::assert_snapshot!(outcome, @r#"[exit 1] mycli: error: cannot back up the plugin index [HOME]/plugins.json: File too large (os error 27) at path "[HOME]/.plugins.json.[RANDOM]"; nothing was changed; fix: raise the file size limit (`ulimit -f`) and try again"#);
     assert_eq!(fs::read(h.index()).unwrap(), before, "the index changed");
-    assert_greet_works(&h);
+    h.assert_greet_runs();
     h.mycli()
         .args(["stats", "2"])
         .assert()
@@ -807,7 +785,7 @@ fn temporary_files(h: &Home) -> Vec<String> {
 
 #[test]
 fn sixteen_concurrent_installs_and_removes_lose_no_update() {
-    let h = healthy();
+    let h = Home::with_greet();
     let script = |name: &str| {
         h.script(
             &format!("mycli-{name}"),
@@ -857,7 +835,7 @@ fn sixteen_concurrent_installs_and_removes_lose_no_update() {
     for name in &news {
         h.mycli().arg(name).assert().success().stdout("ok\n");
     }
-    assert_greet_works(&h);
+    h.assert_greet_runs();
 }
 
 // ------------------------------------------------------ crash consistency
@@ -894,7 +872,7 @@ fn state(h: &Home) -> Vec<(String, String)> {
 fn index_survives_sigkill_at_any_point_of_install_remove_and_upgrade() {
     const ROUNDS: u64 = 200;
     const POOL: u64 = 4;
-    let h = healthy();
+    let h = Home::with_greet();
     let pool: Vec<PathBuf> = (0..POOL)
         .map(|i| {
             let name = format!("c{i}");
@@ -975,7 +953,7 @@ fn index_survives_sigkill_at_any_point_of_install_remove_and_upgrade() {
         if backup.exists() {
             Index::load(&backup).unwrap_or_else(|e| panic!("round {round}: backup: {e}"));
         }
-        assert_greet_works(&h);
+        h.assert_greet_runs();
     }
     eprintln!(
         "{ROUNDS} rounds in {:?} (kills 0..{max_delay_ms} ms after the start): {kept_old} kept the old state, {reached_new} reached the new one",

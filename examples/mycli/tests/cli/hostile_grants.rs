@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use predicates::str::contains;
 
-use crate::support::{Home, example, stderr, stdout, wasm_example};
+use crate::support::{Home, example, one_line, stderr, stdout, wasm_example};
 
 /// The compiled-code cache entry of installed component `name`.
 fn artifact_of(h: &Home, name: &str) -> PathBuf {
@@ -69,12 +69,6 @@ fn said(stderr: &str) -> String {
         .filter(|l| l.starts_with("mycli: "))
         .collect();
     lines.join("\n")
-}
-
-fn one_line(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 1, "one line expected: {text}");
-    lines[0].to_string()
 }
 
 #[test]

@@ -16,29 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::support::{Home, example, stderr, stdout};
-
-/// A home with `greet` installed: the plugin that must keep working.
-fn with_greet() -> Home {
-    let h = Home::new();
-    h.install(&example("greet"));
-    h
-}
-
-fn assert_greet_runs(h: &Home) {
-    h.mycli()
-        .args(["greet", "--who", "still"])
-        .assert()
-        .success()
-        .stdout("hello, still\n");
-}
-
-/// The single line of `err`, asserting there is exactly one.
-fn one_line(err: &str) -> &str {
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one line on stderr:\n{err}");
-    lines[0]
-}
+use crate::support::{Home, example, one_line, stderr, stdout};
 
 /// A manifest for plugin `name` with `commands` (JSON values).
 fn manifest(name: &str, commands: Vec<Value>) -> Value {
@@ -71,13 +49,13 @@ fn refused(h: &Home, args: &[&str], plugin: &Path) -> String {
     assert!(!out.status.success(), "{args:?} {}", plugin.display());
     one_line(&stderr(&out));
     assert_eq!(fs::read(h.index()).unwrap(), before, "the index changed");
-    assert_greet_runs(h);
+    h.assert_greet_runs();
     h.outcome(&out)
 }
 
 #[test]
 fn manifests_past_the_caps_are_refused_at_install_and_by_check() {
-    let h = with_greet();
+    let h = Home::with_greet();
     let help = "h".repeat(700);
     let cases: Vec<(&str, Value)> = vec![
         (
@@ -182,7 +160,7 @@ fn manifests_past_the_caps_are_refused_at_install_and_by_check() {
     h.install_cmd(&aliases).arg("--force").assert().success();
     assert_eq!(h.row("aliases")["status"], "error");
     h.mycli().arg("a4999").assert().code(2);
-    assert_greet_runs(&h);
+    h.assert_greet_runs();
     insta::assert_snapshot!(lines.join("\n"), @"
     aliases: [exit 1] mycli: error: cannot install plugin 'aliases': invalid manifest: commands[0].aliases: 5000 aliases, more than the limit of 16; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
     commands: [exit 1] mycli: error: cannot install plugin 'commands': invalid manifest: commands: 3000 commands at all levels, more than the limit of 1000; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)
@@ -202,7 +180,7 @@ fn manifests_past_the_caps_are_refused_at_install_and_by_check() {
 /// decoder's limit.
 #[test]
 fn a_forced_manifest_the_index_could_not_read_back_is_not_recorded() {
-    let h = with_greet();
+    let h = Home::with_greet();
     let deep = printing(&h, "abyss", &manifest("abyss", vec![nested("abyss", 62)]));
     let before = fs::read(h.index()).unwrap();
     let out = h.install_cmd(&deep).arg("--force").output().unwrap();
@@ -228,12 +206,12 @@ fn a_forced_manifest_the_index_could_not_read_back_is_not_recorded() {
         .assert()
         .success()
         .stdout("ran\n");
-    assert_greet_runs(&h);
+    h.assert_greet_runs();
 }
 
 #[test]
 fn an_empty_api_requirement_is_refused() {
-    let h = with_greet();
+    let h = Home::with_greet();
     for api in ["", "  "] {
         let mut m = manifest("anyapi", vec![json!({"name": "anyapi"})]);
         m["api"] = json!(api);
@@ -268,7 +246,7 @@ fn an_empty_api_requirement_is_refused() {
     );
     let out = h.mycli().arg("anyapi").output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert_greet_runs(&h);
+    h.assert_greet_runs();
 }
 
 /// The record of command `name` in the lookup bytes `lookup`: where its
@@ -310,7 +288,7 @@ fn a_forged_lookup_never_runs_another_binary() {
     );
     h.install(&decoy);
     h.install(&example("greet"));
-    assert_greet_runs(&h);
+    h.assert_greet_runs();
     let lookup_path = h.home().join(".plugins.lookup");
     let genuine = fs::read(&lookup_path).unwrap();
     let (_, decoy_span) = record_span(&genuine, "decoy");
@@ -346,7 +324,7 @@ fn a_forged_lookup_never_runs_another_binary() {
 /// subcommand"; the fix (restoring the backup) brings the command back.
 #[test]
 fn a_damaged_index_is_reported_when_the_command_line_names_a_plugin_command() {
-    let h = with_greet();
+    let h = Home::with_greet();
     h.install(&example("stats"));
     let damaged = "{\"index\": 1, \"plugins\": [{\"name\": ";
     fs::write(h.index(), damaged).unwrap();
@@ -373,7 +351,7 @@ fn a_damaged_index_is_reported_when_the_command_line_names_a_plugin_command() {
     ");
     // The fix: restore the backup over it.
     fs::copy(h.home().join("plugins.json.bak"), h.index()).unwrap();
-    assert_greet_runs(&h);
+    h.assert_greet_runs();
 }
 
 /// The lookup's identity: a rewrite replaces the file (a new inode).
@@ -387,8 +365,8 @@ fn lookup_identity(h: &Home) -> (u64, i64, i64) {
 /// next run of any of them write it once.
 #[test]
 fn compiled_in_commands_and_unknown_words_do_not_rewrite_a_current_lookup() {
-    let h = with_greet();
-    assert_greet_runs(&h);
+    let h = Home::with_greet();
+    h.assert_greet_runs();
     let current = lookup_identity(&h);
     h.mycli()
         .args(["echo", "hi"])
@@ -426,7 +404,7 @@ fn compiled_in_commands_and_unknown_words_do_not_rewrite_a_current_lookup() {
     h.mycli().args(["echo", "hi"]).assert().success();
     h.mycli().arg("nosuch").assert().code(2);
     assert_eq!(lookup_identity(&h), rebuilt);
-    assert_greet_runs(&h);
+    h.assert_greet_runs();
 }
 
 /// 16 commands of 16 aliases and 50 args with long help each: the lookup
@@ -434,7 +412,7 @@ fn compiled_in_commands_and_unknown_words_do_not_rewrite_a_current_lookup() {
 /// name.
 #[test]
 fn the_lookup_grows_with_names_not_with_manifest_size() {
-    let h = with_greet();
+    let h = Home::with_greet();
     let help = "h".repeat(200);
     let commands = (0..16)
         .map(|c| {

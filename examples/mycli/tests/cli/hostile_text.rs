@@ -51,17 +51,6 @@ fn index_bytes(h: &Home) -> Option<Vec<u8>> {
     fs::read(h.index()).ok()
 }
 
-/// greet, installed as the good neighbour, still runs.
-fn assert_greet_runs(h: &Home) {
-    let out = h
-        .mycli()
-        .args(["greet", "--who", "neighbour"])
-        .output()
-        .expect("mycli runs");
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("neighbour"), "{}", stdout(&out));
-}
-
 /// Writes `[plugins.NAME.config]` with `pairs` into this home's
 /// configuration file, each value a TOML basic string (so control
 /// characters travel as `\uXXXX`).
@@ -138,7 +127,7 @@ fn describe_stderr_and_file_names_reach_the_terminal_escaped() {
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
 
     assert_eq!(index_bytes(&h), before);
-    assert_greet_runs(&h);
+    h.assert_greet_runs();
 }
 
 /// A manifest that breaks the text rule everywhere, recorded with
@@ -181,7 +170,7 @@ fn a_forced_hostile_manifest_prints_nothing_raw_anywhere() {
     }
     let out = h.mycli().args(["plugins", "list"]).output().unwrap();
     assert!(stdout(&out).contains("evil"), "{}", stdout(&out));
-    assert_greet_runs(&h);
+    h.assert_greet_runs();
 }
 
 /// The last question of an install restates what the yes grants, after
@@ -270,7 +259,7 @@ fn a_component_neither_reads_stdin_at_describe_nor_logs_raw_text() {
         "{}",
         stderr(&out)
     );
-    assert_greet_runs(&h);
+    h.assert_greet_runs();
 }
 
 /// A component whose describe writes 120 MiB on stdout and stderr is
@@ -316,7 +305,7 @@ fn a_flooding_describe_is_bounded_and_refused_in_one_line() {
         "{err}"
     );
     assert_eq!(index_bytes(&h), before);
-    assert_greet_runs(&h);
+    h.assert_greet_runs();
 }
 
 /// `--debug` is the host's: a component's run shows the host's lines and
@@ -384,7 +373,7 @@ fn a_choice_that_is_shell_code_is_refused() {
         );
     }
     assert_eq!(index_bytes(&h), before);
-    assert_greet_runs(&h);
+    h.assert_greet_runs();
 }
 
 /// bash inserts what completion returns as it is: a file name that is
@@ -432,7 +421,7 @@ eval "printf 'arg=%s\n' ${COMPREPLY[0]}"
         !dir.join("PWNED").exists() && !dir.join("PWNED2").exists(),
         "{said}"
     );
-    assert_greet_runs(&h);
+    h.assert_greet_runs();
 }
 
 /// PATH with the directory of the mycli binary first, so the completion

@@ -155,6 +155,23 @@ pub struct Home {
 }
 
 impl Home {
+    /// A home with `greet` installed: the good plugin that must keep
+    /// working beside a hostile or broken one.
+    pub fn with_greet() -> Home {
+        let h = Home::new();
+        h.install(&example("greet"));
+        h
+    }
+
+    /// Asserts that `greet` still runs and prints what it should.
+    pub fn assert_greet_runs(&self) {
+        self.mycli()
+            .args(["greet", "--who", "still"])
+            .assert()
+            .success()
+            .stdout("hello, still\n");
+    }
+
     pub fn new() -> Home {
         Home {
             dir: tempfile::tempdir().expect("temp dir"),
@@ -334,6 +351,14 @@ pub fn manifest(name: &str, command: &str, api: &str) -> String {
 /// stdout as a string.
 pub fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The single line of `text`, asserting there is exactly one: what a
+/// failure must print.
+pub fn one_line(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line:\n{text}");
+    lines[0].to_string()
 }
 
 /// stderr as a string.
