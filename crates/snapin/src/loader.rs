@@ -195,6 +195,9 @@ pub enum Check {
     Permissions,
     /// Its commands are taken.
     Conflict,
+    /// A component holds a grant that reaches the host's own directories
+    /// (recorded before such grants were refused): it does not run.
+    Grants,
 }
 
 /// A problem found by one step of the loop.

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use clap::{ArgMatches, Command};
 use serde::Serialize;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, revoke_fix};
 use crate::index::{Grants, Index, Kind};
-use crate::loader::Outcome;
+use crate::loader::{Check, Outcome, Status};
 use crate::pin;
 use crate::text::one_line;
 use crate::ui::{Options, Paint, paint};
@@ -87,8 +87,32 @@ pub(super) fn rows(engine: &Engine, index: Index) -> Vec<Row> {
     compiled_in_rows
         .chain(facts)
         .zip(loaded.outcomes)
-        .map(|(row, outcome)| Row { outcome, ..row })
+        .map(|(row, outcome)| Row {
+            outcome: refused_grants(engine, outcome, row.grants.as_ref()),
+            ..row
+        })
         .collect()
+}
+
+/// `outcome`, or an error when the component holds a grant reaching the
+/// host's own directories, which a run refuses (recorded before such
+/// grants were refused): the row says what the run would, with its fix.
+fn refused_grants(engine: &Engine, mut outcome: Outcome, grants: Option<&Grants>) -> Outcome {
+    if outcome.status != Status::Ok {
+        return outcome;
+    }
+    let refused = grants.into_iter().flat_map(|g| &g.dirs).find_map(|grant| {
+        engine
+            .host_dir_reason(grant, &outcome.name)
+            .map(|reason| (grant, reason))
+    });
+    if let Some((grant, reason)) = refused {
+        outcome.status = Status::Error;
+        outcome.check = Some(Check::Grants);
+        outcome.fix = Some(revoke_fix(engine.ns(), &outcome.name, grant));
+        outcome.reason = Some(reason);
+    }
+    outcome
 }
 
 pub(super) fn run(engine: &Engine, args: &ListArgs, options: &Options) -> Result {

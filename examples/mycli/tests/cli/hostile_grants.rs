@@ -257,7 +257,21 @@ fn a_grant_of_the_host_directories_recorded_before_is_not_used() {
     insta::assert_snapshot!(h.outcome(&out), @"[exit 126] mycli: error: plugin 'wescape' cannot run: a grant of write access to [HOME]/cache would let plugin 'wescape' change what mycli runs: [HOME]/cache is mycli's cache directory (the compiled code of components); fix: take the grant back: `mycli plugins revoke wescape write=[HOME]/cache`");
     assert!(!cache.join("x").exists());
     assert_eq!(fs::read(h.index()).unwrap(), index_before);
-    assert_eq!(h.row("wescape")["status"], "ok");
+    // list and doctor say what the run does, with the same fix.
+    let row = h.row("wescape");
+    assert_eq!(
+        (&row["status"], &row["check"]),
+        (&"error".into(), &"grants".into())
+    );
+    let doctor = h.mycli().args(["plugins", "doctor"]).output().unwrap();
+    assert_eq!(doctor.status.code(), Some(1));
+    assert!(
+        h.redact(&stdout(&doctor)).contains(
+            "fix: take the grant back: `mycli plugins revoke wescape write=[HOME]/cache`"
+        ),
+        "{}",
+        stdout(&doctor)
+    );
     good_plugins_still_run(&h);
     // The fix takes the grant back, and the plugin runs again.
     h.fix_command(&line).assert().success();
@@ -267,6 +281,7 @@ fn a_grant_of_the_host_directories_recorded_before_is_not_used() {
         .code(1)
         .stderr(contains("wls: cannot list /"));
     assert_eq!(h.row("wescape")["grants"]["dirs"], serde_json::json!([]));
+    assert_eq!(h.row("wescape")["status"], "ok");
 }
 
 #[test]
