@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use predicates::str::contains;
 
-use crate::support::{Home, example, manifest, require_tool, stdout, write_executable};
+use crate::support::{
+    Home, example, manifest, require_tool, run_quoted_fix, stderr, stdout, write_executable,
+};
 
 /// A sh plugin `tamper` whose command prints `genuine`, written in `dir`.
 fn genuine_plugin(dir: &Path) -> PathBuf {
@@ -249,13 +251,8 @@ fn refused_for_its_acl(entry: &str, on_dir: bool, by: &str) {
         .stderr(contains(format!("is writable by {by}")));
     assert!(!other.index().exists());
 
-    // The fix: chmod clears the ACL mask's write bit.
-    let status = std::process::Command::new("chmod")
-        .arg("go-w")
-        .arg(&target)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    // The fix the message gives: chmod clears the ACL mask's write bit.
+    run_quoted_fix(&stderr(&out));
     h.mycli()
         .args(["greet", "--who", "x"])
         .assert()

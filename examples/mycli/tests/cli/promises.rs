@@ -8,33 +8,13 @@ use std::io::ErrorKind;
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
-use std::process::Command as StdCommand;
 
 use predicates::str::contains;
 
-use crate::support::{Home, example, stderr, stdout, wasm_example};
+use crate::support::{Home, example, run_quoted_fix, stderr, stdout, wasm_example};
 
 fn chmod(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
-}
-
-/// Runs the shell command a message's fix quotes last in backticks, as a
-/// user would paste it, asserting that it succeeds.
-fn run_quoted_fix(message: &str) {
-    let (_, fix) = message
-        .rsplit_once("; fix: ")
-        .unwrap_or_else(|| panic!("no fix in {message:?}"));
-    let quoted = fix
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .last()
-        .unwrap_or_else(|| panic!("no quoted command in the fix {fix:?}"));
-    let status = StdCommand::new("sh")
-        .args(["-c", quoted])
-        .status()
-        .expect("sh runs");
-    assert!(status.success(), "the fix `{quoted}` failed");
 }
 
 // ----------------------------------------------------------------- network

@@ -316,17 +316,10 @@ impl Home {
     /// The last `mycli ...` command a message's fix quotes in backticks,
     /// ready to run in this home as a user would paste it.
     pub fn fix_command(&self, message: &str) -> Command {
-        let fix = message
-            .rsplit_once("; fix: ")
-            .map(|(_, fix)| fix)
-            .unwrap_or_else(|| panic!("no fix in {message:?}"));
-        let quoted = fix
-            .split('`')
-            .skip(1)
-            .step_by(2)
+        let quoted = quoted_in_fix(message)
             .filter(|q| q.starts_with("mycli "))
             .last()
-            .unwrap_or_else(|| panic!("no `mycli ...` command in the fix {fix:?}"));
+            .unwrap_or_else(|| panic!("no `mycli ...` command in the fix of {message:?}"));
         let mut cmd = self.mycli();
         cmd.args(quoted.split_whitespace().skip(1));
         cmd
@@ -351,6 +344,27 @@ pub fn manifest(name: &str, command: &str, api: &str) -> String {
 /// stdout as a string.
 pub fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What the fix of `message` (after `; fix: `) quotes in backticks.
+fn quoted_in_fix(message: &str) -> impl Iterator<Item = &str> {
+    let (_, fix) = message
+        .rsplit_once("; fix: ")
+        .unwrap_or_else(|| panic!("no fix in {message:?}"));
+    fix.split('`').skip(1).step_by(2)
+}
+
+/// Runs the shell command a message's fix quotes last in backticks, as a
+/// user would paste it, asserting that it succeeds.
+pub fn run_quoted_fix(message: &str) {
+    let quoted = quoted_in_fix(message)
+        .last()
+        .unwrap_or_else(|| panic!("no quoted command in the fix of {message:?}"));
+    let status = StdCommand::new("sh")
+        .args(["-c", quoted])
+        .status()
+        .expect("sh runs");
+    assert!(status.success(), "the fix `{quoted}` failed");
 }
 
 /// The single line of `text`, asserting there is exactly one: what a
