@@ -153,23 +153,12 @@ pub const MAX_MANIFEST_BYTES: usize = 512 * 1024;
 /// is nested deeper than the index's JSON decoder accepts once wrapped in an
 /// index entry.
 fn check_caps(m: &Manifest) -> Result<(), ManifestError> {
-    let top = [
-        ("version", Some(m.version.as_str())),
-        ("api", Some(m.api.as_str())),
-        ("description", m.description.as_deref()),
-    ];
-    for (field, text) in top {
-        check_text_len(field, text)?;
-    }
-    for (i, dir) in m.capabilities.dirs.iter().enumerate() {
-        check_text_len(&format!("capabilities.dirs[{i}].why"), dir.why.as_deref())?;
-    }
-    for (i, env) in m.capabilities.env.iter().enumerate() {
-        check_text_len(&format!("capabilities.env[{i}]"), Some(env))?;
-    }
     let mut commands = 0;
     check_command_caps("commands", &m.commands, 1, &mut commands)?;
     cap("commands", commands, "commands at all levels", MAX_COMMANDS)?;
+    for (field, text) in texts(m) {
+        cap(&field, text.len(), "bytes of text", MAX_TEXT)?;
+    }
     let mut size = JsonSize(0);
     // Writing to a counter cannot fail, nor can encoding a manifest.
     let _ = serde_json::to_writer(&mut size, m);
@@ -190,7 +179,6 @@ fn check_command_caps(
     for (i, cmd) in list.iter().enumerate() {
         *commands += 1;
         let here = format!("{at}[{i}]");
-        check_text_len(&format!("{here}.about"), cmd.about.as_deref())?;
         cap(
             &format!("{here}.aliases"),
             cmd.aliases.len(),
@@ -199,22 +187,8 @@ fn check_command_caps(
         )?;
         cap(&format!("{here}.args"), cmd.args.len(), "args", MAX_ARGS)?;
         for (j, arg) in cmd.args.iter().enumerate() {
-            let arg_at = format!("{here}.args[{j}]");
-            let fields = [
-                ("name", Some(arg.name.as_str())),
-                ("long", arg.long.as_deref()),
-                ("help", arg.help.as_deref()),
-                ("value_name", arg.value_name.as_deref()),
-                ("default", arg.default.as_deref()),
-            ];
-            for (field, text) in fields {
-                check_text_len(&format!("{arg_at}.{field}"), text)?;
-            }
-            let choices_at = format!("{arg_at}.choices");
+            let choices_at = format!("{here}.args[{j}].choices");
             cap(&choices_at, arg.choices.len(), "choices", MAX_CHOICES)?;
-            for (k, choice) in arg.choices.iter().enumerate() {
-                check_text_len(&format!("{choices_at}[{k}]"), Some(choice))?;
-            }
         }
         check_command_caps(
             &format!("{here}.subcommands"),
@@ -224,10 +198,6 @@ fn check_command_caps(
         )?;
     }
     Ok(())
-}
-
-fn check_text_len(field: &str, text: Option<&str>) -> Result<(), ManifestError> {
-    cap(field, text.map_or(0, str::len), "bytes of text", MAX_TEXT)
 }
 
 /// Refuses `count` of `what` at `field` when it is over `limit`.
@@ -262,7 +232,27 @@ impl std::io::Write for JsonSize {
 /// that a plugin's words cannot drive the user's terminal. Names, options
 /// and versions are already held to narrower patterns.
 fn check_texts(m: &Manifest) -> Result<(), ManifestError> {
-    let mut texts: Vec<(String, &str)> = Vec::new();
+    match texts(m)
+        .into_iter()
+        .find(|(_, text)| text.chars().any(is_unprintable))
+    {
+        Some((field, text)) => invalid(
+            &field,
+            text,
+            "control characters (escape sequences, carriage returns, newlines) and invisible or reordering characters are not allowed in text the host prints",
+        ),
+        None => Ok(()),
+    }
+}
+
+/// Every text of `m`, named by its field: what the host prints (help,
+/// listings, the consent prompt, completions) and the names, long options,
+/// version and API requirement, which narrower patterns also hold.
+fn texts(m: &Manifest) -> Vec<(String, &str)> {
+    let mut texts: Vec<(String, &str)> = vec![
+        ("version".to_string(), &m.version),
+        ("api".to_string(), &m.api),
+    ];
     if let Some(description) = &m.description {
         texts.push(("description".to_string(), description));
     }
@@ -283,6 +273,8 @@ fn check_texts(m: &Manifest) -> Result<(), ManifestError> {
             for (j, arg) in cmd.args.iter().enumerate() {
                 let arg_at = format!("{here}.args[{j}]");
                 let fields = [
+                    ("name", Some(arg.name.as_str())),
+                    ("long", arg.long.as_deref()),
                     ("help", arg.help.as_deref()),
                     ("value_name", arg.value_name.as_deref()),
                     ("default", arg.default.as_deref()),
@@ -300,17 +292,7 @@ fn check_texts(m: &Manifest) -> Result<(), ManifestError> {
         }
     }
     walk("commands", &m.commands, &mut texts);
-    match texts
-        .into_iter()
-        .find(|(_, text)| text.chars().any(is_unprintable))
-    {
-        Some((field, text)) => invalid(
-            &field,
-            text,
-            "control characters (escape sequences, carriage returns, newlines) and invisible or reordering characters are not allowed in text the host prints",
-        ),
-        None => Ok(()),
-    }
+    texts
 }
 
 /// Every choice (the values a shell completes; a default with choices is
