@@ -9,10 +9,13 @@
 //!
 //! [plugins.wstats.config]
 //! greeting = "hi"
+//!
+//! [registry]
+//! insecure = ["registry.internal:5000"]  # reached over plain HTTP
 //! ```
 //!
-//! It is read only when a sandboxed plugin runs or installs, never at
-//! start-up.
+//! It is read only when a sandboxed plugin runs or installs, or a command
+//! reaches a registry; never at start-up.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,6 +31,19 @@ pub struct HostConfig {
     /// Settings per plugin name.
     #[serde(default)]
     pub plugins: BTreeMap<String, PluginConfig>,
+    /// How registries are reached.
+    #[serde(default)]
+    pub registry: RegistryConfig,
+}
+
+/// How registries are reached.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RegistryConfig {
+    /// Registries (`HOST[:PORT]`) reached over plain HTTP. Loopback
+    /// addresses always are.
+    #[serde(default)]
+    pub insecure: Vec<String>,
 }
 
 /// Settings for one plugin.

@@ -173,6 +173,38 @@ pub enum Origin {
         /// The executable name that was looked up.
         command: String,
     },
+    /// An OCI artifact: a registry repository or an image layout. The file
+    /// lies under the host's data directory, which the host owns.
+    Oci(OciOrigin),
+}
+
+/// Where a plugin installed from an OCI artifact came from, by digest.
+/// Never holds credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OciOrigin {
+    /// `oci://HOST[:PORT]/REPO` or `oci-layout://DIR`, without tag or
+    /// digest.
+    pub source: String,
+    /// The registry (`HOST[:PORT]`), for a registry source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+    /// The repository, for a registry source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// The tag it was installed from, when installed by tag or as the
+    /// newest version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// The digest of the version's image index (or lone manifest).
+    pub digest: String,
+    /// The platform installed (`linux/amd64`, `wasip2/wasm`) and its
+    /// manifest's digest.
+    pub platform: String,
+    /// The digest of that platform's image manifest.
+    pub manifest: String,
+    /// Who signed it, once signatures are verified; none today.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
 }
 
 impl std::fmt::Display for Origin {
@@ -180,6 +212,19 @@ impl std::fmt::Display for Origin {
         match self {
             Origin::Path { given } => write!(f, "path {given}"),
             Origin::Search { command } => write!(f, "PATH {command}"),
+            Origin::Oci(oci) => {
+                let digest = oci.digest.strip_prefix("sha256:").unwrap_or(&oci.digest);
+                write!(
+                    f,
+                    "{}{}@sha256:{}",
+                    oci.source,
+                    oci.tag
+                        .as_deref()
+                        .map(|t| format!(":{t}"))
+                        .unwrap_or_default(),
+                    &digest[..digest.len().min(12)]
+                )
+            }
         }
     }
 }

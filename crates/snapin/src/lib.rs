@@ -60,7 +60,7 @@
 //! |---|---|---|
 //! | 0 | `text`, `diagnostic`, `paths`, `pin`, `gate`, `manifest`, `unknown`, `config`, `trust`, `clap_spec`, `scaffold` | leaves: one rule or format each |
 //! | 1 | `ui` | everything written to stderr for a person: prefix, colour, prompts |
-//! | 2 | `index` | the installed-plugins index file |
+//! | 2 | `index`, `registry/*` | the installed-plugins index file; plugins as OCI artifacts, the download cache and the lock file |
 //! | 3 | `runtime` (`exec`, `wasm`) | running a plugin behind the [`Plugin`] trait |
 //! | 4 | `host` | the host author's settings ([`HostBuilder`]) |
 //! | 5 | `loader`, `lookup` | the one loop every plugin goes through; the start-up lookup |
@@ -91,6 +91,8 @@ mod paths;
 mod pin;
 #[allow(clippy::print_stdout)]
 mod plugins;
+#[cfg(feature = "registry")]
+mod registry;
 mod run;
 mod runtime;
 mod scaffold;
@@ -128,7 +130,8 @@ pub use snapin_protocol as protocol;
 pub mod __private {
     pub use crate::clap_spec::{command_from_spec, plugin_argv};
     pub use crate::index::{
-        DirGrant, Entry, FileStamp, Grants, INDEX_FORMAT, Index, IndexError, Origin, now_rfc3339,
+        DirGrant, Entry, FileStamp, Grants, INDEX_FORMAT, Index, IndexError, OciOrigin, Origin,
+        now_rfc3339,
     };
     pub use crate::lookup::{Found, Lookup, Stamp};
     pub use crate::manifest::{Reserved, validate};

@@ -79,6 +79,17 @@ impl Paths {
         self.cache.join("compiled")
     }
 
+    /// The download cache of registry artifacts, an OCI image layout.
+    pub fn download_cache(&self) -> PathBuf {
+        self.cache.join("oci")
+    }
+
+    /// Where the files of plugins installed from OCI artifacts live, one
+    /// directory per plugin, owned by the host (no plugin is granted it).
+    pub fn installed_files(&self) -> PathBuf {
+        self.data.join("installed")
+    }
+
     /// The directories reserved for plugin `name`.
     pub fn plugin_dirs(&self, name: &str) -> PluginDirs {
         PluginDirs::new(

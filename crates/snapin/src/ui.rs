@@ -389,6 +389,48 @@ pub(crate) fn paint(text: &str, what: Paint) -> String {
     format!("\x1b[{code}m{text}\x1b[0m")
 }
 
+/// A download's progress bar, drawn only when stderr is a terminal and
+/// erased when dropped.
+#[cfg(feature = "registry")]
+pub(crate) struct Progress {
+    bar: indicatif::ProgressBar,
+}
+
+#[cfg(feature = "registry")]
+impl Progress {
+    /// A bar for `total` bytes of `what`, shown as `NS: WHAT [bar] N/M`.
+    pub(crate) fn bytes(ns: &str, what: &str, total: u64) -> Progress {
+        let bar = if std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::with_draw_target(
+                Some(total),
+                indicatif::ProgressDrawTarget::stderr(),
+            )
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{prefix}: {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_prefix(ns.to_string());
+        bar.set_message(text::one_line(what).into_owned());
+        Progress { bar }
+    }
+
+    /// `n` more bytes arrived.
+    pub(crate) fn advance(&self, n: u64) {
+        self.bar.inc(n);
+    }
+}
+
+#[cfg(feature = "registry")]
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

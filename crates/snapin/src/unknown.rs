@@ -40,7 +40,9 @@ const CAPABILITIES: &[&str] = &["dirs", "env"];
 const DIR_REQUEST: &[&str] = &["access", "why"];
 
 /// Keys of the configuration file's top level.
-const CONFIG: &[&str] = &["plugins"];
+const CONFIG: &[&str] = &["plugins", "registry"];
+/// Keys of the `[registry]` table.
+const CONFIG_REGISTRY: &[&str] = &["insecure"];
 /// Keys of a `[plugins.NAME]` table (`config` holds the plugin's own
 /// values, whatever their names).
 const CONFIG_PLUGIN: &[&str] = &["memory-mib", "cpu-seconds", "config"];
@@ -199,6 +201,14 @@ pub fn in_config(table: &toml::Table) -> Unknowns {
     let mut found = Unknowns::default();
     for name in table.keys().filter(|k| !CONFIG.contains(&k.as_str())) {
         found.push(name.clone(), name, CONFIG);
+    }
+    let registry = table.get("registry").and_then(toml::Value::as_table);
+    for name in registry
+        .into_iter()
+        .flat_map(|t| t.keys())
+        .filter(|k| !CONFIG_REGISTRY.contains(&k.as_str()))
+    {
+        found.push(format!("registry.{name}"), name, CONFIG_REGISTRY);
     }
     let plugins = table.get("plugins").and_then(toml::Value::as_table);
     for (plugin, settings) in plugins.into_iter().flatten() {

@@ -10,8 +10,16 @@
 //! | `grant`, `revoke`        | grant.rs      |
 //! | `check`                  | check.rs      |
 //! | `new`                    | new.rs        |
+//! | `publish`                | publish.rs    |
+//! | `outdated`               | outdated.rs   |
+//! | `lock`, `sync`, `export` | lock.rs, sync.rs, export.rs |
 //!
-//! What install, upgrade and check share: finding and describing a file
+//! Installing and upgrading from an `oci://` or `oci-layout://` source,
+//! and what sync shares with them, is in artifact.rs. The registry
+//! commands exist only with the `registry` feature.
+//!
+//! What install, upgrade and sync share when they record a file: its checks and
+//! questions (record.rs). What install, upgrade and check share: finding and describing a file
 //! (inspect.rs), the questions and refusals before anything is recorded
 //! (consent.rs, grants.rs, broad_grants.rs, lookalike.rs), and which plugin names a NAME
 //! argument completes to (names.rs). What every subcommand uses (the
@@ -28,21 +36,34 @@ use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
 use crate::ui::{self, Options};
 
+#[cfg(feature = "registry")]
+mod artifact;
 mod broad_grants;
 pub(crate) mod check;
 mod common;
 mod consent;
 mod doctor;
+#[cfg(feature = "registry")]
+mod export;
 mod grant;
 mod grants;
 mod info;
 mod inspect;
 mod install;
 mod list;
+#[cfg(feature = "registry")]
+mod lock;
 mod lookalike;
 mod names;
 mod new;
+#[cfg(feature = "registry")]
+mod outdated;
+#[cfg(feature = "registry")]
+mod publish;
+mod record;
 mod state;
+#[cfg(feature = "registry")]
+mod sync;
 mod upgrade;
 
 use names::PluginNames;
@@ -56,7 +77,7 @@ pub const COMMAND: &str = "plugins";
 pub(crate) fn command(engine: &Engine, compiled_in: Vec<(String, Option<String>)>) -> Command {
     let ns = engine.ns();
     let names = PluginNames::new(engine.host.paths.index_file(), compiled_in);
-    Command::new(COMMAND)
+    let group = Command::new(COMMAND)
         .about(format!("Install and manage {ns} plugins"))
         .subcommand_required(true)
         .arg_required_else_help(true)
@@ -71,7 +92,15 @@ pub(crate) fn command(engine: &Engine, compiled_in: Vec<(String, Option<String>)
         .subcommand(grant::revoke_command(&names))
         .subcommand(doctor::command())
         .subcommand(check::command(ns))
-        .subcommand(new::command(ns))
+        .subcommand(new::command(ns));
+    #[cfg(feature = "registry")]
+    let group = group
+        .subcommand(publish::command())
+        .subcommand(outdated::command())
+        .subcommand(lock::command(ns))
+        .subcommand(sync::command(ns))
+        .subcommand(export::command(ns));
+    group
 }
 
 /// Runs `plugins <subcommand>` and returns its exit status; a failure is
@@ -90,6 +119,16 @@ pub(crate) fn run(engine: &Engine, matches: &ArgMatches, options: &Options) -> E
         Some(("doctor", m)) => doctor::run(engine, &doctor::DoctorArgs::from(m)),
         Some(("check", m)) => check::run(engine, &check::CheckArgs::from(m), options),
         Some(("new", m)) => new::run(engine, &new::NewArgs::from(m)),
+        #[cfg(feature = "registry")]
+        Some(("publish", m)) => publish::run(engine, &publish::PublishArgs::from(m), options),
+        #[cfg(feature = "registry")]
+        Some(("outdated", m)) => outdated::run(engine, &outdated::OutdatedArgs::from(m), options),
+        #[cfg(feature = "registry")]
+        Some(("lock", m)) => lock::run(engine, &lock::LockArgs::from(engine.ns(), m)),
+        #[cfg(feature = "registry")]
+        Some(("sync", m)) => sync::run(engine, &sync::SyncArgs::from(engine.ns(), m), options),
+        #[cfg(feature = "registry")]
+        Some(("export", m)) => export::run(engine, &export::ExportArgs::from(engine.ns(), m)),
         _ => Err(Diagnostic::new("unknown plugins command")
             .with_fix(format!("see `{} {COMMAND} --help`", engine.ns()))
             .into()),

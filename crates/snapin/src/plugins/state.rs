@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{ArgMatches, Command};
 
 use crate::engine::Engine;
-use crate::index::Index;
+use crate::index::{Entry, Index, Origin};
 
 use super::common::{Failure, Result, index_path, not_installed, say, string, version_of};
 use super::names::{PluginNames, Which};
@@ -15,7 +15,7 @@ use super::names::{PluginNames, Which};
 pub(super) fn remove_command(names: &PluginNames) -> Command {
     Command::new("remove")
         .visible_alias("uninstall")
-        .about("Forget a plugin (its file is left in place)")
+        .about("Forget a plugin (a file installed from a path is left in place)")
         .arg(names.arg(Which::Installed))
 }
 
@@ -56,12 +56,36 @@ pub(super) fn remove(engine: &Engine, args: &NameArgs) -> Result {
         };
         Ok(index.plugins.remove(at))
     })?;
-    say(&format!(
-        "removed plugin '{name}' {} (its file {} was left in place)",
-        version_of(&removed),
-        removed.path.display()
-    ));
+    if matches!(removed.origin, Origin::Oci(_)) {
+        remove_placed(engine, &removed);
+        say(&format!(
+            "removed plugin '{name}' {} and its file",
+            version_of(&removed)
+        ));
+    } else {
+        say(&format!(
+            "removed plugin '{name}' {} (its file {} was left in place)",
+            version_of(&removed),
+            removed.path.display()
+        ));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Removes the directory holding a file the host placed for a plugin
+/// installed from an artifact, after its entry left the index. A path
+/// outside the host's installed files is never touched.
+pub(super) fn remove_placed(engine: &Engine, entry: &Entry) {
+    let root = engine.host.paths.installed_files();
+    if let (Origin::Oci(_), Some(dir)) = (&entry.origin, entry.path.parent())
+        && dir.starts_with(&root)
+        && dir
+            .parent()
+            .is_some_and(|p| p != root && p.starts_with(&root))
+        && let Err(e) = std::fs::remove_dir_all(dir)
+    {
+        tracing::warn!("cannot remove {}: {e}", dir.display());
+    }
 }
 
 pub(super) fn set_enabled(engine: &Engine, args: &NameArgs, enabled: bool) -> Result {

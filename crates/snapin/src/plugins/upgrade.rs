@@ -1,34 +1,50 @@
-//! `plugins upgrade NAME`: describe a plugin's file again after it changed,
-//! show what changed, ask, and re-pin it.
+//! `plugins upgrade NAME|--all`: for a plugin from a registry, move to the
+//! newest version this host can run (artifact.rs); for one installed from a
+//! path, describe its file again after it changed, show what changed, ask,
+//! and re-pin it.
 
 use std::process::ExitCode;
 
-use clap::{ArgMatches, Command};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
-use crate::index::Index;
+use crate::index::{Index, Origin};
 use crate::pin;
 use crate::ui::Options;
 
 use super::common::{
-    Result, force_arg, index_path, index_to_change, not_installed, say, string, trust_owner_arg,
+    Result, force_arg, index_path, index_to_change, not_installed, say, trust_owner_arg,
     version_of, yes_arg,
 };
-use super::consent::{
-    check_trust, confirm, question, refuse_broken_commands, refuse_unless_forced, show_trust,
-};
-use super::grants::{check_grants, refuse_host_dirs};
+use super::consent::check_trust;
 use super::inspect::inspect;
-use super::install::check_against;
-use super::lookalike::confirm_lookalikes;
 use super::names::{PluginNames, Which};
+use super::record::{Choices, replace};
 
 /// The clap definition of `plugins upgrade`.
 pub(super) fn command(names: &PluginNames) -> Command {
     Command::new("upgrade")
-        .about("Describe a plugin again and re-pin its file after it changed")
-        .arg(names.arg(Which::Installed))
+        .about("Move a registry plugin to its newest compatible version, or re-pin a file that changed")
+        .arg(
+            names
+                .arg(Which::Installed)
+                .required(false)
+                .required_unless_present("all")
+                .conflicts_with("all"),
+        )
+        .arg(
+            Arg::new("all")
+                .long("all")
+                .action(ArgAction::SetTrue)
+                .help("Upgrade every installed plugin"),
+        )
+        .arg(
+            Arg::new("dry-run")
+                .long("dry-run")
+                .action(ArgAction::SetTrue)
+                .help("Show what would change, and change nothing"),
+        )
         .arg(yes_arg())
         .arg(force_arg())
         .arg(trust_owner_arg())
@@ -37,16 +53,33 @@ pub(super) fn command(names: &PluginNames) -> Command {
 /// The arguments of `plugins upgrade`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct UpgradeArgs {
-    pub(super) name: String,
+    /// The plugin, or none with `--all`.
+    pub(super) name: Option<String>,
+    pub(super) all: bool,
+    pub(super) dry_run: bool,
     pub(super) yes: bool,
     pub(super) force: bool,
     pub(super) trust_owner: bool,
 }
 
+impl UpgradeArgs {
+    /// The choices that apply to recording the new release.
+    pub(super) fn choices(&self) -> Choices {
+        Choices {
+            grants: Vec::new(),
+            yes: self.yes,
+            force: self.force,
+            trust_owner: self.trust_owner,
+        }
+    }
+}
+
 impl From<&ArgMatches> for UpgradeArgs {
     fn from(m: &ArgMatches) -> UpgradeArgs {
         UpgradeArgs {
-            name: string(m, "name"),
+            name: m.get_one::<String>("name").cloned(),
+            all: m.get_flag("all"),
+            dry_run: m.get_flag("dry-run"),
             yes: m.get_flag("yes"),
             force: m.get_flag("force"),
             trust_owner: m.get_flag("trust-owner"),
@@ -56,13 +89,65 @@ impl From<&ArgMatches> for UpgradeArgs {
 
 pub(super) fn run(engine: &Engine, args: &UpgradeArgs, options: &Options) -> Result {
     let ns = engine.ns();
-    let name = args.name.as_str();
     let index = index_to_change(engine)?;
     let names: Vec<String> = index.plugins.iter().map(|e| e.name.clone()).collect();
-    let old = index
+    let Some(name) = &args.name else {
+        // `--all`: each plugin in turn; one that fails is reported and the
+        // rest go on.
+        let mut failed = 0;
+        for name in &names {
+            if let Err(failure) = upgrade_one(engine, &index, name, args, options) {
+                crate::ui::error(ns, &failure.diagnostic(ns), options);
+                failed += 1;
+            }
+        }
+        return if failed == 0 {
+            Ok(ExitCode::SUCCESS)
+        } else {
+            Err(Diagnostic::new(format!(
+                "{failed} of {} plugins could not be upgraded",
+                names.len()
+            ))
+            .with_fix("see the errors above")
+            .into())
+        };
+    };
+    index
         .get(name)
-        .cloned()
         .ok_or_else(|| not_installed(ns, name, &names))?;
+    upgrade_one(engine, &index, name, args, options)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn upgrade_one(
+    engine: &Engine,
+    index: &Index,
+    name: &str,
+    args: &UpgradeArgs,
+    options: &Options,
+) -> Result<()> {
+    let ns = engine.ns();
+    let Some(old) = index.get(name).cloned() else {
+        return Ok(());
+    };
+    if let Origin::Oci(_) = &old.origin {
+        #[cfg(feature = "registry")]
+        return super::artifact::upgrade(
+            engine,
+            index,
+            &old,
+            args.dry_run,
+            &args.choices(),
+            options,
+        );
+        #[cfg(not(feature = "registry"))]
+        return Err(Diagnostic::new(format!(
+            "cannot upgrade plugin '{name}': it came from {}, and this {ns} was built without registry support",
+            old.origin
+        ))
+        .with_fix("use a build with the registry feature")
+        .into());
+    }
     if !old.path.exists() {
         return Err(Diagnostic::new(format!(
             "cannot upgrade plugin '{name}': its file {} is missing",
@@ -114,55 +199,24 @@ pub(super) fn run(engine: &Engine, args: &UpgradeArgs, options: &Options) -> Res
             "plugin '{name}' is up to date (sha256 {})",
             pin::short(&old.sha256)
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(());
     }
-    if entry.name != old.name {
-        return Err(Diagnostic::new(format!(
-            "cannot upgrade plugin '{name}': the file at {} now describes itself as '{}'",
-            old.path.display(),
-            entry.name
-        ))
-        .with_fix(format!(
-            "`{ns} plugins remove {name}` and install it under its new name"
-        ))
-        .into());
+    if args.dry_run {
+        say(&format!(
+            "plugin '{name}' {} -> {} (sha256 {} -> {}): would re-pin",
+            version_of(&old),
+            version_of(entry),
+            pin::short(&old.sha256),
+            pin::short(&entry.sha256)
+        ));
+        return Ok(());
     }
-    entry.enabled = old.enabled;
-    let outcome = check_against(engine, &index, entry);
-    refuse_unless_forced(engine, "upgrade", &outcome, &inspected, args.force)?;
-    let entry = inspected.entry;
-    refuse_broken_commands(engine, "upgrade", &entry, args.force)?;
-    check_grants(&entry).map_err(|d| {
-        Diagnostic::new(format!(
-            "{}: the new release asks for less than was granted",
-            d.what()
-        ))
-        .with_fix(format!(
-            "take back what it no longer asks for, then upgrade again: `{ns} plugins revoke {name} --all`"
-        ))
-    })?;
-    refuse_host_dirs(
-        engine,
-        &format!("upgrade plugin '{name}'"),
-        &entry,
-        |grant| crate::engine::revoke_fix(ns, name, grant),
-    )?;
-    show_trust(engine, &entry, Some(&old));
-    confirm_lookalikes(engine, &index, &entry, Some(&old), args.yes, options)?;
-    confirm(ns, &question(&entry, Some(&old)), args.yes)?;
-    Index::update(&index_path(engine), |index| {
-        let names: Vec<String> = index.plugins.iter().map(|e| e.name.clone()).collect();
-        let slot = index
-            .get_mut(name)
-            .ok_or_else(|| not_installed(ns, name, &names))?;
-        *slot = entry.clone();
-        Ok::<_, super::common::Failure>(())
-    })?;
+    let entry = replace(engine, index, &old, inspected, &args.choices(), options)?;
     say(&format!(
         "upgraded plugin '{name}' {} -> {} (sha256 {})",
         version_of(&old),
         version_of(&entry),
         pin::short(&entry.sha256)
     ));
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

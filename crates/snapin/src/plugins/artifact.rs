@@ -1,0 +1,460 @@
+//! Installing and upgrading plugins from OCI artifacts (`oci://...`,
+//! `oci-layout://...`): decide the version and build from the index and
+//! config blobs, download the one file into the cache, place it under the
+//! host's data directory, then hand it to the same checks as a path
+//! install, which must find the manifest that was published with it.
+//!
+//! Whatever fails, the index, the cache and the installed files are left
+//! as they were: blobs and the placed file are kept only on success.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::HostConfig;
+use crate::diagnostic::Diagnostic;
+use crate::engine::Engine;
+use crate::index::{Entry, Index, OciOrigin, Origin};
+use crate::manifest;
+use crate::registry::artifact::{self, PluginVersion, Prefer, Unusable};
+use crate::registry::layout::Layout;
+use crate::registry::oci::{self, short};
+use crate::registry::reference::{Pick, Reference, Repository};
+use crate::registry::store::Store;
+use crate::ui::Options;
+
+use super::common::{Result, say, version_of};
+use super::inspect::inspect;
+use super::record::{Choices, install_file, refuse_unpublished, replace};
+use super::state::remove_placed;
+
+/// What a command that reads artifacts works with: the registries the
+/// host reaches over plain HTTP, and the download cache.
+pub(super) struct Session {
+    pub(super) insecure: Vec<String>,
+    pub(super) cache: Layout,
+}
+
+impl Session {
+    /// Reads the configuration and opens the download cache.
+    pub(super) fn start(engine: &Engine) -> Result<Session> {
+        let paths = &engine.host.paths;
+        let config = HostConfig::load(&paths.config_file())
+            .map_err(|e| Diagnostic::new(e.to_string()).with_fix(e.fix()))?;
+        let dir = paths.download_cache();
+        let cache = Layout::create(&dir).map_err(|e| {
+            Diagnostic::new(format!(
+                "cannot create the download cache {}: {e}",
+                dir.display()
+            ))
+            .with_fix("check that the directory is writable and the disk has room")
+        })?;
+        Ok(Session {
+            insecure: config.registry.insecure,
+            cache,
+        })
+    }
+
+    /// The store `repository` names.
+    pub(super) fn store(&self, engine: &Engine, repository: &Repository) -> Result<Store> {
+        Ok(Store::open(engine.ns(), repository, &self.insecure)?)
+    }
+}
+
+/// Reads a reference typed by the user, or says how to write one.
+pub(super) fn parse_reference(what: &str, text: &str) -> Result<Reference> {
+    Reference::parse(text).map_err(|why| {
+        Diagnostic::new(format!("cannot {what} {text}: {why}"))
+            .with_fix("write oci://HOST[:PORT]/REPO[:TAG|@sha256:DIGEST] or oci-layout://DIR[:REF]")
+            .into()
+    })
+}
+
+/// Runs `future` on a runtime started for this command.
+pub(super) fn block_on<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    crate::registry::block_on(future).map_err(|e| {
+        Diagnostic::new(format!("cannot start the registry client: {e}"))
+            .with_fix("check the system's limits on threads and open files")
+    })?
+}
+
+/// `plugins install oci://...` and `oci-layout://...`.
+pub(super) fn install(
+    engine: &Engine,
+    source: &str,
+    prefer_wasm: bool,
+    choices: &Choices,
+    options: &Options,
+) -> Result {
+    let ns = engine.ns();
+    let reference = parse_reference("install", source)?;
+    let mut session = Session::start(engine)?;
+    let store = session.store(engine, &reference.repository)?;
+    let prefer = if prefer_wasm {
+        Prefer::Wasm
+    } else {
+        Prefer::Native
+    };
+    let version = block_on(resolve(engine, &store, &session.cache, &reference, prefer))?;
+    let index = super::common::index_to_change(engine)?;
+    if let Some(name) = version.plugin.as_ref().map(|m| m.name.as_str())
+        && let Some(existing) = index.get(name)
+    {
+        return Err(Diagnostic::new(format!(
+            "plugin '{name}' is already installed from {}",
+            existing.origin
+        ))
+        .with_fix(format!(
+            "`{ns} plugins upgrade {name}` to move to the newest version, or `{ns} plugins remove {name}` first"
+        ))
+        .into());
+    }
+    let placed = block_on(place(engine, &store, &session.cache, &version))?;
+    let origin = origin_of(&reference.repository, &version);
+    install_file(
+        engine,
+        &placed.file,
+        origin,
+        source,
+        choices,
+        options,
+        version.plugin.as_ref(),
+    )?;
+    placed.keep();
+    session.cache.commit();
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The version `reference` picks that this host can run: by tag or digest,
+/// or the newest compatible.
+pub(super) async fn resolve(
+    engine: &Engine,
+    store: &Store,
+    cache: &Layout,
+    reference: &Reference,
+    prefer: Prefer,
+) -> Result<PluginVersion> {
+    let ns = engine.ns();
+    let api = &engine.host.api;
+    let tag_or_digest = match &reference.pick {
+        Pick::Tag(tag) => tag.clone(),
+        Pick::Digest(digest) => digest.clone(),
+        Pick::Newest => {
+            let survey = artifact::survey(store, cache, ns, api, prefer, None).await?;
+            return match survey.compatible {
+                Some(version) => Ok(version),
+                None => Err(no_compatible(ns, api, reference, &survey).into()),
+            };
+        }
+    };
+    match artifact::open(store, cache, &tag_or_digest, prefer).await {
+        Ok(Ok(version)) => {
+            if let Some(m) = &version.plugin
+                && let Err(e) = crate::gate::check(&m.api, ns, api)
+            {
+                return Err(Diagnostic::new(format!(
+                    "cannot install {reference}: plugin '{}' {} cannot run here: {e}",
+                    m.name, m.version
+                ))
+                .with_fix(format!(
+                    "install the newest version that can: `{ns} plugins install {}`",
+                    reference.at(Pick::Newest)
+                ))
+                .into());
+            }
+            Ok(version)
+        }
+        Ok(Err(Unusable::NoPlatform(platforms))) => Err(Diagnostic::new(format!(
+            "cannot install {reference}: it has no build for {} and no WebAssembly component (it has {})",
+            crate::registry::platform::Platform::current(),
+            if platforms.is_empty() { "none".to_string() } else { platforms.join(", ") }
+        ))
+        .with_fix("ask its publisher for a build for this machine")
+        .into()),
+        Err(diagnostic) if diagnostic.what().contains("does not exist") => {
+            Err(not_found(ns, store, reference, diagnostic).await.into())
+        }
+        Err(diagnostic) => Err(diagnostic.into()),
+    }
+}
+
+/// A tag or digest that does not exist: the fix lists the versions there
+/// are, closest first.
+async fn not_found(
+    ns: &str,
+    store: &Store,
+    reference: &Reference,
+    diagnostic: Diagnostic,
+) -> Diagnostic {
+    let Ok(tags) = store.tags().await else {
+        return diagnostic;
+    };
+    let versions = artifact::versions(&tags, None);
+    let wanted = match &reference.pick {
+        Pick::Tag(t) => t.clone(),
+        _ => String::new(),
+    };
+    let mut close: Vec<String> = versions.into_iter().map(|(_, t)| t).collect();
+    close.sort_by(|a, b| {
+        strsim::jaro_winkler(&wanted, b)
+            .partial_cmp(&strsim::jaro_winkler(&wanted, a))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    close.truncate(3);
+    let what = format!("cannot install {reference}: there is no such version");
+    match close.first() {
+        Some(best) => Diagnostic::new(format!("{what} (there are: {})", close.join(", ")))
+            .with_fix(format!(
+                "`{ns} plugins install {}`",
+                reference.at(Pick::Tag(best.clone()))
+            )),
+        None => Diagnostic::new(format!("{what}, and the repository has no version tags"))
+            .with_fix("check the repository's name"),
+    }
+}
+
+fn no_compatible(
+    ns: &str,
+    api: &semver::Version,
+    reference: &Reference,
+    survey: &artifact::Survey,
+) -> Diagnostic {
+    match (&survey.latest, &survey.latest_needs, &survey.latest_platforms) {
+        (None, _, _) => Diagnostic::new(format!(
+            "cannot install {reference}: it has no version tags (such as 1.2.0)"
+        ))
+        .with_fix("check the repository's name, or name a tag: oci://HOST/REPO:TAG"),
+        (Some((newest, _)), Some(needs), _) => Diagnostic::new(format!(
+            "cannot install {reference}: no version works with this {ns} (API {api}); the newest, {newest}, needs API {needs}"
+        ))
+        .with_fix(format!("upgrade {ns} to one that provides API {needs}")),
+        (Some((newest, _)), None, Some(platforms)) => Diagnostic::new(format!(
+            "cannot install {reference}: no version has a build for {}; the newest, {newest}, has {}",
+            crate::registry::platform::Platform::current(),
+            platforms.join(", ")
+        ))
+        .with_fix("ask its publisher for a build for this machine, or a WebAssembly component"),
+        (Some((newest, _)), None, None) => Diagnostic::new(format!(
+            "cannot install {reference}: no version works with this {ns} (API {api}); the newest is {newest}"
+        ))
+        .with_fix(format!("upgrade {ns}")),
+    }
+}
+
+/// A plugin file placed under the host's data directory, removed again
+/// unless [`Placed::keep`] is called.
+pub(super) struct Placed {
+    dir: Option<tempfile::TempDir>,
+    pub(super) file: PathBuf,
+}
+
+impl Placed {
+    /// Keeps the file.
+    pub(super) fn keep(mut self) {
+        if let Some(dir) = self.dir.take() {
+            let _ = dir.keep();
+        }
+    }
+}
+
+/// Downloads `version`'s file into the cache and copies it to a new
+/// directory under the host's installed files.
+pub(super) async fn place(
+    engine: &Engine,
+    store: &Store,
+    cache: &Layout,
+    version: &PluginVersion,
+) -> Result<Placed> {
+    let ns = engine.ns();
+    let Some(layer) = version.layer() else {
+        return Err(Diagnostic::new("the artifact has no layer").into());
+    };
+    let name = version
+        .plugin
+        .as_ref()
+        .map(|m| m.name.clone())
+        .filter(|n| manifest::is_valid_name(n))
+        .unwrap_or_else(|| "unnamed".to_string());
+    let label = format!(
+        "{name} {}",
+        version.plugin.as_ref().map_or("", |m| m.version.as_str())
+    );
+    let blob = store.blob(cache, layer, oci::FILE_CAP, &label).await?;
+    let root = engine.host.paths.installed_files().join(&name);
+    let disk = |e: std::io::Error| -> super::common::Failure {
+        Diagnostic::new(format!(
+            "cannot place plugin '{name}' under {}: {e}",
+            root.display()
+        ))
+        .with_fix("free some disk space or fix the directory's permissions, then try again")
+        .into()
+    };
+    std::fs::create_dir_all(&root).map_err(disk)?;
+    let prefix = version
+        .plugin
+        .as_ref()
+        .map(|m| m.version.clone())
+        .filter(|v| semver::Version::parse(v).is_ok())
+        .unwrap_or_else(|| "unknown".to_string());
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("{prefix}-"))
+        .tempdir_in(&root)
+        .map_err(disk)?;
+    let file = dir.path().join(version.file_name(ns));
+    std::fs::copy(&blob, &file).map_err(disk)?;
+    set_mode(&file, !version.platform.is_component()).map_err(disk)?;
+    Ok(Placed {
+        dir: Some(dir),
+        file,
+    })
+}
+
+#[cfg(unix)]
+fn set_mode(file: &Path, executable: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if executable { 0o755 } else { 0o644 };
+    std::fs::set_permissions(file, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_file: &Path, _executable: bool) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// The index's record of where `version` came from.
+pub(super) fn origin_of(repository: &Repository, version: &PluginVersion) -> Origin {
+    let (registry, repo) = match repository {
+        Repository::Registry {
+            registry,
+            repository,
+        } => (Some(registry.clone()), Some(repository.clone())),
+        Repository::Layout { .. } => (None, None),
+    };
+    Origin::Oci(OciOrigin {
+        source: repository.to_string(),
+        registry,
+        repository: repo,
+        tag: version.tag.clone(),
+        digest: version.digest.clone(),
+        platform: version.platform.to_string(),
+        manifest: version.manifest_digest.clone(),
+        signer: None,
+    })
+}
+
+/// The repository an installed plugin came from.
+pub(super) fn repository_of(origin: &OciOrigin) -> Result<Repository> {
+    Ok(parse_reference("read", &origin.source)?.repository)
+}
+
+/// `plugins upgrade NAME` for a plugin installed from an artifact.
+pub(super) fn upgrade(
+    engine: &Engine,
+    index: &Index,
+    old: &Entry,
+    dry_run: bool,
+    choices: &Choices,
+    options: &Options,
+) -> Result<()> {
+    let Origin::Oci(origin) = &old.origin else {
+        return Ok(());
+    };
+    let name = old.name.as_str();
+    let repository = repository_of(origin)?;
+    let mut session = Session::start(engine)?;
+    let store = session.store(engine, &repository)?;
+    let prefer = if origin.platform == crate::registry::platform::Platform::component().to_string()
+    {
+        Prefer::Wasm
+    } else {
+        Prefer::Native
+    };
+    let reference = Reference {
+        repository: repository.clone(),
+        pick: Pick::Newest,
+    };
+    let version = block_on(resolve(engine, &store, &session.cache, &reference, prefer))?;
+    let new_version = version
+        .plugin
+        .as_ref()
+        .map_or_else(|| "(unknown version)".to_string(), |m| m.version.clone());
+    if version.digest == origin.digest && version.manifest_digest == origin.manifest {
+        say(&format!(
+            "plugin '{name}' is up to date ({} at {}@sha256:{})",
+            version_of(old),
+            origin.source,
+            short(&origin.digest)
+        ));
+        return Ok(());
+    }
+    say(&format!(
+        "plugin '{name}' {} -> {new_version} (sha256:{} -> sha256:{})",
+        version_of(old),
+        short(&origin.digest),
+        short(&version.digest)
+    ));
+    if let (Some(before), Some(after)) = (&old.manifest, &version.plugin) {
+        for line in capability_changes(&before.capabilities, &after.capabilities) {
+            say(&format!("  {line}"));
+        }
+    }
+    if dry_run {
+        return Ok(());
+    }
+    let placed = block_on(place(engine, &store, &session.cache, &version))?;
+    let mut inspected = inspect(
+        engine,
+        &placed.file,
+        origin_of(&repository, &version),
+        old.grants.clone(),
+        options,
+    )?;
+    refuse_unpublished(
+        &reference.to_string(),
+        &inspected.entry,
+        version.plugin.as_ref(),
+    )?;
+    inspected.entry.trusted_owners = old.trusted_owners.clone();
+    let entry = replace(engine, index, old, inspected, choices, options)?;
+    placed.keep();
+    session.cache.commit();
+    remove_placed(engine, old);
+    say(&format!(
+        "upgraded plugin '{name}' {} -> {} ({}@sha256:{})",
+        version_of(old),
+        version_of(&entry),
+        origin.source,
+        short(&version.digest)
+    ));
+    Ok(())
+}
+
+/// What a new release asks to reach that the old one did not, and what it
+/// no longer asks for, one line each.
+fn capability_changes(
+    before: &snapin_protocol::Capabilities,
+    after: &snapin_protocol::Capabilities,
+) -> Vec<String> {
+    let words = |c: &snapin_protocol::Capabilities| -> Vec<String> {
+        let dirs = c.dirs.iter().map(|d| {
+            format!(
+                "{} a directory ({})",
+                serde_json::to_value(d.access)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                d.why.as_deref().unwrap_or("no reason given")
+            )
+        });
+        dirs.chain(c.env.iter().map(|e| format!("env {e}")))
+            .collect()
+    };
+    let (before, after) = (words(before), words(after));
+    let added = after
+        .iter()
+        .filter(|w| !before.contains(w))
+        .map(|w| format!("asks for more: {w}"));
+    let removed = before
+        .iter()
+        .filter(|w| !after.contains(w))
+        .map(|w| format!("no longer asks for: {w}"));
+    added.chain(removed).collect()
+}
