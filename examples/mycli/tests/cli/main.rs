@@ -4,6 +4,12 @@
 //! Run one area with a filter: `cargo nextest run -p mycli -E 'test(/^faults::/)'`
 //! or `cargo test -p mycli --test cli faults::`.
 
+/// A reverse proxy in front of a test registry that injects faults: error
+/// statuses, short or damaged bodies, delays, a redirect to another host.
+mod fault_proxy;
+/// A real OCI registry (distribution's `docker-registry`), anonymous or
+/// behind Basic or token authentication, with an in-process token server.
+mod registry;
 /// Helpers: a throw-away `MYCLI_HOME`, the built binaries and example
 /// plugins, plugin scripts written on the fly, and the redaction of what
 /// varies between runs in snapshots.
@@ -38,6 +44,9 @@ mod messages;
 /// against a live listener, built-ins against `--force`, every directory
 /// above a plugin, the default sandbox limits.
 mod promises;
+/// The OCI registry harness proven with skopeo: pushes and pulls in each
+/// authentication mode, the fault proxy, stopping and restarting.
+mod registry_harness;
 /// `plugins new`: the scaffolded crates build, test, install and run.
 mod scaffold;
 /// Security checks: writable or foreign plugin files, look-alike names,
