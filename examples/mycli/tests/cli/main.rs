@@ -20,6 +20,8 @@ mod support;
 mod check;
 /// Shell completions, driven through real bash, zsh and fish.
 mod complete;
+/// Plugins shipped through a real OCI registry and read back by skopeo.
+mod distribution;
 /// End to end: install, run, list, upgrade and remove real plugins.
 mod e2e;
 /// The fault matrix: plugins that hang, flood, lie or crash, and an index

@@ -425,3 +425,48 @@ fn redact_digests_replaces_whole_and_short_sha256_only() {
         "sha256 [SHA256], pinned [SHA256], 0123456789abc, x0123456789ab, 1048576"
     );
 }
+
+/// Compiles a real executable plugin with the C compiler Rust links with:
+/// `dir/mycli-NAME`, describing itself as `NAME` `VERSION` needing host
+/// API `API`, with one command `NAME` that prints `NAME VERSION ran`.
+/// Each version is a different file, as a release would be.
+pub fn native_plugin(dir: &Path, name: &str, version: &str, api: &str) -> PathBuf {
+    fs::create_dir_all(dir).expect("create the build directory");
+    let source = dir.join(format!("{name}-{version}.c"));
+    let manifest = format!(
+        r#"{{"manifest":1,"host":"mycli","name":"{name}","version":"{version}","api":"{api}","description":"Says {name}","commands":[{{"name":"{name}","about":"Say {name}"}}]}}"#
+    )
+    .replace('\\', "\\\\")
+    .replace('"', "\\\"");
+    fs::write(
+        &source,
+        format!(
+            "#include <stdio.h>\n#include <string.h>\nint main(int argc, char **argv) {{\n  if (argc > 1 && strcmp(argv[1], \"--snapin-describe\") == 0) {{ puts(\"{manifest}\"); return 0; }}\n  puts(\"{name} {version} ran\");\n  return 0;\n}}\n"
+        ),
+    )
+    .expect("write the plugin source");
+    let out = dir.join(format!("mycli-{name}"));
+    let status = StdCommand::new(std::env::var("CC").unwrap_or_else(|_| "cc".to_string()))
+        .args(["-O1", "-o"])
+        .arg(&out)
+        .arg(&source)
+        .status()
+        .expect("the C compiler runs");
+    assert!(status.success(), "compiling {} failed", source.display());
+    out
+}
+
+/// A copy of the ELF executable `from` at `to` whose header names another
+/// machine (arm64 for an x86-64 file, x86-64 otherwise): a build for a
+/// platform this machine cannot run, for publishing several platforms.
+pub fn other_machine_copy(from: &Path, to: &Path) {
+    let mut bytes = fs::read(from).expect("read the executable");
+    let machine = u16::from_le_bytes([bytes[18], bytes[19]]);
+    let other: u16 = if machine == 0x3e { 0xb7 } else { 0x3e };
+    bytes[18..20].copy_from_slice(&other.to_le_bytes());
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent).expect("create the directory");
+    }
+    fs::write(to, bytes).expect("write the copy");
+    fs::set_permissions(to, fs::Permissions::from_mode(0o755)).expect("chmod");
+}
