@@ -4,6 +4,8 @@
 //! registry stopped, export to a layout, and a component pushed by another
 //! tool in the CNCF wasm layout.
 
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
