@@ -26,15 +26,15 @@ fn output(smoke: bool) -> Option<PathBuf> {
 }
 
 /// Median, fastest and slowest of a set of timings, in milliseconds.
-struct Stats {
+pub struct Stats {
     runs: usize,
-    median: f64,
+    pub median: f64,
     min: f64,
     max: f64,
 }
 
 impl Stats {
-    fn of(mut samples: Vec<f64>) -> Stats {
+    pub fn of(mut samples: Vec<f64>) -> Stats {
         samples.sort_by(f64::total_cmp);
         Stats {
             runs: samples.len(),
@@ -44,14 +44,14 @@ impl Stats {
         }
     }
 
-    fn cell(&self) -> String {
+    pub fn cell(&self) -> String {
         format!("{:.2} ({:.2}–{:.2})", self.median, self.min, self.max)
     }
 }
 
 /// Runs `make()` `runs` times and times each whole process; each run must
 /// exit with `code`.
-fn sample(runs: usize, code: i32, mut make: impl FnMut() -> Command) -> Result<Stats, String> {
+pub fn sample(runs: usize, code: i32, mut make: impl FnMut() -> Command) -> Result<Stats, String> {
     let mut samples = Vec::with_capacity(runs);
     for _ in 0..runs {
         let mut cmd = make();
@@ -356,6 +356,12 @@ pub fn startup(smoke: bool) -> Result<(), String> {
     println!("\n{body}");
     if let Some(path) = output(smoke) {
         bench_doc::write_section(&path, "startup", &body)?;
+    }
+    let registry = crate::bench_registry::measure(&mycli, &greet, smoke)?;
+    let body = registry.markdown(&bench_doc::provenance());
+    println!("\n{body}");
+    if let Some(path) = output(smoke) {
+        bench_doc::write_section(&path, "registry", &body)?;
     }
     if smoke {
         // The criterion benches of the in-process parts, each run once

@@ -15,6 +15,7 @@
 
 mod bench;
 mod bench_doc;
+mod bench_registry;
 mod fuzz;
 mod public_api;
 mod schema;
