@@ -222,7 +222,7 @@ impl std::fmt::Display for Origin {
                         .as_deref()
                         .map(|t| format!(":{t}"))
                         .unwrap_or_default(),
-                    &digest[..digest.len().min(12)]
+                    digest.chars().take(12).collect::<String>()
                 )
             }
         }

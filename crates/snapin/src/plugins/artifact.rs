@@ -31,6 +31,9 @@ use super::state::remove_placed;
 pub(super) struct Session {
     pub(super) insecure: Vec<String>,
     pub(super) cache: Layout,
+    /// Held while the command runs, so that what one command takes back
+    /// from the cache on failure is never what another just stored.
+    _cache_lock: std::fs::File,
 }
 
 impl Session {
@@ -40,16 +43,25 @@ impl Session {
         let config = HostConfig::load(&paths.config_file())
             .map_err(|e| Diagnostic::new(e.to_string()).with_fix(e.fix()))?;
         let dir = paths.download_cache();
-        let cache = Layout::create(&dir).map_err(|e| {
+        let unusable = |e: std::io::Error| {
             Diagnostic::new(format!(
-                "cannot create the download cache {}: {e}",
+                "cannot use the download cache {}: {e}",
                 dir.display()
             ))
             .with_fix("check that the directory is writable and the disk has room")
-        })?;
+        };
+        let cache = Layout::create(&dir).map_err(unusable)?;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(".lock"))
+            .map_err(unusable)?;
+        lock.lock().map_err(unusable)?;
         Ok(Session {
             insecure: config.registry.insecure,
             cache,
+            _cache_lock: lock,
         })
     }
 

@@ -14,9 +14,10 @@ use crate::engine::Engine;
 use crate::index::{Grants, Origin};
 use crate::manifest;
 use crate::registry::artifact::{Build, publication};
+use crate::registry::layout::Layout;
 use crate::registry::oci::{self, short};
 use crate::registry::platform::{Platform, platforms_of};
-use crate::registry::reference::{Pick, is_tag};
+use crate::registry::reference::{Pick, Repository, is_tag};
 use crate::ui::Options;
 
 use super::artifact::{Session, block_on, parse_reference};
@@ -105,6 +106,13 @@ pub(super) fn run(engine: &Engine, args: &PublishArgs, options: &Options) -> Res
     }
     let publication = publication(&builds, &annotations, created());
     let session = Session::start(engine)?;
+    if let Repository::Layout { dir } = &reference.repository {
+        // Publishing to a layout writes one when there is none.
+        Layout::create(dir).map_err(|e| {
+            Diagnostic::new(format!("cannot write the layout {}: {e}", dir.display()))
+                .with_fix("check that the directory is writable and the disk has room")
+        })?;
+    }
     let mut store = session.store(engine, &reference.repository)?;
     let pushed = block_on(async {
         for blob in &publication.blobs {

@@ -152,9 +152,16 @@ impl Layout {
     /// path of this layout.
     pub(crate) fn keep(&self, tmp: tempfile::NamedTempFile, path: &Path) -> io::Result<()> {
         tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        self.added.borrow_mut().push(path.to_path_buf());
-        Ok(())
+        match tmp.persist_noclobber(path) {
+            Ok(_) => {
+                self.added.borrow_mut().push(path.to_path_buf());
+                Ok(())
+            }
+            // Another process stored the same content meanwhile: it is
+            // theirs to keep, not ours to take back.
+            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(e.error),
+        }
     }
 
     /// Copies blob `digest` from `other` unless it is here already.

@@ -114,6 +114,15 @@ impl Document {
                 doc.schema_version
             ));
         }
+        let descriptors = doc
+            .config
+            .iter()
+            .chain(doc.layers.iter().flatten())
+            .chain(doc.manifests.iter().flatten());
+        for d in descriptors {
+            super::reference::digest(&d.digest)
+                .map_err(|why| format!("one of its descriptors is wrong: {why}"))?;
+        }
         match (&doc.manifests, &doc.config) {
             (Some(_), None) | (None, Some(_)) => Ok(doc),
             _ => Err("it is neither an image index nor an image manifest".to_string()),
@@ -183,9 +192,9 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// The first 12 hex digits of a digest, as `list` shows it.
-pub(crate) fn short(digest: &str) -> &str {
+pub(crate) fn short(digest: &str) -> String {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
-    &hex[..hex.len().min(12)]
+    hex.chars().take(12).collect()
 }
 
 #[cfg(test)]

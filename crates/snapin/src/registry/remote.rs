@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::errors::{DigestError, OciDistributionError, OciErrorCode};
 use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, RegistryOperation};
@@ -111,7 +111,8 @@ impl Remote {
         }
     }
 
-    fn url(&self) -> String {
+    /// `oci://HOST/REPO`.
+    pub(crate) fn url(&self) -> String {
         format!("oci://{}/{}", self.registry, self.repository)
     }
 
@@ -234,57 +235,61 @@ impl Remote {
         loop {
             let mut tmp = cache.temporary().map_err(disk)?;
             let progress = ui::Progress::bytes(&self.ns, label, descriptor.size);
-            let result: Result<(), OciDistributionError> = async {
+            // Errors of the stream are the registry's or the network's;
+            // only writing the temporary file is the disk's.
+            let result: Result<(), Fetch> = async {
                 let mut stream = self.client.pull_blob_stream(&image, &layer).await?;
                 let mut hasher = Sha256::new();
                 let mut got = 0u64;
                 while let Some(chunk) = stream.next().await {
-                    let chunk = chunk?;
+                    let chunk = chunk.map_err(stream_error)?;
                     got += chunk.len() as u64;
                     if got > descriptor.size {
                         return Err(OciDistributionError::GenericError(Some(format!(
                             "it sent more than the {} bytes its manifest gives",
                             descriptor.size
-                        ))));
+                        )))
+                        .into());
                     }
                     hasher.update(&chunk);
-                    tmp.write_all(&chunk)?;
+                    tmp.write_all(&chunk).map_err(Fetch::Disk)?;
                     progress.advance(chunk.len() as u64);
                 }
                 if got != descriptor.size {
                     return Err(OciDistributionError::GenericError(Some(format!(
                         "it sent {got} of the {} bytes its manifest gives (cut short)",
                         descriptor.size
-                    ))));
+                    )))
+                    .into());
                 }
                 let actual = format!("sha256:{}", hex(&hasher.finalize()));
                 if actual != descriptor.digest {
                     return Err(OciDistributionError::GenericError(Some(format!(
                         "its content has digest {actual}, not {}",
                         descriptor.digest
-                    ))));
+                    )))
+                    .into());
                 }
                 Ok(())
             }
             .await;
             drop(progress);
-            match result {
+            let e = match result {
                 Ok(()) => {
                     return cache
                         .keep(tmp, &cache.blob_path(&descriptor.digest))
                         .map_err(disk);
                 }
-                Err(OciDistributionError::IoError(e)) if !is_network_io(&e) => return Err(disk(e)),
-                Err(e) if attempt < ATTEMPTS && (is_retryable(&e) || is_cut_short(&e)) => {
-                    tracing::debug!(
-                        "{what}: {e}; attempt {attempt} of {ATTEMPTS}, again in {wait:?}"
-                    );
-                    tokio::time::sleep(wait).await;
-                    wait *= 2;
-                    attempt += 1;
-                }
-                Err(e) => return Err(self.diagnose(&what, &e, attempt)),
+                Err(Fetch::Disk(e)) => return Err(disk(e)),
+                Err(Fetch::Registry(e)) => e,
+            };
+            if attempt >= ATTEMPTS || !(is_retryable(&e) || is_cut_short(&e)) {
+                return Err(self.diagnose(&what, &e, attempt));
             }
+            tracing::debug!("{what}: {e}; attempt {attempt} of {ATTEMPTS}, again in {wait:?}");
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+            attempt += 1;
         }
     }
 
@@ -330,7 +335,7 @@ impl Remote {
         let ns = &self.ns;
         let registry = &self.registry;
         let what = if what.starts_with("authenticate") {
-            format!("cannot reach {}", self.url())
+            format!("cannot use {}", self.url())
         } else if what.starts_with("list the tags of") {
             format!("cannot list the tags of {}", self.url())
         } else {
@@ -419,6 +424,11 @@ impl Remote {
                 Diagnostic::new(format!("{what}: its content does not match its digest: {d}"))
                     .with_fix("try again; if it persists, the registry serves damaged content: tell its operators")
             }
+            OciDistributionError::IoError(io) => Diagnostic::new(format!(
+                "{what}: it was cut short ({}){after}",
+                error_chain(io)
+            ))
+            .with_fix("try again; if it persists, check your network or tell the registry's operators"),
             OciDistributionError::GenericError(Some(reason)) => {
                 Diagnostic::new(format!("{what}: {reason}{after}"))
                     .with_fix("try again; if it persists, the registry serves damaged content: tell its operators")
@@ -504,17 +514,43 @@ fn is_retryable(e: &OciDistributionError) -> bool {
     }
 }
 
+/// Whether a blob download ended early: fewer bytes than its size, or
+/// the connection broke inside the body (the stream's I/O errors, which
+/// [`stream_error`] left as such, are all the network's).
 fn is_cut_short(e: &OciDistributionError) -> bool {
     matches!(e, OciDistributionError::GenericError(Some(r)) if r.contains("cut short"))
-        || matches!(e, OciDistributionError::IoError(io) if is_network_io(io))
+        || matches!(e, OciDistributionError::IoError(_))
         || matches!(e, OciDistributionError::RequestError(r) if r.is_body() || r.is_decode())
 }
 
-/// Whether an I/O error came from the network stream rather than the disk.
-fn is_network_io(e: &std::io::Error) -> bool {
-    e.get_ref().is_some_and(|inner| {
-        inner.to_string().contains("body") || inner.to_string().contains("connection")
-    })
+/// Why a blob download failed: the registry or the network, or writing
+/// the download cache.
+enum Fetch {
+    Registry(OciDistributionError),
+    Disk(std::io::Error),
+}
+
+impl From<OciDistributionError> for Fetch {
+    fn from(e: OciDistributionError) -> Fetch {
+        Fetch::Registry(e)
+    }
+}
+
+/// An error of a blob's byte stream: the client's own digest check at its
+/// end, said as this host's check says it, or the network's.
+fn stream_error(e: std::io::Error) -> OciDistributionError {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<DigestError>())
+    {
+        Some(DigestError::VerificationError { expected, actual }) => {
+            OciDistributionError::GenericError(Some(format!(
+                "its content has digest {actual}, not {expected}"
+            )))
+        }
+        Some(other) => OciDistributionError::GenericError(Some(other.to_string())),
+        None => OciDistributionError::IoError(e),
+    }
 }
 
 #[cfg(test)]
@@ -535,5 +571,22 @@ mod tests {
         for no in ["ghcr.io", "10.0.0.1:5000", "localhost.example.com:5000"] {
             assert!(!is_loopback(no), "{no}");
         }
+    }
+
+    #[test]
+    fn a_blob_stream_that_fails_its_digest_is_damage_not_a_broken_download() {
+        let mismatch = std::io::Error::other(DigestError::VerificationError {
+            expected: "sha256:aa".to_string(),
+            actual: "sha256:bb".to_string(),
+        });
+        let e = stream_error(mismatch);
+        assert!(
+            matches!(&e, OciDistributionError::GenericError(Some(r)) if r == "its content has digest sha256:bb, not sha256:aa"),
+            "{e:?}"
+        );
+        assert!(!is_cut_short(&e) && !is_retryable(&e));
+        let broken = stream_error(std::io::Error::other("error decoding response body"));
+        assert!(matches!(broken, OciDistributionError::IoError(_)));
+        assert!(is_cut_short(&broken));
     }
 }

@@ -200,7 +200,7 @@ impl Store {
             ":"
         };
         match self {
-            Store::Remote(_) => format!("the manifest{sep}{tag_or_digest}"),
+            Store::Remote(r) => format!("{}{sep}{tag_or_digest}", r.url()),
             Store::Layout(l) => format!("oci-layout://{}{sep}{tag_or_digest}", l.dir().display()),
         }
     }

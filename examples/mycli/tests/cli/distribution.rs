@@ -557,3 +557,41 @@ fn a_file_whose_description_differs_from_its_published_manifest_is_refused() {
         "no file left"
     );
 }
+
+#[test]
+fn start_up_dispatch_help_completion_list_and_info_never_reach_the_registry() {
+    let Some(registry) = Registry::start(Auth::Anonymous) else {
+        return;
+    };
+    let proxy = crate::fault_proxy::FaultProxy::start(&registry);
+    let home = Home::new();
+    let v1 = native_plugin(&home.scratch("b"), "hello", "0.1.0", "^1.0");
+    ok(
+        &home,
+        &[
+            "plugins",
+            "publish",
+            &registry.oci("acme/hello"),
+            v1.to_str().unwrap(),
+        ],
+    );
+    ok(
+        &home,
+        &["plugins", "install", &proxy.oci("acme/hello"), "--yes"],
+    );
+    let asked = proxy.requests().len();
+    assert!(asked > 0, "the install went through the proxy");
+    assert_eq!(ok(&home, &["hello"]).trim(), "hello 0.1.0 ran");
+    ok(&home, &["--help"]);
+    ok(&home, &["--version"]);
+    ok(&home, &["plugins", "list"]);
+    ok(&home, &["plugins", "info", "hello"]);
+    let out = home
+        .mycli()
+        .env("MYCLI_COMPLETE", "fish")
+        .args(["--", "mycli", "hel"])
+        .output()
+        .unwrap();
+    assert!(stdout(&out).contains("hello"), "{}", stdout(&out));
+    assert_eq!(proxy.requests().len(), asked, "{:?}", proxy.requests());
+}

@@ -46,6 +46,8 @@ mod messages;
 /// against a live listener, built-ins against `--force`, every directory
 /// above a plugin, the default sandbox limits.
 mod promises;
+/// `plugins install oci://...` against a failing registry: statuses, damaged bodies, auth, races.
+mod registry_faults;
 /// The OCI registry harness proven with skopeo: pushes and pulls in each
 /// authentication mode, the fault proxy, stopping and restarting.
 mod registry_harness;
