@@ -76,8 +76,12 @@
 mod app;
 mod clap_spec;
 mod complete;
-// Read only when a sandboxed plugin runs or installs.
-#[cfg_attr(not(feature = "wasm"), allow(dead_code))]
+// Read only when a sandboxed plugin runs or installs, or a command reaches
+// a registry.
+#[cfg_attr(
+    not(all(feature = "wasm", feature = "registry")),
+    allow(dead_code)
+)]
 mod config;
 mod diagnostic;
 mod engine;
