@@ -78,10 +78,7 @@ mod clap_spec;
 mod complete;
 // Read only when a sandboxed plugin runs or installs, or a command reaches
 // a registry.
-#[cfg_attr(
-    not(all(feature = "wasm", feature = "registry")),
-    allow(dead_code)
-)]
+#[cfg_attr(not(all(feature = "wasm", feature = "registry")), allow(dead_code))]
 mod config;
 mod diagnostic;
 mod engine;

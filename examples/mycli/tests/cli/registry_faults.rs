@@ -587,6 +587,38 @@ fn credentials_are_asked_for_then_used(auth: Auth) {
     let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (*n, v.as_str())).collect();
     let out = install_with(&h, &reference, &env);
     assert_runs(&h, &out, "x", "0.1.0");
+    // The password reaches neither the index, nor the lock, nor a log line
+    // of the most verbose run.
+    let lock = h.scratch("mycli-plugins.lock");
+    let mut cmd = mycli(&h);
+    cmd.args(["-vvv", "--debug", "plugins", "lock", "--file"])
+        .arg(&lock)
+        .envs(env.iter().copied());
+    let locked = cmd.output().expect("mycli runs");
+    assert!(locked.status.success(), "{}", stderr(&locked));
+    let mut cmd = mycli(&h);
+    cmd.args(["-vvv", "--debug", "plugins", "outdated"])
+        .envs(env.iter().copied());
+    let outdated = cmd.output().expect("mycli runs");
+    assert!(outdated.status.success(), "{}", stderr(&outdated));
+    let password = &env[1].1;
+    for (what, text) in [
+        (
+            "the index",
+            std::fs::read_to_string(h.index()).expect("read the index"),
+        ),
+        (
+            "the lock",
+            std::fs::read_to_string(&lock).expect("read the lock"),
+        ),
+        ("the lock's log", stderr(&locked)),
+        ("outdated's log", stderr(&outdated)),
+    ] {
+        assert!(
+            !text.contains(password),
+            "{what} holds the password: {text}"
+        );
+    }
 
     let h = Home::new();
     let docker = h.scratch("docker");
@@ -859,4 +891,30 @@ fn two_installs_at_once_record_the_plugin_once() {
         cache(&h).join("blobs/sha256").join(&hex).is_file(),
         "the layer {hex} is in the cache"
     );
+}
+
+/// A disk that fills up while the plugin downloads: one line, and nothing
+/// left behind. `ulimit -f` (4 KiB a file) stands in for the full disk, as
+/// in the index's own full-disk test.
+#[test]
+fn a_full_disk_during_the_download_leaves_nothing_behind() {
+    let Some(registry) = Registry::start(Auth::Anonymous) else {
+        return;
+    };
+    let work = Home::new();
+    publish(&work, &registry, "acme/x", "x", "0.1.0", "^1.0");
+    let h = Home::new();
+    let before = Before::of(&h);
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            r#"ulimit -f 8 && exec "$0" "$@""#,
+            env!("CARGO_BIN_EXE_mycli"),
+        ])
+        .args(["plugins", "install", &registry.oci("acme/x"), "--yes"])
+        .env("MYCLI_HOME", h.home())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("mycli runs");
+    assert_refused(&h, &before, &out, &["File too large"]);
 }
