@@ -18,6 +18,7 @@ use crate::registry::artifact::{self, PluginVersion, Prefer, Unusable};
 use crate::registry::layout::Layout;
 use crate::registry::oci::{self, short};
 use crate::registry::reference::{Pick, Reference, Repository};
+use crate::registry::remote::Connection;
 use crate::registry::store::Store;
 use crate::ui::Options;
 
@@ -30,6 +31,8 @@ use super::state::remove_placed;
 /// host reaches over plain HTTP, and the download cache.
 pub(super) struct Session {
     pub(super) insecure: Vec<String>,
+    /// One connection per registry, made when first needed.
+    connections: std::cell::RefCell<std::collections::HashMap<String, Connection>>,
     pub(super) cache: Layout,
     /// Held while the command runs, so that what one command takes back
     /// from the cache on failure is never what another just stored.
@@ -60,6 +63,7 @@ impl Session {
         lock.lock().map_err(unusable)?;
         Ok(Session {
             insecure: config.registry.insecure,
+            connections: Default::default(),
             cache,
             _cache_lock: lock,
         })
@@ -67,7 +71,17 @@ impl Session {
 
     /// The store `repository` names.
     pub(super) fn store(&self, engine: &Engine, repository: &Repository) -> Result<Store> {
-        Ok(Store::open(engine.ns(), repository, &self.insecure)?)
+        let ns = engine.ns();
+        Ok(Store::open(ns, repository, |registry| {
+            if let Some(c) = self.connections.borrow().get(registry) {
+                return Ok(c.clone());
+            }
+            let connection = Connection::open(ns, registry, &self.insecure)?;
+            self.connections
+                .borrow_mut()
+                .insert(registry.to_string(), connection.clone());
+            Ok(connection)
+        })?)
     }
 }
 

@@ -70,7 +70,7 @@ pub(super) fn run(engine: &Engine, args: &SyncArgs, options: &Options) -> Result
     let ns = engine.ns();
     let lock = LockFile::load(ns, &args.file)?;
     let mut session = Session::start(engine)?;
-    let offline = offline_store(engine, args)?;
+    let offline = offline_store(engine, &session, args)?;
     let index = index_to_change(engine)?;
     let mut changed = 0;
     for locked in &lock.plugins {
@@ -132,7 +132,7 @@ pub(super) fn run(engine: &Engine, args: &SyncArgs, options: &Options) -> Result
 
 /// The layout to read instead of the network: `--from`, or the cache with
 /// `--frozen`.
-fn offline_store(engine: &Engine, args: &SyncArgs) -> Result<Option<Store>> {
+fn offline_store(engine: &Engine, session: &Session, args: &SyncArgs) -> Result<Option<Store>> {
     let ns = engine.ns();
     if let Some(from) = &args.from {
         let reference = parse_reference("sync from", from)?;
@@ -145,7 +145,7 @@ fn offline_store(engine: &Engine, args: &SyncArgs) -> Result<Option<Store>> {
             ))
             .into());
         }
-        return Ok(Some(Store::open(ns, &reference.repository, &[])?));
+        return Ok(Some(session.store(engine, &reference.repository)?));
     }
     if !args.frozen {
         return Ok(None);

@@ -55,15 +55,23 @@ pub(crate) fn is_loopback(registry: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-impl Remote {
-    /// The repository `repository` of `registry`, plain HTTP when it is
-    /// loopback or listed in `insecure`.
-    pub(crate) fn new(
+/// A client and the credentials for one registry, shared by every
+/// repository a command reads there: setting up TLS (reading the system's
+/// certificates) and asking a credential helper happen once per registry.
+#[derive(Clone)]
+pub(crate) struct Connection {
+    client: Client,
+    auth: RegistryAuth,
+}
+
+impl Connection {
+    /// A connection to `registry`, plain HTTP when it is loopback or listed
+    /// in `insecure`.
+    pub(crate) fn open(
         ns: &str,
         registry: &str,
-        repository: &str,
         insecure: &[String],
-    ) -> Result<Remote, Diagnostic> {
+    ) -> Result<Connection, Diagnostic> {
         // One process-wide TLS provider: ring. Installing it twice is
         // harmless (the second is refused).
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -85,14 +93,29 @@ impl Remote {
             Diagnostic::new(format!("cannot set up a registry client: {e}"))
                 .with_fix("report this as a bug")
         })?;
-        Ok(Remote {
+        Ok(Connection {
             client,
             auth: credentials::for_registry(ns, registry),
+        })
+    }
+}
+
+impl Remote {
+    /// The repository `repository` of `registry`, through `connection`.
+    pub(crate) fn new(
+        ns: &str,
+        connection: &Connection,
+        registry: &str,
+        repository: &str,
+    ) -> Remote {
+        Remote {
+            client: connection.client.clone(),
+            auth: connection.auth.clone(),
             registry: registry.to_string(),
             repository: repository.to_string(),
             ns: ns.to_string(),
             authenticated: std::cell::Cell::new(None),
-        })
+        }
     }
 
     fn image(&self, tag_or_digest: &str) -> oci_client::Reference {

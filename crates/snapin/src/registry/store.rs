@@ -10,7 +10,7 @@ use crate::diagnostic::Diagnostic;
 use super::layout::Layout;
 use super::oci::{self, Descriptor, Document, digest_of};
 use super::reference::Repository;
-use super::remote::Remote;
+use super::remote::{Connection, Remote};
 
 /// A registry repository or a layout.
 pub(crate) enum Store {
@@ -25,19 +25,23 @@ pub(crate) struct Read {
 }
 
 impl Store {
-    /// The store `repository` names.
+    /// The store `repository` names; a registry's through `connect`, which
+    /// gives the connection to a registry.
     pub(crate) fn open(
         ns: &str,
         repository: &Repository,
-        insecure: &[String],
+        connect: impl FnOnce(&str) -> Result<Connection, Diagnostic>,
     ) -> Result<Store, Diagnostic> {
         match repository {
             Repository::Registry {
                 registry,
                 repository,
             } => Ok(Store::Remote(Remote::new(
-                ns, registry, repository, insecure,
-            )?)),
+                ns,
+                &connect(registry)?,
+                registry,
+                repository,
+            ))),
             Repository::Layout { dir } => Layout::open(dir).map(Store::Layout).map_err(|e| {
                 Diagnostic::new(format!("cannot read {repository}: {e}")).with_fix(format!(
                     "name a directory written by `{ns} plugins export --layout DIR`"
