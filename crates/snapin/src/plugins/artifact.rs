@@ -119,7 +119,14 @@ pub(super) fn install(
     } else {
         Prefer::Native
     };
-    let version = block_on(resolve(engine, &store, &session.cache, &reference, prefer))?;
+    let version = block_on(resolve(
+        engine,
+        &store,
+        &session.cache,
+        &reference,
+        prefer,
+        None,
+    ))?;
     let index = super::common::index_to_change(engine)?;
     if let Some(name) = version.plugin.as_ref().map(|m| m.name.as_str())
         && let Some(existing) = index.get(name)
@@ -150,13 +157,15 @@ pub(super) fn install(
 }
 
 /// The version `reference` picks that this host can run: by tag or digest,
-/// or the newest compatible.
+/// or the newest compatible (of plugin `name`, when known: a layout may
+/// hold several plugins, `NAME:VERSION` each).
 pub(super) async fn resolve(
     engine: &Engine,
     store: &Store,
     cache: &Layout,
     reference: &Reference,
     prefer: Prefer,
+    name: Option<&str>,
 ) -> Result<PluginVersion> {
     let ns = engine.ns();
     let api = &engine.host.api;
@@ -164,7 +173,7 @@ pub(super) async fn resolve(
         Pick::Tag(tag) => tag.clone(),
         Pick::Digest(digest) => digest.clone(),
         Pick::Newest => {
-            let survey = artifact::survey(store, cache, ns, api, prefer, None).await?;
+            let survey = artifact::survey(store, cache, ns, api, prefer, name).await?;
             return match survey.compatible {
                 Some(version) => Ok(version),
                 None => Err(no_compatible(ns, api, reference, &survey).into()),
@@ -366,6 +375,12 @@ pub(super) fn origin_of(repository: &Repository, version: &PluginVersion) -> Ori
     })
 }
 
+/// The plugin's name where its repository is a layout, which may hold
+/// several plugins; none for a registry repository, which holds one.
+pub(super) fn layout_name<'a>(repository: &Repository, name: &'a str) -> Option<&'a str> {
+    matches!(repository, Repository::Layout { .. }).then_some(name)
+}
+
 /// The repository an installed plugin came from.
 pub(super) fn repository_of(origin: &OciOrigin) -> Result<Repository> {
     Ok(parse_reference("read", &origin.source)?.repository)
@@ -397,7 +412,14 @@ pub(super) fn upgrade(
         repository: repository.clone(),
         pick: Pick::Newest,
     };
-    let version = block_on(resolve(engine, &store, &session.cache, &reference, prefer))?;
+    let version = block_on(resolve(
+        engine,
+        &store,
+        &session.cache,
+        &reference,
+        prefer,
+        layout_name(&repository, name),
+    ))?;
     let new_version = version
         .plugin
         .as_ref()

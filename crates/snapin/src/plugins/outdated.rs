@@ -15,7 +15,7 @@ use crate::registry::artifact::{self, Prefer};
 use crate::registry::platform::Platform;
 use crate::ui::{self, Options};
 
-use super::artifact::{Session, block_on, repository_of};
+use super::artifact::{Session, block_on, layout_name, repository_of};
 use super::common::{Result, json_arg, load_index, print_json, version_of};
 
 /// How many repositories are asked at once.
@@ -119,7 +119,7 @@ async fn row(engine: &Engine, session: &Session, entry: &Entry) -> Result<Row> {
         engine.ns(),
         &engine.host.api,
         prefer,
-        None,
+        layout_name(&repository, &entry.name),
     )
     .await?;
     Ok(Row {

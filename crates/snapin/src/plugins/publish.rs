@@ -96,12 +96,15 @@ pub(super) fn run(engine: &Engine, args: &PublishArgs, options: &Options) -> Res
             .into());
         }
     };
-    if !is_tag(&tag) {
+    // A layout's reference name may hold `:` (`greet:0.2.0`); a registry's
+    // tag may not.
+    let is_layout = matches!(reference.repository, Repository::Layout { .. });
+    if !(is_tag(&tag) || is_layout && !tag.is_empty()) {
         return Err(Diagnostic::new(format!(
-            "cannot publish '{}': its version {tag:?} cannot be a tag",
-            plugin.name
+            "cannot publish '{}' {}: {tag:?} cannot be a tag",
+            plugin.name, plugin.version
         ))
-        .with_fix("give the tag in the reference: oci://HOST/REPO:TAG")
+        .with_fix("give a tag in the reference: oci://HOST/REPO:TAG (letters, digits, _ . -)")
         .into());
     }
     let publication = publication(&builds, &annotations, created());

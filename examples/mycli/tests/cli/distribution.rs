@@ -595,3 +595,45 @@ fn start_up_dispatch_help_completion_list_and_info_never_reach_the_registry() {
     assert!(stdout(&out).contains("hello"), "{}", stdout(&out));
     assert_eq!(proxy.requests().len(), asked, "{:?}", proxy.requests());
 }
+
+#[test]
+fn a_layout_of_several_plugins_is_read_per_plugin_by_outdated_and_upgrade() {
+    let home = Home::new();
+    let layout = home.scratch("shelf");
+    let shelf = |reference: &str| format!("oci-layout://{}:{reference}", layout.display());
+    for (name, version) in [("alpha", "1.0.0"), ("alpha", "1.1.0"), ("beta", "2.0.0")] {
+        let file = native_plugin(
+            &home.scratch(&format!("{name}-{version}")),
+            name,
+            version,
+            "^1.0",
+        );
+        let out = ok(
+            &home,
+            &[
+                "plugins",
+                "publish",
+                &shelf(&format!("{name}:{version}")),
+                file.to_str().unwrap(),
+            ],
+        );
+        assert!(out.contains(&format!("'{name}' {version}")), "{out}");
+    }
+    ok(
+        &home,
+        &["plugins", "install", &shelf("alpha:1.0.0"), "--yes"],
+    );
+    let out = ok(&home, &["plugins", "outdated"]);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("alpha"))
+        .expect("an alpha row");
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        cells,
+        ["alpha", "1.0.0", "1.1.0", "1.1.0"],
+        "beta's 2.0.0 is not alpha's: {out}"
+    );
+    ok(&home, &["plugins", "upgrade", "alpha", "--yes"]);
+    assert_eq!(ok(&home, &["alpha"]).trim(), "alpha 1.1.0 ran");
+}
