@@ -243,6 +243,15 @@ pub fn startup(smoke: bool) -> Result<(), String> {
         "snapin-bench-floor",
     ]);
     run(&mut build)?;
+    // The registry helper mycli hands its registry commands to, built on
+    // its own so that mycli keeps its own features (see `cargo xtask test`).
+    let mut helper = cargo();
+    helper.args(["build", "--quiet"]);
+    if !smoke {
+        helper.arg("--release");
+    }
+    helper.args(["-p", "mycli-registry"]);
+    run(&mut helper)?;
     let bin = target_dir().join(if smoke { "debug" } else { "release" });
     // Another build of the host can be timed against the same floor, e.g.
     // one without the `wasm` feature or linked differently.

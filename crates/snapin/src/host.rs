@@ -21,6 +21,7 @@ pub struct HostBuilder {
     #[cfg(feature = "wasm")]
     wasm_limits: crate::runtime::wasm::WasmLimits,
     home: Option<PathBuf>,
+    registry_helper: Option<String>,
 }
 
 impl HostBuilder {
@@ -66,6 +67,18 @@ impl HostBuilder {
         self
     }
 
+    /// In a build without the `registry` feature: the executable, in the
+    /// same directory as this one, that runs the registry commands
+    /// (`publish`, `install oci://...`, `outdated`, `lock`, `sync`,
+    /// `export`, and `upgrade` of a registry plugin): the same host built
+    /// with the feature. This build lists those commands and hands them
+    /// over, so that the commands that never reach a registry do not carry
+    /// its client. A build with the feature runs them itself.
+    pub fn registry_helper(mut self, executable: impl Into<String>) -> Self {
+        self.registry_helper = Some(executable.into());
+        self
+    }
+
     /// Finishes the configuration.
     pub fn build(self) -> Host {
         debug_assert!(
@@ -86,6 +99,7 @@ impl HostBuilder {
             #[cfg(feature = "wasm")]
             wasm_limits: self.wasm_limits,
             paths,
+            registry_helper: self.registry_helper,
         }
     }
 }
@@ -100,6 +114,9 @@ pub struct Host {
     #[cfg(feature = "wasm")]
     pub(crate) wasm_limits: crate::runtime::wasm::WasmLimits,
     pub(crate) paths: Paths,
+    /// See [`HostBuilder::registry_helper`].
+    #[cfg_attr(feature = "registry", allow(dead_code))]
+    pub(crate) registry_helper: Option<String>,
 }
 
 impl Host {
@@ -114,6 +131,7 @@ impl Host {
             #[cfg(feature = "wasm")]
             wasm_limits: crate::runtime::wasm::WasmLimits::default(),
             home: None,
+            registry_helper: None,
         }
     }
 

@@ -31,6 +31,9 @@ fn main() -> ExitCode {
         .version(env!("CARGO_PKG_VERSION"))
         .api(api.clone())
         .plugin(echo::Echo)
+        // Without the `registry` feature, the registry commands run in
+        // `mycli-registry`, installed beside this binary.
+        .registry_helper("mycli-registry")
         .build();
     let mut app = host.load(Cli::command());
     let matches = app.get_matches();

@@ -22,7 +22,7 @@ use super::lock::{file_arg, file_of};
 /// The clap definition of `plugins export`.
 pub(super) fn command(ns: &str) -> Command {
     Command::new("export")
-        .about("Write the locked plugins as an OCI image layout, for machines without network")
+        .about(super::registry_commands::EXPORT)
         .arg(
             Arg::new("layout")
                 .long("layout")

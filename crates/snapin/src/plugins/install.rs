@@ -81,7 +81,7 @@ impl From<&ArgMatches> for InstallArgs {
 }
 
 pub(super) fn run(engine: &Engine, args: &InstallArgs, options: &Options) -> Result {
-    if args.source.starts_with("oci://") || args.source.starts_with("oci-layout://") {
+    if super::registry_commands::is_artifact(&args.source) {
         #[cfg(feature = "registry")]
         return super::artifact::install(
             engine,
@@ -91,13 +91,7 @@ pub(super) fn run(engine: &Engine, args: &InstallArgs, options: &Options) -> Res
             options,
         );
         #[cfg(not(feature = "registry"))]
-        return Err(crate::diagnostic::Diagnostic::new(format!(
-            "cannot install {}: this {} was built without registry support",
-            args.source,
-            engine.ns()
-        ))
-        .with_fix("install the plugin file by its path, or use a build with the registry feature")
-        .into());
+        return super::registry_commands::hand_over(engine, &format!("install {}", args.source));
     }
     let (path, origin) = resolve_source(engine.ns(), &args.source)?;
     install_file(

@@ -34,7 +34,7 @@ pub(super) fn file_of(ns: &str, m: &ArgMatches) -> PathBuf {
 /// The clap definition of `plugins lock`.
 pub(super) fn command(ns: &str) -> Command {
     Command::new("lock")
-        .about("Write the registry plugins installed, by digest, to a lock file")
+        .about(super::registry_commands::LOCK)
         .arg(file_arg(ns))
 }
 

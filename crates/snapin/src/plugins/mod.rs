@@ -16,7 +16,8 @@
 //!
 //! Installing and upgrading from an `oci://` or `oci-layout://` source,
 //! and what sync shares with them, is in artifact.rs. The registry
-//! commands exist only with the `registry` feature.
+//! commands run only in a build with the `registry` feature; a build
+//! without it hands them to its helper (registry_commands.rs).
 //!
 //! What install, upgrade and sync share when they record a file: its checks and
 //! questions (record.rs). What install, upgrade and check share: finding and describing a file
@@ -61,6 +62,7 @@ mod outdated;
 #[cfg(feature = "registry")]
 mod publish;
 mod record;
+mod registry_commands;
 mod state;
 #[cfg(feature = "registry")]
 mod sync;
@@ -93,6 +95,8 @@ pub(crate) fn command(engine: &Engine, compiled_in: Vec<(String, Option<String>)
         .subcommand(doctor::command())
         .subcommand(check::command(ns))
         .subcommand(new::command(ns));
+    #[cfg(not(feature = "registry"))]
+    let group = group.subcommands(registry_commands::listed(engine));
     #[cfg(feature = "registry")]
     let group = group
         .subcommand(publish::command())
@@ -119,6 +123,10 @@ pub(crate) fn run(engine: &Engine, matches: &ArgMatches, options: &Options) -> E
         Some(("doctor", m)) => doctor::run(engine, &doctor::DoctorArgs::from(m)),
         Some(("check", m)) => check::run(engine, &check::CheckArgs::from(m), options),
         Some(("new", m)) => new::run(engine, &new::NewArgs::from(m)),
+        #[cfg(not(feature = "registry"))]
+        Some((name, _)) if registry_commands::is_registry_command(name) => {
+            registry_commands::hand_over(engine, &format!("run `{} {COMMAND} {name}`", engine.ns()))
+        }
         #[cfg(feature = "registry")]
         Some(("publish", m)) => publish::run(engine, &publish::PublishArgs::from(m), options),
         #[cfg(feature = "registry")]

@@ -24,7 +24,7 @@ const AT_ONCE: usize = 8;
 /// The clap definition of `plugins outdated`.
 pub(super) fn command() -> Command {
     Command::new("outdated")
-        .about("Show registry plugins that have newer versions (downloads no code)")
+        .about(super::registry_commands::OUTDATED)
         .arg(json_arg())
 }
 

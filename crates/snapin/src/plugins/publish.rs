@@ -27,7 +27,7 @@ use super::inspect::inspect;
 /// The clap definition of `plugins publish`.
 pub(super) fn command() -> Command {
     Command::new("publish")
-        .about("Push a plugin's builds to an OCI registry as one version")
+        .about(super::registry_commands::PUBLISH)
         .arg(
             Arg::new("ref")
                 .required(true)

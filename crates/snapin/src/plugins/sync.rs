@@ -29,7 +29,7 @@ use super::state::remove_placed;
 /// The clap definition of `plugins sync`.
 pub(super) fn command(ns: &str) -> Command {
     Command::new("sync")
-        .about("Install, replace and remove registry plugins to match the lock file")
+        .about(super::registry_commands::SYNC)
         .arg(file_arg(ns))
         .arg(
             Arg::new("frozen")

@@ -91,6 +91,16 @@ pub(super) fn run(engine: &Engine, args: &UpgradeArgs, options: &Options) -> Res
     let ns = engine.ns();
     let index = index_to_change(engine)?;
     let names: Vec<String> = index.plugins.iter().map(|e| e.name.clone()).collect();
+    // A build that hands registry commands over hands over the whole
+    // upgrade when it involves a registry plugin, before changing anything.
+    #[cfg(not(feature = "registry"))]
+    if engine.host.registry_helper.is_some()
+        && index.plugins.iter().any(|e| {
+            matches!(e.origin, Origin::Oci(_)) && args.name.as_ref().is_none_or(|n| *n == e.name)
+        })
+    {
+        return super::registry_commands::hand_over(engine, "upgrade registry plugins");
+    }
     let Some(name) = &args.name else {
         // `--all`: each plugin in turn; one that fails is reported and the
         // rest go on.
@@ -141,12 +151,8 @@ fn upgrade_one(
             options,
         );
         #[cfg(not(feature = "registry"))]
-        return Err(Diagnostic::new(format!(
-            "cannot upgrade plugin '{name}': it came from {}, and this {ns} was built without registry support",
-            old.origin
-        ))
-        .with_fix("use a build with the registry feature")
-        .into());
+        return super::registry_commands::hand_over(engine, &format!("upgrade plugin '{name}'"))
+            .map(|_| ());
     }
     if !old.path.exists() {
         return Err(Diagnostic::new(format!(

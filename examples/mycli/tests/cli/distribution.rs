@@ -637,3 +637,52 @@ fn a_layout_of_several_plugins_is_read_per_plugin_by_outdated_and_upgrade() {
     ok(&home, &["plugins", "upgrade", "alpha", "--yes"]);
     assert_eq!(ok(&home, &["alpha"]).trim(), "alpha 1.1.0 ran");
 }
+
+#[test]
+fn mycli_hands_registry_commands_to_its_helper_and_says_so_when_it_is_missing() {
+    let home = Home::new();
+    // mycli alone, without mycli-registry beside it.
+    let alone = home.scratch("alone");
+    fs::create_dir_all(&alone).unwrap();
+    let mycli = alone.join("mycli");
+    fs::copy(env!("CARGO_BIN_EXE_mycli"), &mycli).unwrap();
+    let run = |args: &[&str]| {
+        StdCommand::new(&mycli)
+            .args(args)
+            .env("MYCLI_HOME", home.home())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    // The commands that never reach a registry do not need it.
+    assert!(run(&["plugins", "list"]).status.success());
+    let help = run(&["plugins", "--help"]);
+    assert!(stdout(&help).contains("outdated"), "{}", stdout(&help));
+    for args in [
+        &["plugins", "outdated"][..],
+        &["plugins", "install", "oci://127.0.0.1:9/acme/x", "--yes"],
+    ] {
+        let out = run(args);
+        assert!(!out.status.success());
+        let line = one_line(&stderr(&out));
+        assert!(
+            line.contains(
+                "runs registry commands with `mycli-registry`, which is not installed beside it"
+            ),
+            "{line}"
+        );
+        assert!(line.contains("; fix: install mycli again"), "{line}");
+    }
+    // Beside it, the same command runs there, under mycli's name.
+    let out = home
+        .mycli()
+        .args(["plugins", "publish", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Usage: mycli plugins publish"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -57,6 +57,8 @@ impl Registry {
     /// it loudly) when `docker-registry`, or `htpasswd` for [`Auth::Basic`],
     /// is not installed.
     pub fn start(auth: Auth) -> Option<Registry> {
+        // mycli hands the registry commands to mycli-registry.
+        crate::support::ensure_registry_helper();
         if !require_tool(
             "docker-registry",
             &["--version"],

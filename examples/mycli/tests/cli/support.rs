@@ -11,6 +11,9 @@ use assert_cmd::Command;
 
 /// The example plugin packages the tests run.
 const PLUGINS: &[&str] = &[
+    // Not a plugin: mycli built with the registry feature, which mycli
+    // hands its registry commands to.
+    "mycli-registry",
     "mycli-greet",
     "mycli-stats",
     "mycli-broken",
@@ -53,6 +56,12 @@ fn cargo_build(args: &[&str], packages: &[&str], what: &str) {
 fn ensure_built() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| cargo_build(&[], PLUGINS, "the example plugins"));
+}
+
+/// Builds `mycli-registry`, which `mycli` runs the registry commands in
+/// (with the example plugins, once per test process).
+pub fn ensure_registry_helper() {
+    ensure_built();
 }
 
 /// The WebAssembly example plugins (package names).
@@ -431,6 +440,8 @@ fn redact_digests_replaces_whole_and_short_sha256_only() {
 /// API `API`, with one command `NAME` that prints `NAME VERSION ran`.
 /// Each version is a different file, as a release would be.
 pub fn native_plugin(dir: &Path, name: &str, version: &str, api: &str) -> PathBuf {
+    // The registry commands the tests of such plugins run need the helper.
+    ensure_built();
     fs::create_dir_all(dir).expect("create the build directory");
     let source = dir.join(format!("{name}-{version}.c"));
     let manifest = format!(
