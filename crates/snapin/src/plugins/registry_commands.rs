@@ -1,7 +1,7 @@
 //! The registry commands as every build knows them: their names and what
 //! each does. A build with the `registry` feature runs them (publish.rs,
 //! outdated.rs, lock.rs, sync.rs, export.rs, artifact.rs); a build without
-//! it that names a helper ([`crate::HostBuilder::registry_helper`]) lists
+//! it that names a helper ([`crate::host::HostBuilder::registry_helper`]) lists
 //! them and hands the whole command line over to the helper, the same host
 //! built with the feature, so that the commands that never reach a
 //! registry do not carry its client.
