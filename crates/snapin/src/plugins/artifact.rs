@@ -402,12 +402,7 @@ pub(super) fn upgrade(
     let repository = repository_of(origin)?;
     let mut session = Session::start(engine)?;
     let store = session.store(engine, &repository)?;
-    let prefer = if origin.platform == crate::registry::platform::Platform::component().to_string()
-    {
-        Prefer::Wasm
-    } else {
-        Prefer::Native
-    };
+    let prefer = Prefer::as_installed(&origin.platform);
     let reference = Reference {
         repository: repository.clone(),
         pick: Pick::Newest,

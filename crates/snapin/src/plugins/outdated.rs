@@ -12,7 +12,6 @@ use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
 use crate::index::{Entry, Origin};
 use crate::registry::artifact::{self, Prefer};
-use crate::registry::platform::Platform;
 use crate::ui::{self, Options};
 
 use super::artifact::{Session, block_on, layout_name, repository_of};
@@ -108,11 +107,7 @@ async fn row(engine: &Engine, session: &Session, entry: &Entry) -> Result<Row> {
     };
     let repository = repository_of(origin)?;
     let store = session.store(engine, &repository)?;
-    let prefer = if origin.platform == Platform::component().to_string() {
-        Prefer::Wasm
-    } else {
-        Prefer::Native
-    };
+    let prefer = Prefer::as_installed(&origin.platform);
     let survey = artifact::survey(
         &store,
         &session.cache,

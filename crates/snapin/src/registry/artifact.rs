@@ -26,6 +26,18 @@ pub(crate) enum Prefer {
     Wasm,
 }
 
+impl Prefer {
+    /// The build a plugin installed for `platform` (`OS/ARCH`) keeps
+    /// taking: the component for a component, else the native one.
+    pub(crate) fn as_installed(platform: &str) -> Prefer {
+        if Platform::parse(platform).is_some_and(|p| p.is_component()) {
+            Prefer::Wasm
+        } else {
+            Prefer::Native
+        }
+    }
+}
+
 /// One version of a plugin, with the build this host would install.
 #[derive(Debug, Clone)]
 pub(crate) struct PluginVersion {

@@ -152,7 +152,7 @@ impl Remote {
             RegistryOperation::Push => &[RegistryOperation::Pull, RegistryOperation::Push],
         };
         for op in ops {
-            self.retrying("authenticate", || async {
+            self.retrying(&format!("use {}", self.url()), || async {
                 self.client.auth(&image, &self.auth, *op).await.map(|_| ())
             })
             .await?;
@@ -192,7 +192,7 @@ impl Remote {
         self.authenticate(RegistryOperation::Pull).await?;
         let image = self.image("latest");
         let response = self
-            .retrying("list the tags of", || {
+            .retrying(&format!("list the tags of {}", self.url()), || {
                 self.client.list_tags(&image, &self.auth, None, None)
             })
             .await?;
@@ -357,13 +357,7 @@ impl Remote {
     fn diagnose(&self, what: &str, e: &OciDistributionError, attempts: u32) -> Diagnostic {
         let ns = &self.ns;
         let registry = &self.registry;
-        let what = if what.starts_with("authenticate") {
-            format!("cannot use {}", self.url())
-        } else if what.starts_with("list the tags of") {
-            format!("cannot list the tags of {}", self.url())
-        } else {
-            format!("cannot {what}")
-        };
+        let what = format!("cannot {what}");
         let (user_var, password_var) = credentials::env_names(ns);
         let login =
             format!("log in with `docker login {registry}`, or set {user_var} and {password_var}");
