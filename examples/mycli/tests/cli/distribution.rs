@@ -686,3 +686,57 @@ fn mycli_hands_registry_commands_to_its_helper_and_says_so_when_it_is_missing() 
         stdout(&out)
     );
 }
+
+#[test]
+fn the_fixes_of_registry_messages_work_when_run() {
+    let home = Home::new();
+    let layout = home.scratch("shelf");
+    let file = native_plugin(&home.scratch("b"), "alpha", "1.0.0", "^1.0");
+    let source = format!("oci-layout://{}:alpha:1.0.0", layout.display());
+    ok(
+        &home,
+        &["plugins", "publish", &source, file.to_str().unwrap()],
+    );
+    ok(&home, &["plugins", "install", &source, "--yes"]);
+
+    // Installed already: the fix makes room, and the install then works.
+    let out = home
+        .mycli()
+        .args(["plugins", "install", &source, "--yes"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let line = one_line(&stderr(&out));
+    assert!(
+        line.contains("is already installed from oci-layout://"),
+        "{line}"
+    );
+    assert!(line.contains("`mycli plugins upgrade alpha`"), "{line}");
+    home.fix_command(&line).assert().success();
+    ok(&home, &["plugins", "install", &source, "--yes"]);
+
+    // No lock file here: the fix writes one, and sync then works.
+    let project = home.scratch("project");
+    fs::create_dir_all(&project).unwrap();
+    let sync = || {
+        home.mycli()
+            .current_dir(&project)
+            .args(["plugins", "sync", "--yes"])
+            .output()
+            .unwrap()
+    };
+    let out = sync();
+    assert!(!out.status.success());
+    let line = one_line(&stderr(&out));
+    assert!(
+        line.contains("cannot read the lock file mycli-plugins.lock"),
+        "{line}"
+    );
+    home.fix_command(&line)
+        .current_dir(&project)
+        .assert()
+        .success();
+    let out = sync();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("match"), "{}", stdout(&out));
+}
