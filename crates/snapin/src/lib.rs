@@ -58,7 +58,7 @@
 //!
 //! | layer | files | what they own |
 //! |---|---|---|
-//! | 0 | `text`, `diagnostic`, `paths`, `pin`, `gate`, `manifest`, `unknown`, `config`, `trust`, `clap_spec`, `scaffold` | leaves: one rule or format each |
+//! | 0 | `text`, `diagnostic`, `paths`, `pin`, `gate`, `manifest`, `unknown`, `config`, `trust`, `clap_spec`, `scaffold`, `provenance/*` | leaves: one rule or format each; publishers' keys, signatures and catalogs |
 //! | 1 | `ui` | everything written to stderr for a person: prefix, colour, prompts |
 //! | 2 | `index`, `registry/*` | the installed-plugins index file; plugins as OCI artifacts, the download cache and the lock file |
 //! | 3 | `runtime` (`exec`, `wasm`) | running a plugin behind the [`Plugin`] trait |
@@ -92,6 +92,8 @@ mod paths;
 mod pin;
 #[allow(clippy::print_stdout)]
 mod plugins;
+#[cfg(feature = "provenance")]
+mod provenance;
 #[cfg(feature = "registry")]
 mod registry;
 mod run;
@@ -137,4 +139,6 @@ pub mod __private {
     pub use crate::lookup::{Found, Lookup, Stamp};
     pub use crate::manifest::{Reserved, validate};
     pub use crate::pin::{pin_file, sha256_file};
+    #[cfg(feature = "provenance")]
+    pub use crate::provenance::{catalog::Catalog, key::PublicKey, signature::Signature};
 }

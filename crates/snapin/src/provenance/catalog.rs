@@ -1,0 +1,2 @@
+//! Catalogs (stub).
+pub struct Catalog;

@@ -1,0 +1,2 @@
+//! Signatures (stub).
+pub struct Signature;
