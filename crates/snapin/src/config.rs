@@ -12,6 +12,7 @@
 //!
 //! [registry]
 //! insecure = ["registry.internal:5000"]  # reached over plain HTTP
+//! require-signatures = true              # refuse unsigned plugins
 //! ```
 //!
 //! It is read only when a sandboxed plugin runs or installs, or a command
@@ -44,6 +45,10 @@ pub struct RegistryConfig {
     /// addresses always are.
     #[serde(default)]
     pub insecure: Vec<String>,
+    /// Refuse plugins from registries that no key signed (the command
+    /// line's `--require-signatures`).
+    #[serde(default)]
+    pub require_signatures: bool,
 }
 
 /// Settings for one plugin.

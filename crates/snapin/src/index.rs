@@ -202,9 +202,24 @@ pub struct OciOrigin {
     pub platform: String,
     /// The digest of that platform's image manifest.
     pub manifest: String,
-    /// Who signed it, once signatures are verified; none today.
+    /// The publisher's key that signed it, pinned when it first arrived
+    /// signed; none for an unsigned plugin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signer: Option<String>,
+    pub signer: Option<Signer>,
+    /// The digest of the signature's manifest, a referrer of the index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+/// A publisher's key that signed a plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signer {
+    /// How it is shown: `minisign:KEYID`, or an SSH key's `SHA256:`
+    /// fingerprint.
+    pub id: String,
+    /// The key as `plugins trust add` takes it: a minisign public key or
+    /// an OpenSSH public key line.
+    pub key: String,
 }
 
 impl std::fmt::Display for Origin {

@@ -134,7 +134,7 @@ pub mod __private {
     pub use crate::clap_spec::{command_from_spec, plugin_argv};
     pub use crate::index::{
         DirGrant, Entry, FileStamp, Grants, INDEX_FORMAT, Index, IndexError, OciOrigin, Origin,
-        now_rfc3339,
+        Signer, now_rfc3339,
     };
     pub use crate::lookup::{Found, Lookup, Stamp};
     pub use crate::manifest::{Reserved, validate};

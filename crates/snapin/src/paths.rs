@@ -84,6 +84,16 @@ impl Paths {
         self.cache.join("oci")
     }
 
+    /// The publishers' keys the user trusts (`plugins trust`).
+    pub fn trusted_keys_file(&self) -> PathBuf {
+        self.config.join("trusted-keys.toml")
+    }
+
+    /// The catalogs the user added, and the copy of each last fetched.
+    pub fn catalogs_dir(&self) -> PathBuf {
+        self.data.join("catalogs")
+    }
+
     /// Where the files of plugins installed from OCI artifacts live, one
     /// directory per plugin, owned by the host (no plugin is granted it).
     pub fn installed_files(&self) -> PathBuf {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::config::HostConfig;
 use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
-use crate::index::{Entry, Index, OciOrigin, Origin};
+use crate::index::{Entry, Index, OciOrigin, Origin, Signer};
 use crate::manifest;
 use crate::registry::artifact::{self, PluginVersion, Prefer, Unusable};
 use crate::registry::layout::Layout;
@@ -26,11 +26,14 @@ use super::common::{Result, say, version_of};
 use super::inspect::inspect;
 use super::record::{Choices, install_file, refuse_unpublished, replace};
 use super::state::remove_placed;
+use super::verify::{self, Expected, Policy, Signed, Verdict};
 
 /// What a command that reads artifacts works with: the registries the
 /// host reaches over plain HTTP, and the download cache.
 pub(super) struct Session {
     pub(super) insecure: Vec<String>,
+    /// The config file's `require-signatures`.
+    pub(super) require_signatures: bool,
     /// One connection per registry, made when first needed.
     connections: std::cell::RefCell<std::collections::HashMap<String, Connection>>,
     pub(super) cache: Layout,
@@ -63,6 +66,7 @@ impl Session {
         lock.lock().map_err(unusable)?;
         Ok(Session {
             insecure: config.registry.insecure,
+            require_signatures: config.registry.require_signatures,
             connections: Default::default(),
             cache,
             _cache_lock: lock,
@@ -140,8 +144,19 @@ pub(super) fn install(
         ))
         .into());
     }
+    let verdict = block_on(check_signer(
+        engine,
+        &session,
+        &store,
+        &reference.repository,
+        &version,
+        &Expected::default(),
+        choices,
+        &format!("install {source}"),
+        options,
+    ))?;
     let placed = block_on(place(engine, &store, &session.cache, &version))?;
-    let origin = origin_of(&reference.repository, &version);
+    let origin = origin_of(&reference.repository, &version, &verdict);
     install_file(
         engine,
         &placed.file,
@@ -354,8 +369,68 @@ fn set_mode(_file: &Path, _executable: bool) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The index's record of where `version` came from.
-pub(super) fn origin_of(repository: &Repository, version: &PluginVersion) -> Origin {
+/// Checks who signed `version` from `repository` (see verify.rs): a
+/// version without a plugin manifest (a component pushed by other tools)
+/// cannot be named by a signature, so it counts as unsigned.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn check_signer(
+    engine: &Engine,
+    session: &Session,
+    store: &Store,
+    repository: &Repository,
+    version: &PluginVersion,
+    expected: &Expected<'_>,
+    choices: &Choices,
+    what: &str,
+    options: &Options,
+) -> Result<Verdict> {
+    let policy = Policy::load(
+        engine,
+        session.require_signatures || choices.require_signatures,
+    )?;
+    let source = repository.to_string();
+    let (name, plugin_version) = match &version.plugin {
+        Some(m) => (m.name.as_str(), m.version.as_str()),
+        None => ("", ""),
+    };
+    let signed = Signed {
+        name,
+        version: plugin_version,
+        digest: &version.digest,
+        source: &source,
+    };
+    if version.plugin.is_none() {
+        if policy.require || expected.pinned.is_some() || expected.catalog.is_some() {
+            return Err(Diagnostic::new(format!(
+                "cannot {what}: it has no plugin manifest, so no signature can name it"
+            ))
+            .with_fix(format!(
+                "ask its publisher to publish it with `{} plugins publish --sign KEY`",
+                engine.ns()
+            ))
+            .into());
+        }
+        return Ok(Verdict::default());
+    }
+    verify::check(
+        engine,
+        store,
+        &session.cache,
+        &signed,
+        expected,
+        &policy,
+        what,
+        options,
+    )
+    .await
+}
+
+/// The index's record of where `version` came from, and who signed it.
+pub(super) fn origin_of(
+    repository: &Repository,
+    version: &PluginVersion,
+    verdict: &Verdict,
+) -> Origin {
     let (registry, repo) = match repository {
         Repository::Registry {
             registry,
@@ -371,7 +446,11 @@ pub(super) fn origin_of(repository: &Repository, version: &PluginVersion) -> Ori
         digest: version.digest.clone(),
         platform: version.platform.to_string(),
         manifest: version.manifest_digest.clone(),
-        signer: None,
+        signer: verdict.signer.as_ref().map(|k| Signer {
+            id: k.id(),
+            key: k.to_text(),
+        }),
+        signature: verdict.signature.clone(),
     })
 }
 
@@ -439,6 +518,20 @@ pub(super) fn upgrade(
             say(&format!("  {line}"));
         }
     }
+    let verdict = block_on(check_signer(
+        engine,
+        &session,
+        &store,
+        &repository,
+        &version,
+        &Expected {
+            pinned: origin.signer.as_ref().map(|s| s.key.as_str()),
+            ..Expected::default()
+        },
+        choices,
+        &format!("upgrade plugin '{name}' to {new_version}"),
+        options,
+    ))?;
     if dry_run {
         return Ok(());
     }
@@ -446,7 +539,7 @@ pub(super) fn upgrade(
     let mut inspected = inspect(
         engine,
         &placed.file,
-        origin_of(&repository, &version),
+        origin_of(&repository, &version, &verdict),
         old.grants.clone(),
         options,
     )?;

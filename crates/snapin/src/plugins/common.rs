@@ -122,6 +122,14 @@ pub(super) fn yes_arg() -> Arg {
 }
 
 /// `--force`.
+/// `--require-signatures`.
+pub(super) fn require_signatures_arg() -> Arg {
+    Arg::new("require-signatures")
+        .long("require-signatures")
+        .action(ArgAction::SetTrue)
+        .help("From a registry: refuse plugins that no trusted key signed")
+}
+
 pub(super) fn force_arg() -> Arg {
     Arg::new("force")
         .long("force")

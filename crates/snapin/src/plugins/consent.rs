@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
-use crate::index::{Entry, Kind};
+use crate::index::{Entry, Kind, Origin};
 use crate::loader::{Check, Outcome, Status};
 use crate::trust;
 use crate::ui;
@@ -110,6 +110,19 @@ pub(super) fn show_trust(engine: &Engine, entry: &Entry, previous: Option<&Entry
     }
     let _ = writeln!(text, "  path:     {}", entry.path.display());
     let _ = writeln!(text, "  origin:   {}", entry.origin);
+    if let Origin::Oci(o) = &entry.origin {
+        match &o.signer {
+            Some(signer) => {
+                let _ = writeln!(text, "  signer:   {} ({})", signer.id, signer.key);
+            }
+            None => {
+                let _ = writeln!(
+                    text,
+                    "  signer:   none: it is not signed, so nothing shows who published it"
+                );
+            }
+        }
+    }
     if !entry.trusted_owners.is_empty() {
         let _ = writeln!(text, "  trusts:   {}", owners_of(entry));
     }
@@ -171,6 +184,11 @@ pub(super) fn question(entry: &Entry, previous: Option<&Entry>) -> String {
         ),
         None => format!("Install plugin '{}' {}", entry.name, version_of(entry)),
     };
+    let unsigned = match &entry.origin {
+        Origin::Oci(o) if o.signer.is_none() => " (unsigned)",
+        _ => "",
+    };
+    let what = format!("{what}{unsigned}");
     let grant = match entry.kind {
         Kind::Wasm if entry.grants.is_empty() => " in its sandbox, granting nothing".to_string(),
         Kind::Wasm => format!(" and grant {}", entry.grants),

@@ -118,6 +118,15 @@ pub(super) fn run(engine: &Engine, args: &InfoArgs) -> Result {
         "origin:       {}",
         row.origin.as_deref().unwrap_or("compiled in")
     );
+    match (&row.signer, row.from_registry) {
+        (Some(signer), _) => {
+            let _ = writeln!(out, "signer:       {} ({})", signer.id, signer.key);
+        }
+        (None, true) => {
+            let _ = writeln!(out, "signer:       none: nothing shows who published it");
+        }
+        (None, false) => {}
+    }
     if let Some(sha) = &row.sha256 {
         let _ = writeln!(out, "sha256:       {sha}");
     }

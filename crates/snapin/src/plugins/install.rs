@@ -9,7 +9,9 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use crate::engine::Engine;
 use crate::ui::Options;
 
-use super::common::{Result, force_arg, source_arg, string, trust_owner_arg, yes_arg};
+use super::common::{
+    Result, force_arg, require_signatures_arg, source_arg, string, trust_owner_arg, yes_arg,
+};
 use super::inspect::resolve_source;
 use super::record::{Choices, install_file};
 
@@ -38,6 +40,7 @@ pub(super) fn command(ns: &str) -> Command {
         .arg(yes_arg())
         .arg(force_arg())
         .arg(trust_owner_arg())
+        .arg(require_signatures_arg())
 }
 
 /// The arguments of `plugins install`.
@@ -50,6 +53,7 @@ pub(super) struct InstallArgs {
     pub(super) trust_owner: bool,
     /// `--prefer wasm`.
     pub(super) prefer_wasm: bool,
+    pub(super) require_signatures: bool,
 }
 
 impl InstallArgs {
@@ -60,6 +64,7 @@ impl InstallArgs {
             yes: self.yes,
             force: self.force,
             trust_owner: self.trust_owner,
+            require_signatures: self.require_signatures,
         }
     }
 }
@@ -76,6 +81,7 @@ impl From<&ArgMatches> for InstallArgs {
             force: m.get_flag("force"),
             trust_owner: m.get_flag("trust-owner"),
             prefer_wasm: m.get_one::<String>("prefer").is_some_and(|p| p == "wasm"),
+            require_signatures: m.get_flag("require-signatures"),
         }
     }
 }
@@ -131,6 +137,7 @@ mod tests {
                 force: false,
                 trust_owner: true,
                 prefer_wasm: false,
+                require_signatures: false,
             }
         );
     }

@@ -9,7 +9,7 @@ use clap::{ArgMatches, Command};
 use serde::Serialize;
 
 use crate::engine::{Engine, revoke_fix};
-use crate::index::{Grants, Index, Kind};
+use crate::index::{Grants, Index, Kind, Origin, Signer};
 use crate::loader::{Check, Outcome, Status};
 use crate::pin;
 use crate::text::one_line;
@@ -46,6 +46,13 @@ pub(super) struct Row {
     #[serde(flatten)]
     pub(super) outcome: Outcome,
     pub(super) origin: Option<String>,
+    /// For a registry plugin: who signed it ("unsigned" in the table
+    /// when no one did).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) signer: Option<Signer>,
+    /// Whether it came from a registry (where a signature is expected).
+    #[serde(skip)]
+    pub(super) from_registry: bool,
     pub(super) path: Option<PathBuf>,
     pub(super) sha256: Option<String>,
     pub(super) enabled: bool,
@@ -66,6 +73,11 @@ pub(super) fn rows(engine: &Engine, index: Index) -> Vec<Row> {
         .map(|e| Row {
             outcome: Outcome::placeholder(),
             origin: Some(e.origin.to_string()),
+            signer: match &e.origin {
+                Origin::Oci(o) => o.signer.clone(),
+                _ => None,
+            },
+            from_registry: matches!(e.origin, Origin::Oci(_)),
             path: Some(e.path.clone()),
             sha256: Some(e.sha256.clone()),
             enabled: e.enabled,
@@ -78,6 +90,8 @@ pub(super) fn rows(engine: &Engine, index: Index) -> Vec<Row> {
     let compiled_in_rows = (0..compiled_in).map(|_| Row {
         outcome: Outcome::placeholder(),
         origin: None,
+        signer: None,
+        from_registry: false,
         path: None,
         sha256: None,
         enabled: true,
@@ -115,6 +129,16 @@ fn refused_grants(engine: &Engine, mut outcome: Outcome, grants: Option<&Grants>
     outcome
 }
 
+/// Where a row's plugin came from and, from a registry, who signed it.
+pub(super) fn origin_cell(row: &Row) -> String {
+    let origin = row.origin.clone().unwrap_or_else(|| "compiled in".into());
+    match (&row.signer, row.from_registry) {
+        (Some(signer), _) => format!("{origin} signed by {}", signer.id),
+        (None, true) => format!("{origin} unsigned"),
+        (None, false) => origin,
+    }
+}
+
 pub(super) fn run(engine: &Engine, args: &ListArgs, options: &Options) -> Result {
     let rows = rows(engine, load_index(engine)?);
     if args.json {
@@ -145,7 +169,7 @@ pub(super) fn run(engine: &Engine, args: &ListArgs, options: &Options) -> Result
                     .map(pin::short)
                     .unwrap_or("-")
                     .to_string(),
-                r.origin.clone().unwrap_or_else(|| "compiled in".into()),
+                origin_cell(r),
                 r.outcome.status_line(),
             ]
         })

@@ -79,6 +79,7 @@ pub(super) fn run(engine: &Engine, args: &LockArgs) -> Result {
             digest: origin.digest.clone(),
             platforms,
             signer: origin.signer.clone(),
+            signature: origin.signature.clone(),
             grants: entry.grants.clone(),
         });
     }

@@ -13,9 +13,12 @@
 //! | `publish`                | publish.rs    |
 //! | `outdated`               | outdated.rs   |
 //! | `lock`, `sync`, `export` | lock.rs, sync.rs, export.rs |
+//! | `sign`                   | sign.rs       |
+//! | `trust`                  | trusted_keys.rs |
 //!
 //! Installing and upgrading from an `oci://` or `oci-layout://` source,
-//! and what sync shares with them, is in artifact.rs. The registry
+//! and what sync shares with them, is in artifact.rs; checking who signed
+//! what they fetch, in verify.rs. The registry
 //! commands run only in a build with the `registry` feature; a build
 //! without it hands them to its helper (registry_commands.rs).
 //!
@@ -63,10 +66,16 @@ mod outdated;
 mod publish;
 mod record;
 mod registry_commands;
+#[cfg(feature = "registry")]
+mod sign;
 mod state;
 #[cfg(feature = "registry")]
 mod sync;
+#[cfg(feature = "registry")]
+mod trusted_keys;
 mod upgrade;
+#[cfg(feature = "registry")]
+mod verify;
 
 use names::PluginNames;
 
@@ -103,7 +112,9 @@ pub(crate) fn command(engine: &Engine, compiled_in: Vec<(String, Option<String>)
         .subcommand(outdated::command())
         .subcommand(lock::command(ns))
         .subcommand(sync::command(ns))
-        .subcommand(export::command(ns));
+        .subcommand(export::command(ns))
+        .subcommand(sign::command(ns))
+        .subcommand(trusted_keys::command());
     group
 }
 
@@ -137,6 +148,15 @@ pub(crate) fn run(engine: &Engine, matches: &ArgMatches, options: &Options) -> E
         Some(("sync", m)) => sync::run(engine, &sync::SyncArgs::from(engine.ns(), m), options),
         #[cfg(feature = "registry")]
         Some(("export", m)) => export::run(engine, &export::ExportArgs::from(engine.ns(), m)),
+        #[cfg(feature = "registry")]
+        Some(("sign", m)) => sign::run(engine, &sign::SignArgs::from(m)),
+        #[cfg(feature = "registry")]
+        Some(("trust", m)) => match trusted_keys::TrustArgs::from(m) {
+            Some(args) => trusted_keys::run(engine, &args),
+            None => Err(Diagnostic::new("unknown plugins trust command")
+                .with_fix(format!("see `{} {COMMAND} trust --help`", engine.ns()))
+                .into()),
+        },
         _ => Err(Diagnostic::new("unknown plugins command")
             .with_fix(format!("see `{} {COMMAND} --help`", engine.ns()))
             .into()),

@@ -49,6 +49,13 @@ pub(super) fn command() -> Command {
                 .action(ArgAction::Append)
                 .help("Add or override an annotation of the image index (repeatable)"),
         )
+        .arg(
+            Arg::new("sign")
+                .long("sign")
+                .value_name("KEY_FILE")
+                .value_hint(clap::ValueHint::FilePath)
+                .help("Sign the version with this secret key (minisign, or an OpenSSH private key)"),
+        )
 }
 
 /// The arguments of `plugins publish`.
@@ -57,6 +64,7 @@ pub(super) struct PublishArgs {
     pub(super) reference: String,
     pub(super) files: Vec<PathBuf>,
     pub(super) annotations: Vec<String>,
+    pub(super) sign: Option<PathBuf>,
 }
 
 impl From<&ArgMatches> for PublishArgs {
@@ -71,6 +79,7 @@ impl From<&ArgMatches> for PublishArgs {
                 .get_many::<String>("annotation")
                 .map(|a| a.cloned().collect())
                 .unwrap_or_default(),
+            sign: m.get_one::<String>("sign").map(PathBuf::from),
         }
     }
 }
@@ -79,6 +88,11 @@ pub(super) fn run(engine: &Engine, args: &PublishArgs, options: &Options) -> Res
     let ns = engine.ns();
     let reference = parse_reference("publish to", &args.reference)?;
     let annotations = parse_annotations(&args.annotations)?;
+    let key = args
+        .sign
+        .as_deref()
+        .map(|p| super::sign::secret_key(ns, p))
+        .transpose()?;
     let builds = describe_builds(engine, &args.files, options)?;
     let plugin = &builds[0].plugin;
     let tag = match &reference.pick {
@@ -124,8 +138,17 @@ pub(super) fn run(engine: &Engine, args: &PublishArgs, options: &Options) -> Res
         for manifest in &publication.manifests {
             store.push_document(manifest, None).await?;
         }
-        Ok(store.push_document(&publication.index, Some(&tag)).await?)
+        let pushed = store.push_document(&publication.index, Some(&tag)).await?;
+        let signer = match &key {
+            Some(key) => {
+                let what = format!("sign '{}' {}", plugin.name, plugin.version);
+                Some(super::sign::sign_version(&store, &pushed, plugin, key, &what).await?)
+            }
+            None => None,
+        };
+        Ok((pushed, signer))
     })?;
+    let (pushed, signer) = pushed;
     store.commit();
     let platforms: Vec<String> = builds
         .iter()
@@ -139,6 +162,9 @@ pub(super) fn run(engine: &Engine, args: &PublishArgs, options: &Options) -> Res
         short(&pushed.digest),
         platforms.join(", ")
     ));
+    if let Some(signer) = signer {
+        say(&format!("signed it with {}", signer.id()));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -30,6 +30,9 @@ pub(super) struct Choices {
     pub(super) yes: bool,
     pub(super) force: bool,
     pub(super) trust_owner: bool,
+    /// `--require-signatures`: refuse a registry plugin no trusted key
+    /// signed.
+    pub(super) require_signatures: bool,
 }
 
 /// Installs the plugin file at `path`, which came from `origin`. A file

@@ -1,6 +1,7 @@
 //! The registry commands as every build knows them: their names and what
 //! each does. A build with the `registry` feature runs them (publish.rs,
-//! outdated.rs, lock.rs, sync.rs, export.rs, artifact.rs); a build without
+//! outdated.rs, lock.rs, sync.rs, export.rs, sign.rs, trusted_keys.rs,
+//! artifact.rs, verify.rs); a build without
 //! it that names a helper ([`crate::host::HostBuilder::registry_helper`]) lists
 //! them and hands the whole command line over to the helper, the same host
 //! built with the feature, so that the commands that never reach a
@@ -25,6 +26,12 @@ pub(super) const SYNC: &str = "Install, replace and remove registry plugins to m
 pub(super) const EXPORT: &str =
     "Write the locked plugins as an OCI image layout, for machines without network";
 
+/// What `plugins sign` does.
+pub(super) const SIGN: &str =
+    "Sign a published plugin version, or attach a signature made elsewhere";
+/// What `plugins trust` does.
+pub(super) const TRUST: &str = "Keep the publishers' keys you trust, each for a registry prefix";
+
 /// The commands that only the registry build runs.
 #[cfg_attr(feature = "registry", allow(dead_code))]
 const COMMANDS: &[(&str, &str)] = &[
@@ -33,6 +40,8 @@ const COMMANDS: &[(&str, &str)] = &[
     ("lock", LOCK),
     ("sync", SYNC),
     ("export", EXPORT),
+    ("sign", SIGN),
+    ("trust", TRUST),
 ];
 
 /// Whether `source` names an artifact, which only the registry build

@@ -19,12 +19,13 @@ use crate::registry::reference::Repository;
 use crate::registry::store::Store;
 use crate::ui::Options;
 
-use super::artifact::{Session, block_on, origin_of, parse_reference, place};
-use super::common::{Result, index_path, index_to_change, say, yes_arg};
+use super::artifact::{Session, block_on, check_signer, origin_of, parse_reference, place};
+use super::common::{Result, index_path, index_to_change, require_signatures_arg, say, yes_arg};
 use super::inspect::inspect;
 use super::lock::{file_arg, file_of};
 use super::record::{Choices, install_file, refuse_unpublished, replace};
 use super::state::remove_placed;
+use super::verify::Expected;
 
 /// The clap definition of `plugins sync`.
 pub(super) fn command(ns: &str) -> Command {
@@ -44,6 +45,7 @@ pub(super) fn command(ns: &str) -> Command {
                 .help("Read the locked plugins from an OCI image layout (see `plugins export`)"),
         )
         .arg(yes_arg())
+        .arg(require_signatures_arg())
 }
 
 /// The arguments of `plugins sync`.
@@ -53,6 +55,7 @@ pub(super) struct SyncArgs {
     pub(super) frozen: bool,
     pub(super) from: Option<String>,
     pub(super) yes: bool,
+    pub(super) require_signatures: bool,
 }
 
 impl SyncArgs {
@@ -62,6 +65,7 @@ impl SyncArgs {
             frozen: m.get_flag("frozen"),
             from: m.get_one::<String>("from").cloned(),
             yes: m.get_flag("yes"),
+            require_signatures: m.get_flag("require-signatures"),
         }
     }
 }
@@ -216,15 +220,31 @@ fn sync_one(
         .into());
     }
     version.tag = locked.tag.clone();
+    let choices = Choices {
+        grants: grant_words(&locked.grants),
+        yes: args.yes,
+        require_signatures: args.require_signatures,
+        ..Choices::default()
+    };
+    let verdict = block_on(check_signer(
+        engine,
+        session,
+        store,
+        repository,
+        &version,
+        &Expected {
+            pinned: locked.signer.as_ref().map(|s| s.key.as_str()),
+            signature: locked.signature.as_deref(),
+            ..Expected::default()
+        },
+        &choices,
+        &format!("sync plugin '{name}' {}", locked.version),
+        options,
+    ))?;
     let placed = block_on(place(engine, store, &session.cache, &version))?;
-    let origin = origin_of(repository, &version);
+    let origin = origin_of(repository, &version, &verdict);
     match index.get(name) {
         None => {
-            let choices = Choices {
-                grants: grant_words(&locked.grants),
-                yes: args.yes,
-                ..Choices::default()
-            };
             install_file(
                 engine,
                 &placed.file,
@@ -241,8 +261,8 @@ fn sync_one(
             refuse_unpublished(&locked.source, &inspected.entry, version.plugin.as_ref())?;
             inspected.entry.trusted_owners = old.trusted_owners.clone();
             let choices = Choices {
-                yes: args.yes,
-                ..Choices::default()
+                grants: Vec::new(),
+                ..choices
             };
             replace(engine, index, old, inspected, &choices, options)?;
             remove_placed(engine, old);

@@ -14,8 +14,8 @@ use crate::pin;
 use crate::ui::Options;
 
 use super::common::{
-    Result, force_arg, index_path, index_to_change, not_installed, say, trust_owner_arg,
-    version_of, yes_arg,
+    Result, force_arg, index_path, index_to_change, not_installed, require_signatures_arg, say,
+    trust_owner_arg, version_of, yes_arg,
 };
 use super::consent::check_trust;
 use super::inspect::inspect;
@@ -48,6 +48,7 @@ pub(super) fn command(names: &PluginNames) -> Command {
         .arg(yes_arg())
         .arg(force_arg())
         .arg(trust_owner_arg())
+        .arg(require_signatures_arg())
 }
 
 /// The arguments of `plugins upgrade`.
@@ -60,6 +61,7 @@ pub(super) struct UpgradeArgs {
     pub(super) yes: bool,
     pub(super) force: bool,
     pub(super) trust_owner: bool,
+    pub(super) require_signatures: bool,
 }
 
 impl UpgradeArgs {
@@ -70,6 +72,7 @@ impl UpgradeArgs {
             yes: self.yes,
             force: self.force,
             trust_owner: self.trust_owner,
+            require_signatures: self.require_signatures,
         }
     }
 }
@@ -83,6 +86,7 @@ impl From<&ArgMatches> for UpgradeArgs {
             yes: m.get_flag("yes"),
             force: m.get_flag("force"),
             trust_owner: m.get_flag("trust-owner"),
+            require_signatures: m.get_flag("require-signatures"),
         }
     }
 }

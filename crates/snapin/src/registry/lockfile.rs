@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Diagnostic;
-use crate::index::Grants;
+use crate::index::{Grants, Signer};
 
 /// The lock format this version reads and writes.
 pub(crate) const LOCK_FORMAT: u32 = 1;
@@ -39,9 +39,14 @@ pub(crate) struct Locked {
     pub(crate) digest: String,
     /// Every platform in the index and its manifest's digest.
     pub(crate) platforms: BTreeMap<String, String>,
-    /// Who signed it, once signatures are verified; none today.
+    /// The publisher's public key that signed it; a sync refuses a
+    /// version signed by another key, or unsigned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) signer: Option<String>,
+    pub(crate) signer: Option<Signer>,
+    /// The digest of the signature's manifest, read by `sync --frozen`
+    /// from the download cache or the exported layout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) signature: Option<String>,
     #[serde(default, skip_serializing_if = "Grants::is_empty")]
     pub(crate) grants: Grants,
 }
@@ -131,6 +136,7 @@ mod tests {
                 digest: "sha256:aa".into(),
                 platforms: BTreeMap::from([("linux/amd64".into(), "sha256:bb".into())]),
                 signer: None,
+                signature: None,
                 grants: Grants::default(),
             }],
         };

@@ -36,6 +36,23 @@ pub(crate) const WASM_MEDIA_TYPE: &str = "application/wasm";
 /// The config of a component pushed by other tools in the CNCF layout.
 pub(crate) const WASM_CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
 
+/// A signature of a plugin version: a referrer of its image index.
+pub(crate) const SIGNATURE_ARTIFACT_TYPE: &str = "application/vnd.snapin.plugin.signature.v1";
+/// A key rotation statement: a referrer of the image index of the first
+/// version signed by the new key, signed by the old one.
+pub(crate) const ROTATION_ARTIFACT_TYPE: &str = "application/vnd.snapin.key.rotation.v1";
+/// A catalog: its document and its signature, as two layers.
+pub(crate) const CATALOG_ARTIFACT_TYPE: &str = "application/vnd.snapin.catalog.v1";
+/// The catalog document's layer.
+pub(crate) const CATALOG_MEDIA_TYPE: &str = "application/vnd.snapin.catalog.v1+json";
+/// The empty config of an artifact that has no config of its own.
+pub(crate) const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+/// The bytes of the empty config.
+pub(crate) const EMPTY: &[u8] = b"{}";
+/// The public key that made a signature, on its layer, in the form
+/// `plugins trust add` takes.
+pub(crate) const SIGNER: &str = "dev.snapin.signer";
+
 /// The standard annotation keys.
 pub(crate) const VERSION: &str = "org.opencontainers.image.version";
 pub(crate) const TITLE: &str = "org.opencontainers.image.title";
@@ -61,6 +78,9 @@ pub(crate) struct Descriptor {
     pub(crate) size: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) platform: Option<Platform>,
+    /// What kind of artifact it points to, in a list of referrers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) artifact_type: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) annotations: BTreeMap<String, String>,
 }
@@ -73,6 +93,7 @@ impl Descriptor {
             digest: digest_of(bytes),
             size: bytes.len() as u64,
             platform: None,
+            artifact_type: None,
             annotations: BTreeMap::new(),
         }
     }
@@ -94,6 +115,9 @@ pub(crate) struct Document {
     pub(crate) layers: Option<Vec<Descriptor>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) manifests: Option<Vec<Descriptor>>,
+    /// The manifest or index this one refers to (a signature's version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) subject: Option<Descriptor>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) annotations: BTreeMap<String, String>,
 }
@@ -118,7 +142,8 @@ impl Document {
             .config
             .iter()
             .chain(doc.layers.iter().flatten())
-            .chain(doc.manifests.iter().flatten());
+            .chain(doc.manifests.iter().flatten())
+            .chain(doc.subject.iter());
         for d in descriptors {
             super::reference::digest(&d.digest)
                 .map_err(|why| format!("one of its descriptors is wrong: {why}"))?;
@@ -141,6 +166,7 @@ impl Document {
             config: None,
             layers: None,
             manifests: Some(manifests),
+            subject: None,
             annotations,
         }
     }
@@ -158,8 +184,38 @@ impl Document {
             config: Some(config),
             layers: Some(vec![layer]),
             manifests: None,
+            subject: None,
             annotations,
         }
+    }
+
+    /// An artifact of `artifact_type` with the empty config: `layers`,
+    /// referring to `subject` when given.
+    pub(crate) fn artifact(
+        artifact_type: &str,
+        layers: Vec<Descriptor>,
+        subject: Option<Descriptor>,
+        annotations: BTreeMap<String, String>,
+    ) -> Document {
+        Document {
+            schema_version: 2,
+            media_type: Some(MANIFEST_MEDIA_TYPE.to_string()),
+            artifact_type: Some(artifact_type.to_string()),
+            config: Some(Descriptor::of(EMPTY_MEDIA_TYPE, EMPTY)),
+            layers: Some(layers),
+            manifests: None,
+            subject,
+            annotations,
+        }
+    }
+
+    /// Its entry in a list of referrers: its descriptor with its artifact
+    /// type and annotations.
+    pub(crate) fn referrer_entry(&self) -> Descriptor {
+        let mut entry = Descriptor::of(self.media_type(), &self.to_bytes());
+        entry.artifact_type = self.artifact_type.clone();
+        entry.annotations = self.annotations.clone();
+        entry
     }
 
     /// The media type to send it with.

@@ -333,6 +333,31 @@ impl Remote {
         Ok(())
     }
 
+    /// The referrers of `digest` (signatures and the like): through the
+    /// registry's referrers API, or, where it has none (404), the index
+    /// under the tag `sha256-HEX` (the OCI referrers tag schema).
+    pub(crate) async fn referrers(&self, digest: &str) -> Result<Vec<Descriptor>, Diagnostic> {
+        self.authenticate(RegistryOperation::Pull).await?;
+        let image = self.image(digest);
+        let what = format!("read the referrers of {}@{digest}", self.url());
+        let index = self
+            .retrying(&what, || self.client.pull_referrers(&image, None))
+            .await?;
+        let entries = serde_json::to_value(&index.manifests)
+            .and_then(serde_json::from_value::<Vec<Descriptor>>)
+            .map_err(|e| {
+                Diagnostic::new(format!("cannot {what}: its list is malformed: {e}"))
+                    .with_fix("try again; if it persists, the registry serves damaged content")
+            })?;
+        for entry in &entries {
+            super::reference::digest(&entry.digest).map_err(|why| {
+                Diagnostic::new(format!("cannot {what}: one of its entries is wrong: {why}"))
+                    .with_fix("try again; if it persists, the registry serves damaged content")
+            })?;
+        }
+        Ok(entries)
+    }
+
     /// Uploads a manifest or index under `tag_or_digest`.
     pub(crate) async fn push_manifest(
         &self,

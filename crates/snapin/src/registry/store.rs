@@ -22,6 +22,22 @@ pub(crate) enum Store {
 pub(crate) struct Read {
     pub(crate) document: Document,
     pub(crate) digest: String,
+    /// Its size in bytes, as read.
+    pub(crate) size: u64,
+}
+
+impl Read {
+    /// A descriptor of what was read, with its media type.
+    pub(crate) fn descriptor(&self) -> Descriptor {
+        Descriptor {
+            media_type: self.document.media_type().to_string(),
+            digest: self.digest.clone(),
+            size: self.size,
+            platform: None,
+            artifact_type: None,
+            annotations: Default::default(),
+        }
+    }
 }
 
 impl Store {
@@ -118,7 +134,11 @@ impl Store {
         if !cache.has(&digest) {
             cache.put(&bytes).map_err(|e| cache_error(cache, &e))?;
         }
-        Ok(Read { document, digest })
+        Ok(Read {
+            document,
+            digest,
+            size: bytes.len() as u64,
+        })
     }
 
     /// Blob `descriptor` (at most `cap` bytes), in `cache`: its path there.
@@ -190,6 +210,49 @@ impl Store {
         Ok(descriptor)
     }
 
+    /// The referrers of `digest` whose artifact type is `artifact_type`.
+    /// Not cached: a signature may be added after the version.
+    pub(crate) async fn referrers(
+        &self,
+        digest: &str,
+        artifact_type: &str,
+    ) -> Result<Vec<Descriptor>, Diagnostic> {
+        let all = match self {
+            Store::Remote(r) => r.referrers(digest).await?,
+            Store::Layout(l) => layout_referrers(l, digest)?,
+        };
+        Ok(all
+            .into_iter()
+            .filter(|d| d.artifact_type.as_deref() == Some(artifact_type))
+            .collect())
+    }
+
+    /// Writes `document`, which names its subject, and lists it among the
+    /// subject's referrers: a registry with the referrers API lists it by
+    /// itself; elsewhere the index under the tag `sha256-HEX` gains it.
+    /// Its blobs must be written first.
+    pub(crate) async fn attach(&self, document: &Document) -> Result<Descriptor, Diagnostic> {
+        let Some(subject) = &document.subject else {
+            return Err(Diagnostic::new(
+                "cannot attach an artifact that names no subject",
+            ));
+        };
+        let written = self.push_document(document, None).await?;
+        let listed = match self {
+            Store::Remote(r) => r.referrers(&subject.digest).await?,
+            Store::Layout(l) => layout_referrers(l, &subject.digest)?,
+        };
+        if listed.iter().any(|d| d.digest == written.digest) {
+            return Ok(written);
+        }
+        let mut entries = listed;
+        entries.push(document.referrer_entry());
+        let index = Document::index(entries, Default::default());
+        self.push_document(&index, Some(&referrers_tag(&subject.digest)))
+            .await?;
+        Ok(written)
+    }
+
     /// Keeps what was written to a layout.
     pub(crate) fn commit(&mut self) {
         if let Store::Layout(l) = self {
@@ -208,6 +271,37 @@ impl Store {
             Store::Layout(l) => format!("oci-layout://{}{sep}{tag_or_digest}", l.dir().display()),
         }
     }
+}
+
+/// The tag of the referrers of `digest` where there is no referrers API:
+/// `sha256-HEX`.
+pub(crate) fn referrers_tag(digest: &str) -> String {
+    digest.replace(':', "-")
+}
+
+/// The referrers of `digest` in a layout: the index under its referrers
+/// tag, if any.
+fn layout_referrers(layout: &Layout, digest: &str) -> Result<Vec<Descriptor>, Diagnostic> {
+    let tag = referrers_tag(digest);
+    let found = layout
+        .refs()
+        .map_err(|e| layout_error(layout, &e))?
+        .into_iter()
+        .find(|(name, _)| *name == tag);
+    let Some((_, descriptor)) = found else {
+        return Ok(Vec::new());
+    };
+    let bytes = layout
+        .read(&descriptor.digest, oci::MANIFEST_CAP)
+        .map_err(|e| layout_error(layout, &e))?;
+    let index = Document::parse(&bytes).map_err(|why| {
+        Diagnostic::new(format!(
+            "cannot read the referrers of {digest} in {}: {why}",
+            layout.dir().display()
+        ))
+        .with_fix("write the layout again with `plugins export --layout DIR`")
+    })?;
+    Ok(index.manifests.unwrap_or_default())
 }
 
 fn layout_error(layout: &Layout, e: &std::io::Error) -> Diagnostic {
