@@ -175,7 +175,7 @@ pub enum Origin {
     },
     /// An OCI artifact: a registry repository or an image layout. The file
     /// lies under the host's data directory, which the host owns.
-    Oci(OciOrigin),
+    Oci(Box<OciOrigin>),
 }
 
 /// Where a plugin installed from an OCI artifact came from, by digest.

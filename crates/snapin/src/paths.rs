@@ -17,6 +17,8 @@ pub(crate) const INDEX_FILE: &str = "plugins.json";
 pub(crate) const LOOKUP_FILE: &str = ".plugins.lookup";
 /// The lock index writers hold.
 pub(crate) const INDEX_LOCK_FILE: &str = ".plugins.lock";
+/// The list of catalogs added, in the catalogs directory.
+pub(crate) const CATALOG_LIST_FILE: &str = "catalogs.toml";
 /// The prefix of the temporary files an index is written through.
 pub(crate) const INDEX_TEMPORARY_PREFIX: &str = ".plugins.json.";
 /// The prefix of the temporary files a lookup is written through (swept by

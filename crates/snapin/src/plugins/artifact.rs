@@ -112,6 +112,7 @@ pub(super) fn install(
     source: &str,
     prefer_wasm: bool,
     choices: &Choices,
+    expected: &Expected<'_>,
     options: &Options,
 ) -> Result {
     let ns = engine.ns();
@@ -150,7 +151,7 @@ pub(super) fn install(
         &store,
         &reference.repository,
         &version,
-        &Expected::default(),
+        expected,
         choices,
         &format!("install {source}"),
         options,
@@ -438,7 +439,7 @@ pub(super) fn origin_of(
         } => (Some(registry.clone()), Some(repository.clone())),
         Repository::Layout { .. } => (None, None),
     };
-    Origin::Oci(OciOrigin {
+    Origin::Oci(Box::new(OciOrigin {
         source: repository.to_string(),
         registry,
         repository: repo,
@@ -451,7 +452,7 @@ pub(super) fn origin_of(
             key: k.to_text(),
         }),
         signature: verdict.signature.clone(),
-    })
+    }))
 }
 
 /// The plugin's name where its repository is a layout, which may hold

@@ -1,7 +1,7 @@
 //! What every `plugins` subcommand uses: how it fails, the index, and the
 //! arguments several of them take.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, ArgMatches};
@@ -157,4 +157,20 @@ pub(super) fn source_arg(help: String) -> Arg {
 /// The string value of argument `id`, empty when absent.
 pub(super) fn string(m: &ArgMatches, id: &str) -> String {
     m.get_one::<String>(id).cloned().unwrap_or_default()
+}
+
+/// The bytes of the file at `path`, refused past `cap` bytes before more
+/// are read.
+#[cfg_attr(not(feature = "registry"), allow(dead_code))]
+pub(super) fn read_capped(path: &Path, cap: u64) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > cap {
+        return Err(format!("it is larger than {cap} bytes"));
+    }
+    Ok(bytes)
 }

@@ -12,8 +12,8 @@ use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
 use crate::registry::layout::Layout;
 use crate::registry::lockfile::LockFile;
-use crate::registry::oci::{self, Descriptor};
-use crate::registry::store::Store;
+use crate::registry::oci::{self, Descriptor, Document};
+use crate::registry::store::{Store, referrers_tag};
 
 use super::artifact::{Session, block_on, parse_reference};
 use super::common::{Result, say};
@@ -70,6 +70,24 @@ pub(super) fn run(engine: &Engine, args: &ExportArgs) -> Result {
         let store = session.store(engine, &repository)?;
         let top = block_on(copy_version(&store, &session.cache, &out, &locked.digest))?;
         refs.push((format!("{}:{}", locked.name, locked.version), top));
+        if let Some(signature) = &locked.signature {
+            // The signature goes with it, listed as the index's referrer
+            // under the tag schema's `sha256-HEX`, which `sync --from` reads.
+            let entry = block_on(copy_manifest(&store, &session.cache, &out, signature))?;
+            let list = Document::index(vec![entry], Default::default());
+            let bytes = list.to_bytes();
+            out.put(&bytes).map_err(|e| {
+                Diagnostic::new(format!(
+                    "cannot write the layout {}: {e}",
+                    args.layout.display()
+                ))
+                .with_fix("check that the directory is writable and the disk has room")
+            })?;
+            refs.push((
+                referrers_tag(&locked.digest),
+                Descriptor::of(list.media_type(), &bytes),
+            ));
+        }
     }
     for (name, descriptor) in &refs {
         out.set_ref(name, descriptor).map_err(|e| {
@@ -95,6 +113,48 @@ pub(super) fn run(engine: &Engine, args: &ExportArgs) -> Result {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Copies the blob or document at `digest` from the cache into `out`.
+fn copy_into(out: &Layout, cache: &Layout, digest: &str) -> Result<()> {
+    out.copy_from(cache, digest).map_err(|e| {
+        Diagnostic::new(format!(
+            "cannot write the layout {}: {e}",
+            out.dir().display()
+        ))
+        .with_fix("check that the directory is writable and the disk has room")
+        .into()
+    })
+}
+
+/// Copies the image manifest at `digest` and its blobs into `out`; returns
+/// its entry in a list of referrers.
+async fn copy_manifest(
+    store: &Store,
+    cache: &Layout,
+    out: &Layout,
+    digest: &str,
+) -> Result<Descriptor> {
+    let read = store.document(cache, digest).await?;
+    let blobs = read
+        .document
+        .config
+        .iter()
+        .chain(read.document.layers.iter().flatten());
+    for blob in blobs {
+        let cap = if blob.media_type == oci::CONFIG_MEDIA_TYPE {
+            oci::CONFIG_CAP
+        } else {
+            oci::FILE_CAP
+        };
+        store.blob(cache, blob, cap, &blob.digest).await?;
+        copy_into(out, cache, &blob.digest)?;
+    }
+    copy_into(out, cache, digest)?;
+    let mut entry = read.descriptor();
+    entry.artifact_type = read.document.artifact_type.clone();
+    entry.annotations = read.document.annotations.clone();
+    Ok(entry)
+}
+
 /// Copies the index at `digest`, every manifest it lists and their blobs
 /// into `out`; returns the index's descriptor.
 async fn copy_version(
@@ -103,40 +163,15 @@ async fn copy_version(
     out: &Layout,
     digest: &str,
 ) -> Result<Descriptor> {
-    let copy = |d: &str| -> Result<()> {
-        out.copy_from(cache, d).map_err(|e| {
-            Diagnostic::new(format!(
-                "cannot write the layout {}: {e}",
-                out.dir().display()
-            ))
-            .with_fix("check that the directory is writable and the disk has room")
-            .into()
-        })
-    };
     let top = store.document(cache, digest).await?;
     let manifests = match &top.document.manifests {
         Some(list) => list.iter().map(|d| d.digest.clone()).collect(),
         None => vec![top.digest.clone()],
     };
     for m in &manifests {
-        let read = store.document(cache, m).await?;
-        let blobs = read
-            .document
-            .config
-            .iter()
-            .chain(read.document.layers.iter().flatten());
-        for blob in blobs {
-            let cap = if blob.media_type == oci::CONFIG_MEDIA_TYPE {
-                oci::CONFIG_CAP
-            } else {
-                oci::FILE_CAP
-            };
-            store.blob(cache, blob, cap, &blob.digest).await?;
-            copy(&blob.digest)?;
-        }
-        copy(m)?;
+        copy_manifest(store, cache, out, m).await?;
     }
-    copy(&top.digest)?;
+    copy_into(out, cache, &top.digest)?;
     let bytes = cache.read(&top.digest, oci::MANIFEST_CAP).map_err(|e| {
         Diagnostic::new(format!("cannot read the download cache: {e}")).with_fix("try again")
     })?;

@@ -94,9 +94,37 @@ pub(super) fn run(engine: &Engine, args: &InstallArgs, options: &Options) -> Res
             &args.source,
             args.prefer_wasm,
             &args.choices(),
+            &super::verify::Expected::default(),
             options,
         );
         #[cfg(not(feature = "registry"))]
+        return super::registry_commands::hand_over(engine, &format!("install {}", args.source));
+    }
+    // A plugin name: through the catalogs, when one lists it; otherwise
+    // the `NS-NAME` executable on PATH.
+    #[cfg(feature = "registry")]
+    if super::catalogs::is_name(&args.source)
+        && let Some(hit) = super::catalogs::find(engine, &args.source, options)?
+    {
+        let reference = hit.reference();
+        crate::ui::notice(&format!(
+            "'{}' is {} {} in catalog '{}'\n",
+            hit.entry.name, reference, hit.version, hit.catalog
+        ));
+        return super::artifact::install(
+            engine,
+            &reference,
+            args.prefer_wasm,
+            &args.choices(),
+            &super::verify::Expected {
+                catalog: Some((&hit.catalog, &hit.entry.keys)),
+                ..Default::default()
+            },
+            options,
+        );
+    }
+    #[cfg(not(feature = "registry"))]
+    if super::registry_commands::names_a_catalog_plugin(engine, &args.source) {
         return super::registry_commands::hand_over(engine, &format!("install {}", args.source));
     }
     let (path, origin) = resolve_source(engine.ns(), &args.source)?;

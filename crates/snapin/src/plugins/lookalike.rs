@@ -14,7 +14,7 @@ use super::consent::confirm;
 /// for host `ns`: a slip or two apart ([`slipped`]), or one is the other
 /// with an affix ([`affixed`]). Identical names are not look-alikes: they
 /// are conflicts, refused elsewhere.
-fn looks_like(new: &str, known: &str, ns: &str) -> bool {
+pub(super) fn looks_like(new: &str, known: &str, ns: &str) -> bool {
     new != known && (slipped(new, known) || affixed(new, known, ns) || affixed(known, new, ns))
 }
 

@@ -15,6 +15,8 @@
 //! | `lock`, `sync`, `export` | lock.rs, sync.rs, export.rs |
 //! | `sign`                   | sign.rs       |
 //! | `trust`                  | trusted_keys.rs |
+//! | `catalog`                | catalog.rs (the copies on disk: catalogs.rs) |
+//! | `search`, `audit`        | search.rs, audit.rs |
 //!
 //! Installing and upgrading from an `oci://` or `oci-layout://` source,
 //! and what sync shares with them, is in artifact.rs; checking who signed
@@ -42,7 +44,13 @@ use crate::ui::{self, Options};
 
 #[cfg(feature = "registry")]
 mod artifact;
+#[cfg(feature = "registry")]
+mod audit;
 mod broad_grants;
+#[cfg(feature = "registry")]
+mod catalog;
+#[cfg(feature = "registry")]
+mod catalogs;
 pub(crate) mod check;
 mod common;
 mod consent;
@@ -66,6 +74,8 @@ mod outdated;
 mod publish;
 mod record;
 mod registry_commands;
+#[cfg(feature = "registry")]
+mod search;
 #[cfg(feature = "registry")]
 mod sign;
 mod state;
@@ -114,7 +124,10 @@ pub(crate) fn command(engine: &Engine, compiled_in: Vec<(String, Option<String>)
         .subcommand(sync::command(ns))
         .subcommand(export::command(ns))
         .subcommand(sign::command(ns))
-        .subcommand(trusted_keys::command());
+        .subcommand(trusted_keys::command())
+        .subcommand(catalog::command(ns))
+        .subcommand(search::command())
+        .subcommand(audit::command());
     group
 }
 
@@ -150,6 +163,17 @@ pub(crate) fn run(engine: &Engine, matches: &ArgMatches, options: &Options) -> E
         Some(("export", m)) => export::run(engine, &export::ExportArgs::from(engine.ns(), m)),
         #[cfg(feature = "registry")]
         Some(("sign", m)) => sign::run(engine, &sign::SignArgs::from(m)),
+        #[cfg(feature = "registry")]
+        Some(("search", m)) => search::run(engine, &search::SearchArgs::from(m), options),
+        #[cfg(feature = "registry")]
+        Some(("audit", m)) => audit::run(engine, &audit::AuditArgs::from(m)),
+        #[cfg(feature = "registry")]
+        Some(("catalog", m)) => match catalog::CatalogArgs::from(m) {
+            Some(args) => catalog::run(engine, &args, options),
+            None => Err(Diagnostic::new("unknown plugins catalog command")
+                .with_fix(format!("see `{} {COMMAND} catalog --help`", engine.ns()))
+                .into()),
+        },
         #[cfg(feature = "registry")]
         Some(("trust", m)) => match trusted_keys::TrustArgs::from(m) {
             Some(args) => trusted_keys::run(engine, &args),

@@ -32,6 +32,14 @@ pub(super) const SIGN: &str =
 /// What `plugins trust` does.
 pub(super) const TRUST: &str = "Keep the publishers' keys you trust, each for a registry prefix";
 
+/// What `plugins catalog` does.
+pub(super) const CATALOG: &str = "Build, add and update signed catalogs of plugins";
+/// What `plugins search` does.
+pub(super) const SEARCH: &str = "Search the catalogs' plugins (offline, from the copies fetched)";
+/// What `plugins audit` does.
+pub(super) const AUDIT: &str =
+    "Report yanked, unsigned or mis-signed plugins, writable files and broad grants";
+
 /// The commands that only the registry build runs.
 #[cfg_attr(feature = "registry", allow(dead_code))]
 const COMMANDS: &[(&str, &str)] = &[
@@ -42,12 +50,32 @@ const COMMANDS: &[(&str, &str)] = &[
     ("export", EXPORT),
     ("sign", SIGN),
     ("trust", TRUST),
+    ("catalog", CATALOG),
+    ("search", SEARCH),
+    ("audit", AUDIT),
 ];
 
 /// Whether `source` names an artifact, which only the registry build
 /// installs.
 pub(super) fn is_artifact(source: &str) -> bool {
     source.starts_with("oci://") || source.starts_with("oci-layout://")
+}
+
+/// Whether `source` may name a plugin of a catalog (`NAME` or
+/// `NAME@REQ`, not a file, with catalogs added), which only the registry
+/// build reads.
+#[cfg(not(feature = "registry"))]
+pub(super) fn names_a_catalog_plugin(engine: &Engine, source: &str) -> bool {
+    let name = source.split_once('@').map_or(source, |(n, _)| n);
+    crate::manifest::is_valid_name(name)
+        && !std::path::Path::new(source).exists()
+        && engine.host.registry_helper.is_some()
+        && engine
+            .host
+            .paths
+            .catalogs_dir()
+            .join(crate::paths::CATALOG_LIST_FILE)
+            .is_file()
 }
 
 /// The registry commands as listed by a build that hands them over: each

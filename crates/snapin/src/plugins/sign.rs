@@ -23,7 +23,7 @@ use crate::registry::reference::Pick;
 use crate::registry::store::Store;
 
 use super::artifact::{Session, block_on, parse_reference};
-use super::common::{Result, say};
+use super::common::{Result, read_capped, say};
 
 /// The clap definition of `plugins sign`.
 pub(super) fn command(ns: &str) -> Command {
@@ -211,7 +211,7 @@ pub(super) fn run(engine: &Engine, args: &SignArgs) -> Result {
     let made_elsewhere = match (&args.signature, &args.signer) {
         (Some(file), Some(signer)) => {
             let signer = public_key(ns, signer, &what)?;
-            let bytes = read_capped(file).map_err(|why| {
+            let bytes = read_capped(file, signature::SIGNATURE_CAP).map_err(|why| {
                 Diagnostic::new(format!(
                     "cannot {what}: cannot read {}: {why}",
                     file.display()
@@ -302,26 +302,9 @@ pub(super) fn run(engine: &Engine, args: &SignArgs) -> Result {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A signature file's bytes, refused past the cap before reading more.
-fn read_capped(path: &Path) -> std::result::Result<Vec<u8>, String> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut bytes = Vec::new();
-    file.take(signature::SIGNATURE_CAP + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > signature::SIGNATURE_CAP {
-        return Err(format!(
-            "it is larger than the {} bytes a signature can be",
-            signature::SIGNATURE_CAP
-        ));
-    }
-    Ok(bytes)
-}
-
 /// The version at `tag_or_digest`: its index's descriptor, and the plugin
 /// manifest published with it (from its first build's config).
-async fn version_of(
+pub(super) async fn version_of(
     store: &Store,
     cache: &Layout,
     tag_or_digest: &str,

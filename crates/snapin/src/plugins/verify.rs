@@ -206,7 +206,7 @@ pub(super) async fn check(
             .iter()
             .filter_map(|k| PublicKey::parse(k).ok())
             .collect();
-        if let Some(hit) = listed.iter().find_map(|k| found(k)) {
+        if let Some(hit) = listed.iter().find_map(&found) {
             return Ok(verdict(hit));
         }
         let now = match good.first() {

@@ -1,2 +1,741 @@
-//! Publishers keys (stub).
-pub struct PublicKey;
+//! Publishers' keys: minisign keys and SSH keys (ed25519, ecdsa-sha2-nistp256),
+//! public ones as users paste or keep them, secret ones as key files.
+//!
+//! A public key has one canonical line ([`PublicKey::to_text`]) and a short
+//! name to show ([`PublicKey::id`]), the same one `minisign` and
+//! `ssh-keygen -l` print, so that users can match what snapin says with what
+//! their tools say.
+
+use std::io::Read as _;
+use std::path::Path;
+
+use ssh_key::public::KeyData;
+use ssh_key::{Algorithm, EcdsaCurve, HashAlg, LineEnding};
+
+use super::signature::{NAMESPACE, Signature};
+
+/// The signature algorithm of a minisign key ("Ed": Ed25519).
+const MINISIGN_ALGORITHM: [u8; 2] = *b"Ed";
+
+/// The untrusted first line of a minisign key or signature file.
+const MINISIGN_COMMENT: &str = "untrusted comment:";
+
+/// The first line of an OpenSSH private key file.
+const OPENSSH_PRIVATE_BEGIN: &str = "-----BEGIN OPENSSH PRIVATE KEY-----";
+
+/// Largest secret key file read (bytes): both formats are well under 1 KiB.
+const SECRET_KEY_CAP: u64 = 64 << 10;
+
+/// What to say about an SSH key type that is not supported.
+const SSH_TYPES: &str =
+    "ed25519 keys work (ssh-keygen -t ed25519), and so do ecdsa-sha2-nistp256 keys";
+
+/// A publisher's public key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicKey {
+    /// A minisign Ed25519 key.
+    Minisign {
+        /// The key id: 8 bytes, little-endian in [`PublicKey::id`] as minisign prints it.
+        key_id: [u8; 8],
+        /// The Ed25519 public key.
+        key: [u8; 32],
+    },
+    /// An SSH key, ed25519 or ecdsa-sha2-nistp256; its comment is not kept.
+    Ssh(KeyData),
+}
+
+impl PublicKey {
+    /// Reads a key as users paste or keep it: a minisign public key line
+    /// ("RW..." base64), a whole minisign .pub file ("untrusted comment:
+    /// ...\nRW...\n"), or an OpenSSH public key line ("ssh-ed25519 AAAA...
+    /// comment", also ecdsa-sha2-nistp256). Other SSH key types are refused,
+    /// naming the type.
+    pub fn parse(text: &str) -> Result<PublicKey, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("it is empty, not a minisign or SSH public key".to_string());
+        }
+        if text.starts_with(MINISIGN_COMMENT) {
+            let mut lines = text
+                .lines()
+                .skip(1)
+                .map(str::trim)
+                .filter(|l| !l.is_empty());
+            let (Some(line), None) = (lines.next(), lines.next()) else {
+                return Err("it is not a minisign public key file: it must have a comment line and one key line".to_string());
+            };
+            return parse_minisign(line);
+        }
+        let mut words = text.split_whitespace();
+        let first = words.next().unwrap_or_default();
+        if words.next().is_none() && !looks_like_ssh_type(first) {
+            return parse_minisign(first);
+        }
+        parse_ssh(text, first)
+    }
+
+    /// The canonical one-line form, comment dropped: the minisign base64
+    /// line, or "ssh-ed25519 AAAA...". `parse(to_text())` gives the key back.
+    pub fn to_text(&self) -> String {
+        match self {
+            PublicKey::Minisign { key_id, key } => {
+                let mut bytes = Vec::with_capacity(42);
+                bytes.extend_from_slice(&MINISIGN_ALGORITHM);
+                bytes.extend_from_slice(key_id);
+                bytes.extend_from_slice(key);
+                base64_encode(&bytes)
+            }
+            PublicKey::Ssh(data) => {
+                // Encoding fails only for key data that does not fit a line,
+                // which a parsed key never is; the type name alone then still
+                // fails to parse rather than naming another key.
+                ssh_key::PublicKey::new(data.clone(), "")
+                    .to_openssh()
+                    .unwrap_or_else(|_| data.algorithm().as_str().to_string())
+            }
+        }
+    }
+
+    /// A short name to show users: "minisign:" and the key id as 16
+    /// uppercase hex digits (as minisign prints it), or the SSH fingerprint
+    /// "SHA256:..." (as `ssh-keygen -l` prints it).
+    pub fn id(&self) -> String {
+        match self {
+            PublicKey::Minisign { key_id, .. } => minisign_id(key_id),
+            PublicKey::Ssh(data) => data.fingerprint(HashAlg::Sha256).to_string(),
+        }
+    }
+
+    /// An SSH key of a type snapin reads.
+    pub(super) fn from_ssh(data: &KeyData) -> Result<PublicKey, String> {
+        supported_ssh(data).map(|()| PublicKey::Ssh(data.clone()))
+    }
+
+    /// The key as minisign-verify checks with.
+    pub(super) fn to_minisign(&self) -> Option<minisign_verify::PublicKey> {
+        match self {
+            PublicKey::Minisign { .. } => {
+                minisign_verify::PublicKey::from_base64(&self.to_text()).ok()
+            }
+            PublicKey::Ssh(_) => None,
+        }
+    }
+}
+
+/// How a minisign key id is shown: "minisign:" and the id as minisign
+/// prints it, a little-endian number in 16 uppercase hex digits.
+pub(super) fn minisign_id(key_id: &[u8; 8]) -> String {
+    format!("minisign:{:016X}", u64::from_le_bytes(*key_id))
+}
+
+/// Reads a minisign public key line.
+fn parse_minisign(line: &str) -> Result<PublicKey, String> {
+    let not = |why: &str| format!("it is not a minisign or SSH public key: {why}");
+    let bytes = base64_decode(line).ok_or_else(|| not("it is not base64"))?;
+    if bytes.len() > 8 && bytes[..3] == [0, 0, 0] && bytes[4..].starts_with(b"ssh-") {
+        return Err(not(
+            "it is the base64 part of an SSH key alone: give the whole line (\"ssh-ed25519 AAAA...\")",
+        ));
+    }
+    if bytes.len() != 42 {
+        return Err(not(&format!(
+            "a minisign key is 42 bytes in base64, this is {}",
+            bytes.len()
+        )));
+    }
+    if bytes[..2] != MINISIGN_ALGORITHM {
+        return Err(not("it does not start as a minisign Ed25519 key (\"RW\")"));
+    }
+    let mut key_id = [0; 8];
+    key_id.copy_from_slice(&bytes[2..10]);
+    let mut key = [0; 32];
+    key.copy_from_slice(&bytes[10..42]);
+    Ok(PublicKey::Minisign { key_id, key })
+}
+
+/// Reads an OpenSSH public key line whose first word is `kind`.
+fn parse_ssh(line: &str, kind: &str) -> Result<PublicKey, String> {
+    match ssh_key::PublicKey::from_openssh(line) {
+        Ok(key) => PublicKey::from_ssh(key.key_data()),
+        Err(_) if looks_like_ssh_type(kind) && !is_supported_ssh_type(kind) => {
+            Err(format!("{kind} keys are not supported: {SSH_TYPES}"))
+        }
+        Err(e) if looks_like_ssh_type(kind) => Err(format!("it is not a valid {kind} key: {e}")),
+        Err(_) => Err(
+            "it is not a minisign or SSH public key: expected a minisign key (\"RW...\") or an OpenSSH key line (\"ssh-ed25519 AAAA...\")"
+                .to_string(),
+        ),
+    }
+}
+
+/// Whether SSH key data is of a type snapin signs and verifies with.
+fn supported_ssh(data: &KeyData) -> Result<(), String> {
+    match data.algorithm() {
+        Algorithm::Ed25519 => Ok(()),
+        Algorithm::Ecdsa {
+            curve: EcdsaCurve::NistP256,
+        } => Ok(()),
+        other => Err(format!(
+            "{} keys are not supported: {SSH_TYPES}",
+            other.as_str()
+        )),
+    }
+}
+
+/// Whether `word` reads as an SSH key type name ("ssh-rsa", "ecdsa-sha2-nistp384", "sk-ssh-ed25519@openssh.com").
+fn looks_like_ssh_type(word: &str) -> bool {
+    word.starts_with("ssh-")
+        || word.starts_with("ecdsa-")
+        || word.starts_with("sk-")
+        || word.contains("@openssh.com")
+}
+
+/// Whether `word` names a supported SSH key type.
+fn is_supported_ssh_type(word: &str) -> bool {
+    word == "ssh-ed25519" || word == "ecdsa-sha2-nistp256"
+}
+
+/// A publisher's secret key, to sign with.
+pub(crate) struct SecretKey {
+    /// The key and its format.
+    inner: Secret,
+    /// Its public half.
+    public: PublicKey,
+}
+
+/// A secret key by format.
+enum Secret {
+    /// A decrypted minisign key.
+    Minisign(minisign::SecretKey),
+    /// An unencrypted OpenSSH key (boxed: it is over twice the size of a
+    /// minisign key).
+    Ssh(Box<ssh_key::PrivateKey>),
+}
+
+impl SecretKey {
+    /// Reads a key file: a minisign secret key (encrypted with `password`,
+    /// or unencrypted as `minisign -G -W` writes), or an unencrypted OpenSSH
+    /// private key (ed25519 or ecdsa p256).
+    ///
+    /// Encrypted OpenSSH keys are refused with how to make an unencrypted
+    /// copy: reading them takes ssh-key's `encryption` feature, which brings
+    /// bcrypt-pbkdf, blowfish and four cipher crates (AES-CBC, AES-CTR,
+    /// AES-GCM, ChaCha20-Poly1305) for keys that signing in CI holds
+    /// unencrypted anyway.
+    ///
+    /// Never prompts: with `password` None an encrypted minisign key is an
+    /// error saying to set the password.
+    pub(crate) fn load(path: &Path, password: Option<&str>) -> Result<SecretKey, String> {
+        let text = read_capped(path)?;
+        if text.trim_start().starts_with(OPENSSH_PRIVATE_BEGIN) {
+            return load_ssh(&text);
+        }
+        if text.trim_start().starts_with(MINISIGN_COMMENT) {
+            return load_minisign(&text, password);
+        }
+        Err("it is not a minisign secret key or an OpenSSH private key".to_string())
+    }
+
+    /// The public half.
+    pub(crate) fn public(&self) -> PublicKey {
+        self.public.clone()
+    }
+
+    /// Signs `payload`: minisign keys write a standard .minisig (prehashed,
+    /// as `minisign -S` does), SSH keys an armored SSHSIG in namespace
+    /// [`NAMESPACE`] with sha512, as `ssh-keygen -Y sign -n snapin-plugin` does.
+    pub(crate) fn sign(&self, payload: &[u8]) -> Result<Signature, String> {
+        let bytes = match &self.inner {
+            Secret::Minisign(secret) => {
+                let seconds = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let trusted = format!("timestamp:{seconds}\tsnapin signature");
+                let id = self.public.id();
+                let untrusted = format!(
+                    "signature from minisign secret key {}",
+                    id.trim_start_matches("minisign:")
+                );
+                let signed =
+                    minisign::sign(None, secret, payload, Some(&trusted), Some(&untrusted))
+                        .map_err(|e| format!("signing failed: {e}"))?;
+                signed.into_string().into_bytes()
+            }
+            Secret::Ssh(secret) => secret
+                .sign(NAMESPACE, HashAlg::Sha512, payload)
+                .and_then(|s| s.to_pem(LineEnding::LF))
+                .map_err(|e| format!("signing failed: {e}"))?
+                .into_bytes(),
+        };
+        Signature::parse(&bytes).map_err(|e| format!("signing made an unreadable signature: {e}"))
+    }
+}
+
+/// Reads a key file, refusing one too large to be a key.
+fn read_capped(path: &Path) -> Result<String, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("it cannot be read: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(SECRET_KEY_CAP + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("it cannot be read: {e}"))?;
+    if bytes.len() as u64 > SECRET_KEY_CAP {
+        return Err(format!(
+            "it is larger than {} KiB, too large for a key file",
+            SECRET_KEY_CAP >> 10
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| "it is not text, so not a minisign or OpenSSH key file".to_string())
+}
+
+/// Reads an OpenSSH private key file.
+fn load_ssh(text: &str) -> Result<SecretKey, String> {
+    let key = ssh_key::PrivateKey::from_openssh(text)
+        .map_err(|e| format!("it is not a valid OpenSSH private key: {e}"))?;
+    if key.is_encrypted() {
+        return Err(
+            "it is encrypted with a passphrase, and snapin reads only unencrypted OpenSSH keys: sign with an unencrypted copy (cp KEY COPY; ssh-keygen -p -N \"\" -f COPY)"
+                .to_string(),
+        );
+    }
+    let public = PublicKey::from_ssh(key.public_key().key_data())?;
+    Ok(SecretKey {
+        inner: Secret::Ssh(Box::new(key)),
+        public,
+    })
+}
+
+/// Reads a minisign secret key file.
+///
+/// The key line decodes to: signature algorithm (2 bytes), KDF algorithm
+/// (2), checksum algorithm (2), KDF salt (32), ops limit (8), memory limit
+/// (8), then, encrypted when the KDF is scrypt: key id (8), secret key (64,
+/// its second half the public key) and checksum (32).
+fn load_minisign(text: &str, password: Option<&str>) -> Result<SecretKey, String> {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .nth(1)
+        .ok_or("it is not a minisign secret key: it has no key line")?;
+    let bytes =
+        base64_decode(line).ok_or("it is not a minisign secret key: its key line is not base64")?;
+    if bytes.len() != 158 || bytes[..2] != MINISIGN_ALGORITHM {
+        return Err("it is not a minisign Ed25519 secret key".to_string());
+    }
+    let secret = match &bytes[2..4] {
+        b"Sc" => {
+            let Some(password) = password else {
+                return Err(
+                    "it is encrypted, and no password was given: set the password".to_string(),
+                );
+            };
+            // A password given never prompts.
+            minisign::SecretKeyBox::from_string(text)
+                .and_then(|b| b.into_secret_key(Some(password.to_string())))
+                .map_err(|e| match e.kind() {
+                    minisign::ErrorKind::Verify => "the password is wrong".to_string(),
+                    _ => format!("it cannot be decrypted: {e}"),
+                })?
+        }
+        [0, 0] => {
+            // `minisign -G -W` leaves the checksum all zeros, which the
+            // crate's own reader refuses as a corrupted key: read the bytes
+            // directly then, and check a checksum that is there.
+            if bytes[126..].iter().all(|&b| b == 0) {
+                minisign::SecretKey::from_bytes(&bytes)
+                    .map_err(|e| format!("it is not a valid minisign secret key: {e}"))?
+            } else {
+                minisign::SecretKeyBox::from_string(text)
+                    .and_then(minisign::SecretKeyBox::into_unencrypted_secret_key)
+                    .map_err(|e| format!("it is not a valid minisign secret key: {e}"))?
+            }
+        }
+        _ => {
+            return Err(
+                "it is a minisign secret key encrypted in a way minisign does not write"
+                    .to_string(),
+            );
+        }
+    };
+    let public = minisign::PublicKey::from_secret_key(&secret)
+        .map_err(|e| format!("it is not a valid minisign secret key: {e}"))?;
+    let public = parse_minisign(&public.to_base64())?;
+    Ok(SecretKey {
+        inner: Secret::Minisign(secret),
+        public,
+    })
+}
+
+/// The standard base64 alphabet, with '=' padding.
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding, as minisign writes it.
+pub(super) fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(BASE64[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Standard base64 with padding, strictly: the canonical encoding of some
+/// bytes, or None.
+pub(super) fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.as_bytes();
+    if text.is_empty() || !text.len().is_multiple_of(4) {
+        return None;
+    }
+    let pad = text.iter().rev().take_while(|&&c| c == b'=').count();
+    if pad > 2 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut n, mut bits) = (0u32, 0u32);
+    for &c in &text[..text.len() - pad] {
+        let v = BASE64.iter().position(|&a| a == c)?;
+        n = (n << 6 | v as u32) & 0xFFFF;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((n >> bits) as u8);
+        }
+    }
+    // Leftover bits must be zero, so that one text means one byte string.
+    (n & ((1 << bits) - 1) == 0).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::process::{Command, Stdio};
+
+    use super::*;
+
+    /// `bytes` as uppercase hex.
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02X}")).collect()
+    }
+
+    /// Runs a tool, failing the test when it fails, and returns its stdout.
+    fn run(command: &mut Command) -> String {
+        let out = command.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{command:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// A minisign key pair made by `minisign -G -W` in `dir`: (public, secret) paths.
+    fn minisign_keys(dir: &Path) -> (PathBuf, PathBuf) {
+        let (public, secret) = (dir.join("key.pub"), dir.join("key.sec"));
+        run(Command::new("minisign")
+            .arg("-G")
+            .arg("-W")
+            .arg("-p")
+            .arg(&public)
+            .arg("-s")
+            .arg(&secret));
+        (public, secret)
+    }
+
+    /// An SSH key made by `ssh-keygen -t TYPE` in `dir`: the private key path (public is `.pub` beside it).
+    fn ssh_key_file(dir: &Path, kind: &str, name: &str) -> PathBuf {
+        let path = dir.join(name);
+        let mut command = Command::new("ssh-keygen");
+        command
+            .args([
+                "-q",
+                "-t",
+                kind,
+                "-N",
+                "",
+                "-C",
+                "someone@example.com",
+                "-f",
+            ])
+            .arg(&path);
+        if kind == "ecdsa" {
+            command.args(["-b", "256"]);
+        }
+        run(&mut command);
+        path
+    }
+
+    #[test]
+    fn base64_round_trips_and_refuses_non_canonical_text() {
+        for len in 0..10 {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 200) as u8).collect();
+            let text = base64_encode(&bytes);
+            if len > 0 {
+                assert_eq!(base64_decode(&text), Some(bytes));
+            }
+        }
+        assert_eq!(base64_encode(b"Ed"), "RWQ=");
+        assert_eq!(base64_decode("RWQ="), Some(b"Ed".to_vec()));
+        assert_eq!(base64_decode("RWR="), None, "trailing bits set");
+        assert_eq!(base64_decode("RWQ"), None);
+        assert_eq!(base64_decode("R=WQ"), None);
+        assert_eq!(base64_decode("RW?="), None);
+        assert_eq!(base64_decode("===="), None);
+        assert_eq!(base64_decode(""), None);
+    }
+
+    #[test]
+    fn a_minisign_public_key_reads_as_a_line_or_a_file_and_its_id_is_the_one_minisign_prints() {
+        let dir = tempfile::tempdir().unwrap();
+        let (public, _) = minisign_keys(dir.path());
+        let file = std::fs::read_to_string(&public).unwrap();
+        // "untrusted comment: minisign public key 7DE1ED487D6380FC"
+        let printed = file.lines().next().unwrap().rsplit(' ').next().unwrap();
+        let line = file.lines().nth(1).unwrap();
+
+        let key = PublicKey::parse(&file).unwrap();
+        assert_eq!(PublicKey::parse(line).unwrap(), key);
+        assert_eq!(PublicKey::parse(&format!("  {line}\n")).unwrap(), key);
+        assert_eq!(key.id(), format!("minisign:{printed}"));
+        assert_eq!(key.to_text(), line);
+        assert_eq!(PublicKey::parse(&key.to_text()).unwrap(), key);
+        let PublicKey::Minisign { key_id, .. } = &key else {
+            panic!("{key:?}")
+        };
+        assert_eq!(
+            hex(&key_id.iter().rev().copied().collect::<Vec<_>>()),
+            printed
+        );
+    }
+
+    #[test]
+    fn an_ssh_public_key_reads_without_its_comment_and_its_id_is_the_fingerprint_ssh_keygen_prints()
+    {
+        let dir = tempfile::tempdir().unwrap();
+        for kind in ["ed25519", "ecdsa"] {
+            let private = ssh_key_file(dir.path(), kind, kind);
+            let public = private.with_extension("pub");
+            let line = std::fs::read_to_string(&public).unwrap();
+            let key = PublicKey::parse(&line).unwrap();
+            // "256 SHA256:... someone@example.com (ED25519)"
+            let listed = run(Command::new("ssh-keygen").arg("-l").arg("-f").arg(&public));
+            assert_eq!(key.id(), listed.split(' ').nth(1).unwrap(), "{kind}");
+            let text = key.to_text();
+            assert!(!text.contains("someone"), "{text}");
+            assert_eq!(line.rsplit_once(' ').unwrap().0, text);
+            assert_eq!(PublicKey::parse(&text).unwrap(), key);
+        }
+    }
+
+    #[test]
+    fn other_ssh_key_types_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let private = ssh_key_file(dir.path(), "rsa", "rsa");
+        let line = std::fs::read_to_string(private.with_extension("pub")).unwrap();
+        let e = PublicKey::parse(&line).unwrap_err();
+        assert_eq!(
+            e,
+            "ssh-rsa keys are not supported: ed25519 keys work (ssh-keygen -t ed25519), and so do ecdsa-sha2-nistp256 keys"
+        );
+        let e = PublicKey::parse("ssh-dss AAAAB3NzaC1kc3MAAACBAP").unwrap_err();
+        assert!(e.starts_with("ssh-dss keys are not supported"), "{e}");
+        let e = PublicKey::parse("ssh-ed25519 AAAAnotakey").unwrap_err();
+        assert!(e.starts_with("it is not a valid ssh-ed25519 key: "), "{e}");
+    }
+
+    #[test]
+    fn what_is_not_a_key_is_refused_with_a_reason() {
+        let not_minisign = base64_encode(&[b'X'; 42]);
+        for (text, reason) in [
+            ("", "it is empty, not a minisign or SSH public key"),
+            ("   \n", "it is empty, not a minisign or SSH public key"),
+            (
+                "hello",
+                "it is not a minisign or SSH public key: it is not base64",
+            ),
+            (
+                "RWQ=",
+                "it is not a minisign or SSH public key: a minisign key is 42 bytes in base64, this is 2",
+            ),
+            (
+                "AAAAC3NzaC1lZDI1NTE5AAAAIDE4NjQ0MzkzNDc3MjI0NzM4MjU3MjE2NDgzMzUx",
+                "it is not a minisign or SSH public key: it is the base64 part of an SSH key alone: give the whole line (\"ssh-ed25519 AAAA...\")",
+            ),
+            (
+                not_minisign.as_str(),
+                "it is not a minisign or SSH public key: it does not start as a minisign Ed25519 key (\"RW\")",
+            ),
+            (
+                "hello world",
+                "it is not a minisign or SSH public key: expected a minisign key (\"RW...\") or an OpenSSH key line (\"ssh-ed25519 AAAA...\")",
+            ),
+            (
+                "untrusted comment: x",
+                "it is not a minisign public key file: it must have a comment line and one key line",
+            ),
+        ] {
+            assert_eq!(PublicKey::parse(text).unwrap_err(), reason, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_minisign_secret_key_from_minisign_signs_as_its_public_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let (public, secret) = minisign_keys(dir.path());
+        let key = SecretKey::load(&secret, None).unwrap();
+        let public = PublicKey::parse(&std::fs::read_to_string(public).unwrap()).unwrap();
+        assert_eq!(key.public(), public);
+        // A password given for an unencrypted key does not matter.
+        assert_eq!(
+            SecretKey::load(&secret, Some("x")).unwrap().public(),
+            public
+        );
+        // The crate's own reader refuses what `minisign -W` writes.
+        let text = std::fs::read_to_string(&secret).unwrap();
+        let e = minisign::SecretKeyBox::from_string(&text)
+            .and_then(minisign::SecretKeyBox::into_unencrypted_secret_key)
+            .unwrap_err();
+        assert!(e.to_string().contains("Corrupted"), "{e}");
+    }
+
+    /// An encrypted minisign key pair, made by the crate (scrypt with 32
+    /// MiB, where `minisign -G` uses 1 GiB, slow in a debug build).
+    fn encrypted_minisign_key(dir: &Path, password: &str) -> (PublicKey, PathBuf) {
+        let pair =
+            minisign::KeyPair::generate_encrypted_keypair(Some(password.to_string())).unwrap();
+        let path = dir.join("encrypted.key");
+        std::fs::write(&path, pair.sk.to_box(None).unwrap().to_string()).unwrap();
+        (PublicKey::parse(&pair.pk.to_base64()).unwrap(), path)
+    }
+
+    #[test]
+    fn an_encrypted_minisign_key_takes_its_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let (public, path) = encrypted_minisign_key(dir.path(), "correct horse");
+        let key = SecretKey::load(&path, Some("correct horse")).unwrap();
+        assert_eq!(key.public(), public);
+        let signature = key.sign(b"payload").unwrap();
+        signature.verify(&public, b"payload").unwrap();
+        let e = SecretKey::load(&path, None).err().unwrap();
+        assert_eq!(
+            e,
+            "it is encrypted, and no password was given: set the password"
+        );
+        let e = SecretKey::load(&path, Some("wrong")).err().unwrap();
+        assert_eq!(e, "the password is wrong");
+    }
+
+    #[test]
+    #[cfg_attr(
+        debug_assertions,
+        ignore = "1 GiB of scrypt: seconds in a release build, minutes unoptimised"
+    )]
+    fn an_encrypted_minisign_key_from_minisign_takes_its_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let (public, secret) = (dir.path().join("key.pub"), dir.path().join("key.sec"));
+        let mut child = Command::new("minisign")
+            .arg("-G")
+            .arg("-p")
+            .arg(&public)
+            .arg("-s")
+            .arg(&secret)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"pw\npw\n").unwrap();
+        assert!(child.wait().unwrap().success());
+        let key = SecretKey::load(&secret, Some("pw")).unwrap();
+        assert_eq!(
+            key.public(),
+            PublicKey::parse(&std::fs::read_to_string(public).unwrap()).unwrap()
+        );
+    }
+
+    #[test]
+    fn ssh_private_keys_load_unencrypted_and_are_refused_encrypted() {
+        let dir = tempfile::tempdir().unwrap();
+        for kind in ["ed25519", "ecdsa"] {
+            let private = ssh_key_file(dir.path(), kind, kind);
+            let key = SecretKey::load(&private, None).unwrap();
+            let public =
+                PublicKey::parse(&std::fs::read_to_string(private.with_extension("pub")).unwrap())
+                    .unwrap();
+            assert_eq!(key.public(), public);
+        }
+        let rsa = ssh_key_file(dir.path(), "rsa", "rsa");
+        let e = SecretKey::load(&rsa, None).err().unwrap();
+        assert!(e.starts_with("ssh-rsa keys are not supported"), "{e}");
+
+        let encrypted = dir.path().join("encrypted");
+        run(Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "secret", "-f"])
+            .arg(&encrypted));
+        let e = SecretKey::load(&encrypted, Some("secret")).err().unwrap();
+        assert_eq!(
+            e,
+            "it is encrypted with a passphrase, and snapin reads only unencrypted OpenSSH keys: sign with an unencrypted copy (cp KEY COPY; ssh-keygen -p -N \"\" -f COPY)"
+        );
+    }
+
+    #[test]
+    fn what_is_not_a_secret_key_is_refused_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        for (content, reason) in [
+            (
+                &b"hello"[..],
+                "it is not a minisign secret key or an OpenSSH private key",
+            ),
+            (
+                b"\xff\xfe",
+                "it is not text, so not a minisign or OpenSSH key file",
+            ),
+            (
+                b"untrusted comment: x\n",
+                "it is not a minisign secret key: it has no key line",
+            ),
+            (
+                b"untrusted comment: x\nRWQ=\n",
+                "it is not a minisign Ed25519 secret key",
+            ),
+            (
+                b"untrusted comment: x\n!!!!\n",
+                "it is not a minisign secret key: its key line is not base64",
+            ),
+        ] {
+            std::fs::write(&path, content).unwrap();
+            assert_eq!(SecretKey::load(&path, None).err().unwrap(), reason);
+        }
+        std::fs::write(
+            &path,
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let e = SecretKey::load(&path, None).err().unwrap();
+        assert!(
+            e.starts_with("it is not a valid OpenSSH private key: "),
+            "{e}"
+        );
+        std::fs::write(&path, vec![b'a'; 65 << 10]).unwrap();
+        assert_eq!(
+            SecretKey::load(&path, None).err().unwrap(),
+            "it is larger than 64 KiB, too large for a key file"
+        );
+        let e = SecretKey::load(&dir.path().join("missing"), None)
+            .err()
+            .unwrap();
+        assert!(e.starts_with("it cannot be read: "), "{e}");
+    }
+}
