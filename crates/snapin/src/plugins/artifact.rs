@@ -191,7 +191,10 @@ pub(super) async fn resolve(
         Pick::Newest => {
             let survey = artifact::survey(store, cache, ns, api, prefer, name).await?;
             return match survey.compatible {
-                Some(version) => Ok(version),
+                Some(version) => {
+                    refuse_substituted_tag(reference, &version)?;
+                    Ok(version)
+                }
                 None => Err(no_compatible(ns, api, reference, &survey).into()),
             };
         }
@@ -211,6 +214,7 @@ pub(super) async fn resolve(
                 ))
                 .into());
             }
+            refuse_substituted_tag(reference, &version)?;
             Ok(version)
         }
         Ok(Err(Unusable::NoPlatform(platforms))) => Err(Diagnostic::new(format!(
@@ -224,6 +228,29 @@ pub(super) async fn resolve(
             Err(not_found(ns, store, reference, diagnostic).await.into())
         }
         Err(diagnostic) => Err(diagnostic.into()),
+    }
+}
+
+/// Refuses a version tag that holds another version: a tag `0.3.0` (or
+/// a layout's `NAME:0.3.0`) pointing at what was published as 0.1.0 is a
+/// substituted tag (the signature binds the version, not the tag).
+fn refuse_substituted_tag(reference: &Reference, version: &PluginVersion) -> Result<()> {
+    let (Some(tag), Some(plugin)) = (&version.tag, &version.plugin) else {
+        return Ok(());
+    };
+    let said = tag.rsplit_once(':').map_or(tag.as_str(), |(_, v)| v);
+    let said = said.strip_prefix('v').unwrap_or(said);
+    match (
+        semver::Version::parse(said),
+        semver::Version::parse(&plugin.version),
+    ) {
+        (Ok(tagged), Ok(published)) if tagged != published => Err(Diagnostic::new(format!(
+            "refused {reference}: its tag {tag} holds '{}' {published}, not {tagged}",
+            plugin.name
+        ))
+        .with_fix("tell the plugin's publisher or the registry's operator: the tag was moved to another version")
+        .into()),
+        _ => Ok(()),
     }
 }
 
@@ -499,6 +526,21 @@ pub(super) fn upgrade(
         .plugin
         .as_ref()
         .map_or_else(|| "(unknown version)".to_string(), |m| m.version.clone());
+    if let (Ok(before), Ok(after)) = (
+        semver::Version::parse(&version_of(old)),
+        semver::Version::parse(&new_version),
+    ) && after < before
+    {
+        return Err(Diagnostic::new(format!(
+            "cannot upgrade plugin '{name}': the newest version {} offers is {after}, older than the {before} installed",
+            origin.source
+        ))
+        .with_fix(format!(
+            "keep {before}; if the publisher withdrew it on purpose, `{ns} plugins remove {name}` and install {after} by its tag",
+            ns = engine.ns()
+        ))
+        .into());
+    }
     if version.digest == origin.digest && version.manifest_digest == origin.manifest {
         say(&format!(
             "plugin '{name}' is up to date ({} at {}@sha256:{})",

@@ -100,15 +100,30 @@ pub(super) fn run(engine: &Engine, args: &ExportArgs) -> Result {
     }
     out.commit();
     session.cache.commit();
+    // The plugins, not the lists of their signatures beside them.
+    let exported: Vec<&str> = refs
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| !n.starts_with("sha256-"))
+        .collect();
+    let signed = lock
+        .plugins
+        .iter()
+        .filter(|l| l.signature.is_some())
+        .count();
     say(&format!(
-        "exported {} plugin{} to {} ({})",
-        refs.len(),
-        if refs.len() == 1 { "" } else { "s" },
+        "exported {} plugin{} to {} ({}){}",
+        exported.len(),
+        if exported.len() == 1 { "" } else { "s" },
         args.layout.display(),
-        refs.iter()
-            .map(|(n, _)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        exported.join(", "),
+        match (signed, exported.len()) {
+            (0, _) => String::new(),
+            (1, 1) => ", with its signature".to_string(),
+            (n, all) if n == all => ", with their signatures".to_string(),
+            (1, _) => ", with the signature of one".to_string(),
+            (n, _) => format!(", with the signatures of {n}"),
+        }
     ));
     Ok(ExitCode::SUCCESS)
 }

@@ -235,6 +235,7 @@ fn sync_one(
         &Expected {
             pinned: locked.signer.as_ref().map(|s| s.key.as_str()),
             signature: locked.signature.as_deref(),
+            from_lock: true,
             ..Expected::default()
         },
         &choices,

@@ -78,6 +78,8 @@ pub(super) struct Expected<'a> {
     /// A signature known by digest (from the lock), read even where the
     /// store lists no referrers (the download cache).
     pub(super) signature: Option<&'a str>,
+    /// The pin comes from a lock file, not from the installed plugin.
+    pub(super) from_lock: bool,
 }
 
 /// Who signed a version, once checked.
@@ -180,10 +182,35 @@ pub(super) async fn check(
                 return Ok(verdict((key.clone(), digest.clone())));
             }
         }
-        let now = match good.first() {
-            Some((key, _)) => format!("is signed by {}", key.id()),
-            None => "is not signed".to_string(),
+        let (was, anyway) = if expected.from_lock {
+            (
+                format!(
+                    "the lock file says plugin '{name}' is signed by {}",
+                    pinned.id()
+                ),
+                format!(
+                    "if the lock is out of date, write it again with `{ns} plugins lock` where the plugin is installed"
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "plugin '{name}' was signed by {} when it was installed",
+                    pinned.id()
+                ),
+                format!("to trust it anyway, `{ns} plugins remove {name}` and install it again"),
+            )
         };
+        if good.is_empty() {
+            return Err(Diagnostic::new(format!(
+                "cannot {what}: it is not signed, but {was}"
+            ))
+            .with_fix(format!(
+                "ask its publisher to sign it with {} (`{ns} plugins sign REF --key KEY`); {anyway}",
+                pinned.id()
+            ))
+            .into());
+        }
         let statement = if refused_statement {
             format!(
                 " (its key rotation statement is not signed by {})",
@@ -193,11 +220,11 @@ pub(super) async fn check(
             String::new()
         };
         return Err(Diagnostic::new(format!(
-            "cannot {what}: it {now}, but plugin '{name}' was signed by {} when it was installed{statement}",
-            pinned.id()
+            "cannot {what}: it is signed by {}, but {was}{statement}",
+            ids(&good),
         ))
         .with_fix(format!(
-            "ask its publisher whether they changed keys (they attach a rotation statement with `{ns} plugins sign REF --key NEW --rotate-from OLD`); to trust it anyway, `{ns} plugins remove {name}` and install it again"
+            "ask its publisher whether they changed keys (they attach a rotation statement with `{ns} plugins sign REF --key NEW --rotate-from OLD`); {anyway}"
         ))
         .into());
     }
@@ -227,7 +254,7 @@ pub(super) async fn check(
     {
         return Ok(verdict(hit.clone()));
     }
-    match good.into_iter().next() {
+    match good.first().cloned() {
         Some((key, digest)) if !policy.require => {
             ui::warning(
                 ns,
@@ -239,16 +266,43 @@ pub(super) async fn check(
             );
             Ok(verdict((key, digest)))
         }
-        Some((key, _)) => Err(Diagnostic::new(format!(
-            "cannot {what}: it is signed by {}, a key you have not trusted, and signatures are required",
-            key.id()
-        ))
-        .with_fix(format!(
-            "if you trust its publisher: `{ns} plugins trust add '{}' --for {}`",
-            key.to_text(),
-            signed.source
-        ))
-        .into()),
+        Some((first, _)) => {
+            // A key the user trusts for other sources is the likelier one
+            // to trust here too: name where it is trusted, and suggest it.
+            let elsewhere = good.iter().find_map(|(key, _)| {
+                let scopes: Vec<&str> = policy
+                    .keyring
+                    .keys
+                    .iter()
+                    .filter(|t| PublicKey::parse(&t.key).is_ok_and(|k| k == *key))
+                    .filter_map(|t| t.scope.as_deref())
+                    .collect();
+                (!scopes.is_empty()).then(|| (key.clone(), scopes.join(", ")))
+            });
+            let (suggested, note) = match &elsewhere {
+                Some((key, scopes)) => (
+                    key.clone(),
+                    format!(" ({} is trusted only for {scopes})", key.id()),
+                ),
+                None => (first, String::new()),
+            };
+            let keys = if good.len() == 1 {
+                "a key you have not trusted"
+            } else {
+                "keys you have not trusted"
+            };
+            Err(Diagnostic::new(format!(
+                "cannot {what}: it is signed by {}, {keys} for {}{note}, and signatures are required",
+                ids(&good),
+                signed.source
+            ))
+            .with_fix(format!(
+                "if you trust its publisher: `{ns} plugins trust add '{}' --for {}`",
+                suggested.to_text(),
+                signed.source
+            ))
+            .into())
+        }
         None if !policy.require => {
             ui::warning(
                 ns,
@@ -264,9 +318,24 @@ pub(super) async fn check(
             "cannot {what}: it is not signed, and signatures are required"
         ))
         .with_fix(format!(
-            "ask its publisher to sign it (`{ns} plugins sign`); to allow unsigned plugins, set require-signatures = false under [registry] in {ns}'s config.toml and leave out --require-signatures"
+            "ask its publisher to sign it (`{ns} plugins sign REF --key KEY`); to allow unsigned plugins, leave out --require-signatures and set require-signatures = false under [registry] in {}",
+            engine.host.paths.config_file().display()
         ))
         .into()),
+    }
+}
+
+/// The ids of the keys that signed, for a message: "A", "A and B".
+fn ids(good: &[(PublicKey, String)]) -> String {
+    let mut ids: Vec<String> = Vec::new();
+    for (key, _) in good {
+        if !ids.contains(&key.id()) {
+            ids.push(key.id());
+        }
+    }
+    match ids.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => ids.join(""),
     }
 }
 

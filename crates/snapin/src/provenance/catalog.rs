@@ -223,9 +223,10 @@ impl Catalog {
     /// A catalog for `catalog build`, from a draft the maintainer writes by
     /// hand, issued at `now` and valid for `valid_for`. The draft is TOML:
     /// one `[[plugin]]` table per plugin, with `name`, `description`
-    /// (optional), `source`, `keys`, `versions` (each a version string or
-    /// a `{ version, api }` table) and `yanked` (optional, `{ version,
-    /// reason }` tables). Keys it does not know are refused, to catch
+    /// (optional), `source`, `keys`, `versions` (optional, each a version
+    /// string or a `{ version, api }` table; left out, the list is empty
+    /// and `catalog build` fills it from the registry) and `yanked`
+    /// (optional, `{ version, reason }` tables). Keys it does not know are refused, to catch
     /// typing mistakes. The result is validated as `parse` validates it,
     /// so that what is built can be read.
     pub(crate) fn from_draft(
@@ -586,6 +587,8 @@ struct DraftPlugin {
     description: Option<String>,
     source: String,
     keys: Vec<String>,
+    /// Left out, `catalog build` reads them from the plugin's registry.
+    #[serde(default)]
     versions: Vec<DraftVersion>,
     #[serde(default)]
     yanked: Vec<DraftYanked>,
@@ -1215,5 +1218,14 @@ api = "^1"
             "its times would fall outside the years 1970 to 9999"
         );
         assert_eq!(Catalog::from_draft("", now, day).unwrap().plugins, []);
+    }
+
+    #[test]
+    fn a_draft_may_leave_the_versions_out() {
+        let now = at("2026-12-03T10:00:00Z");
+        let day = Duration::from_secs(24 * 60 * 60);
+        let draft = "[[plugin]]\nname = \"greet\"\nsource = \"oci://r/g\"\nkeys = [\"k\"]\n";
+        let catalog = Catalog::from_draft(draft, now, day).unwrap();
+        assert_eq!(catalog.get("greet").unwrap().versions, []);
     }
 }
