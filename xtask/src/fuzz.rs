@@ -16,7 +16,14 @@ use std::process::Command;
 use crate::{root, run};
 
 /// The fuzz targets, in the order they run.
-const TARGETS: &[&str] = &["manifest", "index", "lookup", "clap_command"];
+const TARGETS: &[&str] = &[
+    "manifest",
+    "index",
+    "lookup",
+    "clap_command",
+    "catalog",
+    "signature",
+];
 
 /// How long each target runs when `--seconds` is not given.
 const DEFAULT_SECONDS: u64 = 30;

@@ -42,7 +42,7 @@ const DIR_REQUEST: &[&str] = &["access", "why"];
 /// Keys of the configuration file's top level.
 const CONFIG: &[&str] = &["plugins", "registry"];
 /// Keys of the `[registry]` table.
-const CONFIG_REGISTRY: &[&str] = &["insecure"];
+const CONFIG_REGISTRY: &[&str] = &["insecure", "require-signatures"];
 /// Keys of a `[plugins.NAME]` table (`config` holds the plugin's own
 /// values, whatever their names).
 const CONFIG_PLUGIN: &[&str] = &["memory-mib", "cpu-seconds", "config"];

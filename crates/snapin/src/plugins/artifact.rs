@@ -154,7 +154,6 @@ pub(super) fn install(
         expected,
         choices,
         &format!("install {source}"),
-        options,
     ))?;
     let placed = block_on(place(engine, &store, &session.cache, &version))?;
     let origin = origin_of(&reference.repository, &version, &verdict);
@@ -169,6 +168,7 @@ pub(super) fn install(
     )?;
     placed.keep();
     session.cache.commit();
+    verdict.warn(ns, options);
     Ok(std::process::ExitCode::SUCCESS)
 }
 
@@ -410,7 +410,6 @@ pub(super) async fn check_signer(
     expected: &Expected<'_>,
     choices: &Choices,
     what: &str,
-    options: &Options,
 ) -> Result<Verdict> {
     let policy = Policy::load(
         engine,
@@ -427,6 +426,17 @@ pub(super) async fn check_signer(
         digest: &version.digest,
         source: &source,
     };
+    // What a signature names must be one line each: a name and a semver.
+    if version.plugin.is_some()
+        && (!crate::manifest::is_valid_name(name)
+            || semver::Version::parse(plugin_version).is_err())
+    {
+        return Err(Diagnostic::new(format!(
+            "cannot {what}: its config names no valid plugin name and version"
+        ))
+        .with_fix("publish it again with `plugins publish`")
+        .into());
+    }
     if version.plugin.is_none() {
         if policy.require || expected.pinned.is_some() || expected.catalog.is_some() {
             return Err(Diagnostic::new(format!(
@@ -448,7 +458,6 @@ pub(super) async fn check_signer(
         expected,
         &policy,
         what,
-        options,
     )
     .await
 }
@@ -573,7 +582,6 @@ pub(super) fn upgrade(
         },
         choices,
         &format!("upgrade plugin '{name}' to {new_version}"),
-        options,
     ))?;
     if dry_run {
         return Ok(());
@@ -595,6 +603,7 @@ pub(super) fn upgrade(
     let entry = replace(engine, index, old, inspected, choices, options)?;
     placed.keep();
     session.cache.commit();
+    verdict.warn(engine.ns(), options);
     remove_placed(engine, old);
     say(&format!(
         "upgraded plugin '{name}' {} -> {} ({}@sha256:{})",

@@ -18,7 +18,7 @@ use crate::index::{Entry, Kind, Origin};
 use crate::provenance::key::PublicKey;
 use crate::ui;
 
-use super::catalogs::{Catalogs, Loaded};
+use super::catalogs::{Catalogs, Loaded, print_columns};
 use super::common::{Result, json_arg, load_index, print_json, say};
 
 /// The clap definition of `plugins audit`.
@@ -72,12 +72,17 @@ pub(super) fn run(engine: &Engine, args: &AuditArgs) -> Result {
             if loaded.len() == 1 { "" } else { "s" }
         ));
     } else {
-        for f in &findings {
-            say(&format!(
-                "{}\t{}\t{}\tfix: {}",
-                f.plugin, f.check, f.what, f.fix
-            ));
-        }
+        let rows: Vec<Vec<String>> = findings
+            .iter()
+            .map(|f| {
+                vec![
+                    f.plugin.clone(),
+                    f.check.to_string(),
+                    format!("{}; fix: {}", f.what, f.fix),
+                ]
+            })
+            .collect();
+        print_columns(&rows);
         ui::notice(&format!(
             "{} finding{} in {} plugin{}\n",
             findings.len(),

@@ -22,7 +22,7 @@ use crate::registry::reference::{Pick, Reference};
 use crate::ui::Options;
 
 use super::artifact::{Session, block_on, parse_reference};
-use super::catalogs::{Added, Catalogs, age, fetch, verified};
+use super::catalogs::{Added, Catalogs, age, fetch, print_columns, verified};
 use super::common::{Result, json_arg, print_json, say};
 use super::sign::{public_key, secret_key, version_of};
 
@@ -399,20 +399,30 @@ fn list(engine: &Engine, json: bool) -> Result {
         return Ok(ExitCode::SUCCESS);
     }
     let now = SystemTime::now();
+    let mut table = vec![
+        ["NAME", "REFERENCE", "KEY", "PLUGINS", "FETCHED", "EXPIRES"]
+            .map(str::to_string)
+            .to_vec(),
+    ];
     for row in rows {
-        say(&format!(
-            "{}\t{}\tkey {}\t{} plugins\tfetched {} ago\texpires {}",
+        let expires = match &row.expires {
+            None => "? (its copy is unreadable)".to_string(),
+            Some(at) if humantime::parse_rfc3339(at).is_ok_and(|t| t <= now) => {
+                format!("{at} (expired)")
+            }
+            Some(at) => at.clone(),
+        };
+        table.push(vec![
             row.name,
             row.reference,
             row.key,
             row.plugins
                 .map_or_else(|| "?".to_string(), |n| n.to_string()),
-            age(&row.fetched, now),
-            row.expires
-                .as_deref()
-                .unwrap_or("? (its copy is unreadable)")
-        ));
+            format!("{} ago", age(&row.fetched, now)),
+            expires,
+        ]);
     }
+    print_columns(&table);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -449,12 +459,12 @@ fn update(engine: &Engine, only: Option<&str>, options: &Options) -> Result {
                 .into(),
         );
     }
+    let chosen: Vec<usize> = (0..catalogs.added.len())
+        .filter(|&i| only.is_none_or(|n| n == catalogs.added[i].name))
+        .collect();
     let mut failed = 0;
-    for i in 0..catalogs.added.len() {
+    for &i in &chosen {
         let added = catalogs.added[i].clone();
-        if only.is_some_and(|n| n != added.name) {
-            continue;
-        }
         let what = format!("update catalog '{}'", added.name);
         let result = (|| -> Result<Catalog> {
             let key = public_key(ns, &added.key, &what)?;
@@ -479,6 +489,8 @@ fn update(engine: &Engine, only: Option<&str>, options: &Options) -> Result {
                 if catalog.plugins.len() == 1 { "" } else { "s" },
                 catalog.expires
             )),
+            // One catalog to update: its failure is the command's, one line.
+            Err(failure) if chosen.len() == 1 => return Err(failure),
             Err(failure) => {
                 failed += 1;
                 crate::ui::error(ns, &failure.diagnostic(ns), options);
@@ -488,10 +500,11 @@ fn update(engine: &Engine, only: Option<&str>, options: &Options) -> Result {
     if failed == 0 {
         Ok(ExitCode::SUCCESS)
     } else {
-        Err(
-            Diagnostic::new(format!("{failed} catalog(s) could not be updated"))
-                .with_fix("see the errors above; the copies held are unchanged")
-                .into(),
-        )
+        Err(Diagnostic::new(format!(
+            "{failed} of {} catalogs could not be updated",
+            chosen.len()
+        ))
+        .with_fix("see the errors above; the copies held of those are unchanged")
+        .into())
     }
 }

@@ -13,14 +13,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
-use crate::provenance::catalog::{CATALOG_CAP, Catalog, CatalogEntry};
+use crate::provenance::catalog::{CATALOG_CAP, Catalog, CatalogEntry, ENTRIES_CAP};
 use crate::provenance::key::PublicKey;
 use crate::provenance::signature::{SIGNATURE_CAP, Signature};
 use crate::registry::layout::Layout;
 use crate::registry::oci;
 use crate::registry::store::Store;
 
-use super::common::{Result, read_capped};
+use super::common::{Result, read_capped, say};
 
 use crate::paths::CATALOG_LIST_FILE as LIST_FILE;
 
@@ -226,6 +226,23 @@ pub(super) async fn fetch(
     ) else {
         return Err(not_catalog("it lacks its document or its signature"));
     };
+    // Refused by the size the manifest states, before any of it is
+    // downloaded (the download is held to that size too).
+    for (layer, cap, which, limit) in [
+        (document, CATALOG_CAP, "it", "a catalog"),
+        (signature, SIGNATURE_CAP, "its signature", "a signature"),
+    ] {
+        if layer.size > cap {
+            return Err(Diagnostic::new(format!(
+                "cannot {what}: {which} is {} bytes, more than the {cap} bytes {limit} may be",
+                layer.size
+            ))
+            .with_fix(format!(
+                "check that the reference names the catalog you meant; if it does, tell its maintainers: a catalog lists at most {ENTRIES_CAP} plugins in {CATALOG_CAP} bytes"
+            ))
+            .into());
+        }
+    }
     let document = store.blob(cache, document, CATALOG_CAP, "catalog").await?;
     let signature = store
         .blob(cache, signature, SIGNATURE_CAP, "signature")
@@ -254,6 +271,41 @@ pub(super) fn age(fetched: &str, now: SystemTime) -> String {
         _ => (secs / 86400, "day"),
     };
     format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Prints `rows` as columns two spaces apart, the last one unpadded, each
+/// cell made safe to print first (cells carry catalog-supplied text), so
+/// that the columns line up as they show.
+pub(super) fn print_columns(rows: &[Vec<String>]) {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| crate::text::one_line(c).into_owned())
+                .collect()
+        })
+        .collect();
+    let mut widths: Vec<usize> = Vec::new();
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate() {
+            let width = cell.chars().count();
+            match widths.get_mut(i) {
+                Some(w) => *w = (*w).max(width),
+                None => widths.push(width),
+            }
+        }
+    }
+    for row in &rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 < row.len() {
+                line.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            } else {
+                line.push_str(cell);
+            }
+        }
+        say(line.trim_end());
+    }
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::result::Result<(), String> {

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::engine::Engine;
 use crate::ui::{self, Options};
 
-use super::catalogs::{Catalogs, age};
+use super::catalogs::{Catalogs, age, print_columns};
 use super::common::{Result, json_arg, print_json, say};
 
 /// The clap definition of `plugins search`.
@@ -100,14 +100,20 @@ pub(super) fn run(engine: &Engine, args: &SearchArgs, options: &Options) -> Resu
         say(&format!("no plugin matches {:?}", args.term));
         return Ok(ExitCode::SUCCESS);
     }
+    let mut table = vec![
+        ["NAME", "VERSION", "CATALOG", "DESCRIPTION"]
+            .map(str::to_string)
+            .to_vec(),
+    ];
     for f in found {
-        say(&format!(
-            "{}\t{}\t{}\t{}",
+        table.push(vec![
             f.name,
-            f.version.as_deref().unwrap_or("(none for this host)"),
+            f.version
+                .unwrap_or_else(|| "(none for this host)".to_string()),
             f.catalog,
-            f.description.as_deref().unwrap_or("")
-        ));
+            f.description.unwrap_or_default(),
+        ]);
     }
+    print_columns(&table);
     Ok(ExitCode::SUCCESS)
 }

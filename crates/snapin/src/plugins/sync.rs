@@ -240,7 +240,6 @@ fn sync_one(
         },
         &choices,
         &format!("sync plugin '{name}' {}", locked.version),
-        options,
     ))?;
     let placed = block_on(place(engine, store, &session.cache, &version))?;
     let origin = origin_of(repository, &version, &verdict);
@@ -275,6 +274,7 @@ fn sync_one(
         }
     }
     placed.keep();
+    verdict.warn(ns, options);
     Ok(())
 }
 

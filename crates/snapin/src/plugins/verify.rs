@@ -89,6 +89,18 @@ pub(super) struct Verdict {
     pub(super) signer: Option<PublicKey>,
     /// The signature's manifest digest.
     pub(super) signature: Option<String>,
+    /// What is allowed but weak (unsigned, a key pinned on first use, a
+    /// rotation), for the caller to say once the plugin is recorded.
+    pub(super) warning: Option<String>,
+}
+
+impl Verdict {
+    /// Says the warning, if any.
+    pub(super) fn warn(&self, ns: &str, options: &Options) {
+        if let Some(warning) = &self.warning {
+            ui::warning(ns, warning, options);
+        }
+    }
 }
 
 /// A signature read from the store: the key it claims and what it holds.
@@ -110,7 +122,6 @@ pub(super) async fn check(
     expected: &Expected<'_>,
     policy: &Policy,
     what: &str,
-    options: &Options,
 ) -> Result<Verdict> {
     let ns = engine.ns();
     let name = signed.name;
@@ -159,6 +170,7 @@ pub(super) async fn check(
     let verdict = |(key, digest): (PublicKey, String)| Verdict {
         signer: Some(key),
         signature: Some(digest),
+        warning: None,
     };
     if let Some(pinned) = expected.pinned {
         let pinned = parse_pinned(ns, name, pinned)?;
@@ -170,16 +182,13 @@ pub(super) async fn check(
             let rotation = rotated(store, cache, signed, &pinned, key, what).await?;
             refused_statement |= rotation == Some(false);
             if rotation == Some(true) {
-                ui::warning(
-                    ns,
-                    &format!(
-                        "plugin '{name}' is now signed by {}: {} rotated to it in a signed statement",
-                        key.id(),
-                        pinned.id()
-                    ),
-                    options,
-                );
-                return Ok(verdict((key.clone(), digest.clone())));
+                let mut rotated = verdict((key.clone(), digest.clone()));
+                rotated.warning = Some(format!(
+                    "plugin '{name}' is now signed by {}: {} rotated to it in a signed statement",
+                    key.id(),
+                    pinned.id()
+                ));
+                return Ok(rotated);
             }
         }
         let (was, anyway) = if expected.from_lock {
@@ -256,15 +265,12 @@ pub(super) async fn check(
     }
     match good.first().cloned() {
         Some((key, digest)) if !policy.require => {
-            ui::warning(
-                ns,
-                &format!(
-                    "plugin '{name}' is signed by {}, a key you have not trusted: it is pinned now, and later versions must be signed by it",
-                    key.id()
-                ),
-                options,
-            );
-            Ok(verdict((key, digest)))
+            let mut pinned = verdict((key.clone(), digest));
+            pinned.warning = Some(format!(
+                "plugin '{name}' is signed by {}, a key you have not trusted: it is pinned now, and later versions must be signed by it",
+                key.id()
+            ));
+            Ok(pinned)
         }
         Some((first, _)) => {
             // A key the user trusts for other sources is the likelier one
@@ -304,15 +310,13 @@ pub(super) async fn check(
             .into())
         }
         None if !policy.require => {
-            ui::warning(
-                ns,
-                &format!(
+            Ok(Verdict {
+                warning: Some(format!(
                     "plugin '{name}' {} is not signed: nothing shows who published it",
                     signed.version
-                ),
-                options,
-            );
-            Ok(Verdict::default())
+                )),
+                ..Verdict::default()
+            })
         }
         None => Err(Diagnostic::new(format!(
             "cannot {what}: it is not signed, and signatures are required"

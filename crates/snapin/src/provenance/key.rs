@@ -23,7 +23,8 @@ const MINISIGN_COMMENT: &str = "untrusted comment:";
 /// The first line of an OpenSSH private key file.
 const OPENSSH_PRIVATE_BEGIN: &str = "-----BEGIN OPENSSH PRIVATE KEY-----";
 
-/// Largest secret key file read (bytes): both formats are well under 1 KiB.
+/// Largest secret key file read (bytes): the keys snapin reads are well
+/// under 1 KiB.
 const SECRET_KEY_CAP: u64 = 64 << 10;
 
 /// What to say about an SSH key type that is not supported.
@@ -62,7 +63,9 @@ impl PublicKey {
                 .map(str::trim)
                 .filter(|l| !l.is_empty());
             let (Some(line), None) = (lines.next(), lines.next()) else {
-                return Err("it is not a minisign public key file: it must have a comment line and one key line".to_string());
+                return Err("it is not a minisign public key file: \
+                     it must have a comment line and one key line"
+                    .to_string());
             };
             return parse_minisign(line);
         }
@@ -86,9 +89,9 @@ impl PublicKey {
                 base64_encode(&bytes)
             }
             PublicKey::Ssh(data) => {
-                // Encoding fails only for key data that does not fit a line,
-                // which a parsed key never is; the type name alone then still
-                // fails to parse rather than naming another key.
+                // Key data that was decoded encodes again; were it not to,
+                // the type name alone is no key, so it is not taken for
+                // another one.
                 ssh_key::PublicKey::new(data.clone(), "")
                     .to_openssh()
                     .unwrap_or_else(|_| data.algorithm().as_str().to_string())
@@ -133,9 +136,8 @@ fn parse_minisign(line: &str) -> Result<PublicKey, String> {
     let not = |why: &str| format!("it is not a minisign or SSH public key: {why}");
     let bytes = base64_decode(line).ok_or_else(|| not("it is not base64"))?;
     if bytes.len() > 8 && bytes[..3] == [0, 0, 0] && bytes[4..].starts_with(b"ssh-") {
-        return Err(not(
-            "it is the base64 part of an SSH key alone: give the whole line (\"ssh-ed25519 AAAA...\")",
-        ));
+        return Err(not("it is the base64 part of an SSH key alone: \
+             give the whole line (\"ssh-ed25519 AAAA...\")"));
     }
     if bytes.len() != 42 {
         return Err(not(&format!(
@@ -162,7 +164,8 @@ fn parse_ssh(line: &str, kind: &str) -> Result<PublicKey, String> {
         }
         Err(e) if looks_like_ssh_type(kind) => Err(format!("it is not a valid {kind} key: {e}")),
         Err(_) => Err(
-            "it is not a minisign or SSH public key: expected a minisign key (\"RW...\") or an OpenSSH key line (\"ssh-ed25519 AAAA...\")"
+            "it is not a minisign or SSH public key: expected a minisign key (\"RW...\") \
+             or an OpenSSH key line (\"ssh-ed25519 AAAA...\")"
                 .to_string(),
         ),
     }
@@ -182,7 +185,8 @@ fn supported_ssh(data: &KeyData) -> Result<(), String> {
     }
 }
 
-/// Whether `word` reads as an SSH key type name ("ssh-rsa", "ecdsa-sha2-nistp384", "sk-ssh-ed25519@openssh.com").
+/// Whether `word` reads as an SSH key type name ("ssh-rsa",
+/// "ecdsa-sha2-nistp384", "sk-ssh-ed25519@openssh.com").
 fn looks_like_ssh_type(word: &str) -> bool {
     word.starts_with("ssh-")
         || word.starts_with("ecdsa-")
@@ -267,7 +271,16 @@ impl SecretKey {
                 .map_err(|e| format!("signing failed: {e}"))?
                 .into_bytes(),
         };
-        Signature::parse(&bytes).map_err(|e| format!("signing made an unreadable signature: {e}"))
+        let signature = Signature::parse(&bytes)
+            .map_err(|e| format!("signing made an unreadable signature: {e}"))?;
+        // A key file without a checksum (`minisign -W`) may be damaged
+        // unseen until now.
+        signature.verify(&self.public, payload).map_err(|e| {
+            format!(
+                "the key file is damaged: its signature does not check with its public half ({e})"
+            )
+        })?;
+        Ok(signature)
     }
 }
 
@@ -294,7 +307,8 @@ fn load_ssh(text: &str) -> Result<SecretKey, String> {
         .map_err(|e| format!("it is not a valid OpenSSH private key: {e}"))?;
     if key.is_encrypted() {
         return Err(
-            "it is encrypted with a passphrase, and snapin reads only unencrypted OpenSSH keys: sign with an unencrypted copy (cp KEY COPY; ssh-keygen -p -N \"\" -f COPY)"
+            "it is encrypted with a passphrase, and snapin reads only unencrypted OpenSSH keys: \
+             sign with an unencrypted copy (cp KEY COPY; ssh-keygen -p -N \"\" -f COPY)"
                 .to_string(),
         );
     }
@@ -309,8 +323,8 @@ fn load_ssh(text: &str) -> Result<SecretKey, String> {
 ///
 /// The key line decodes to: signature algorithm (2 bytes), KDF algorithm
 /// (2), checksum algorithm (2), KDF salt (32), ops limit (8), memory limit
-/// (8), then, encrypted when the KDF is scrypt: key id (8), secret key (64,
-/// its second half the public key) and checksum (32).
+/// (8), key id (8), secret key (64, its second half the public key) and
+/// checksum (32), these last three encrypted when the KDF is scrypt.
 fn load_minisign(text: &str, password: Option<&str>) -> Result<SecretKey, String> {
     let line = text
         .lines()
@@ -578,7 +592,8 @@ mod tests {
             ),
             (
                 "hello world",
-                "it is not a minisign or SSH public key: expected a minisign key (\"RW...\") or an OpenSSH key line (\"ssh-ed25519 AAAA...\")",
+                "it is not a minisign or SSH public key: expected a minisign key (\"RW...\") \
+             or an OpenSSH key line (\"ssh-ed25519 AAAA...\")",
             ),
             (
                 "untrusted comment: x",
@@ -607,6 +622,27 @@ mod tests {
             .and_then(minisign::SecretKeyBox::into_unencrypted_secret_key)
             .unwrap_err();
         assert!(e.to_string().contains("Corrupted"), "{e}");
+    }
+
+    #[test]
+    fn a_damaged_minisign_key_without_a_checksum_does_not_sign() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, secret) = minisign_keys(dir.path());
+        let text = std::fs::read_to_string(&secret).unwrap();
+        let line = text.lines().nth(1).unwrap();
+        let mut bytes = base64_decode(line).unwrap();
+        // A byte of the Ed25519 seed.
+        bytes[70] ^= 1;
+        std::fs::write(&secret, text.replace(line, &base64_encode(&bytes))).unwrap();
+        let e = SecretKey::load(&secret, None)
+            .unwrap()
+            .sign(b"payload")
+            .err()
+            .unwrap();
+        assert_eq!(
+            e,
+            "the key file is damaged: its signature does not check with its public half (it does not match what was signed)"
+        );
     }
 
     /// An encrypted minisign key pair, made by the crate (scrypt with 32
@@ -685,7 +721,8 @@ mod tests {
         let e = SecretKey::load(&encrypted, Some("secret")).err().unwrap();
         assert_eq!(
             e,
-            "it is encrypted with a passphrase, and snapin reads only unencrypted OpenSSH keys: sign with an unencrypted copy (cp KEY COPY; ssh-keygen -p -N \"\" -f COPY)"
+            "it is encrypted with a passphrase, and snapin reads only unencrypted OpenSSH keys: \
+             sign with an unencrypted copy (cp KEY COPY; ssh-keygen -p -N \"\" -f COPY)"
         );
     }
 

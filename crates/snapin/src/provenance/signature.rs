@@ -82,7 +82,8 @@ impl Signature {
             Format::Minisign
         } else {
             return Err(format!(
-                "it is not a minisign or SSH signature: it starts with neither \"{MINISIGN_BEGIN}\" nor \"{SSH_BEGIN}\""
+                "it is not a minisign or SSH signature: \
+                 it starts with neither \"{MINISIGN_BEGIN}\" nor \"{SSH_BEGIN}\""
             ));
         };
         Ok(Signature {
@@ -103,9 +104,8 @@ impl Signature {
 
     /// Checks that `key` signed `payload`.
     ///
-    /// Minisign signatures must be prehashed (the default since minisign
-    /// 0.8; `minisign -S -l` writes the legacy form), as `minisign -V -H`
-    /// requires. SSH signatures must be in [`NAMESPACE`].
+    /// Minisign signatures must be prehashed, as `minisign -V -H` requires
+    /// (`minisign -S` prehashes; `minisign -S -l` writes the legacy form). SSH signatures must be in [`NAMESPACE`].
     pub fn verify(&self, key: &PublicKey, payload: &[u8]) -> Result<(), String> {
         let text = self.text()?;
         match (self.format, key) {
@@ -137,7 +137,8 @@ impl Signature {
                 }
                 if signature.namespace() != NAMESPACE {
                     return Err(format!(
-                        "it was made for another use, namespace \"{}\", not \"{NAMESPACE}\" (ssh-keygen -Y sign -n {NAMESPACE})",
+                        "it was made for another use, namespace \"{}\", not \"{NAMESPACE}\" \
+                         (ssh-keygen -Y sign -n {NAMESPACE})",
                         signature.namespace()
                     ));
                 }
@@ -197,11 +198,7 @@ fn parse_ssh(text: &str) -> Result<SshSig, String> {
 /// and the signature as minisign-verify checks it.
 fn parse_minisign(text: &str) -> Result<([u8; 8], minisign_verify::Signature), String> {
     let bad = |why: &str| format!("it is not a valid minisign signature: {why}");
-    let lines: Vec<&str> = text
-        .trim()
-        .lines()
-        .map(|l| l.trim_end_matches('\r'))
-        .collect();
+    let lines: Vec<&str> = text.trim().lines().collect();
     if lines.len() < 4 {
         return Err(bad(&format!(
             "it has {} of the 4 lines of a .minisig; it may be cut short",
