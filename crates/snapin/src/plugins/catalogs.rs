@@ -185,7 +185,7 @@ pub(super) fn verified(
     })?;
     signature.verify(key, document).map_err(|why| {
         Diagnostic::new(format!(
-            "cannot {what}: it is not signed by its key {}: {why}",
+            "cannot {what}: it is not signed by the catalog's key {}: {why}",
             key.id()
         ))
         .with_fix(

@@ -107,10 +107,6 @@ pub(super) fn run(engine: &Engine, args: &InstallArgs, options: &Options) -> Res
         && let Some(hit) = super::catalogs::find(engine, &args.source, options)?
     {
         let reference = hit.reference();
-        crate::ui::notice(&format!(
-            "'{}' is {} {} in catalog '{}'\n",
-            hit.entry.name, reference, hit.version, hit.catalog
-        ));
         return super::artifact::install(
             engine,
             &reference,

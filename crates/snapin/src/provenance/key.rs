@@ -381,54 +381,20 @@ fn load_minisign(text: &str, password: Option<&str>) -> Result<SecretKey, String
     })
 }
 
-/// The standard base64 alphabet, with '=' padding.
-const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Standard base64 with padding, as minisign writes it.
 pub(super) fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(BASE64[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64ct::Encoding as _;
+    base64ct::Base64::encode_string(bytes)
 }
 
 /// Standard base64 with padding, strictly: the canonical encoding of some
-/// bytes, or None.
+/// bytes (no stray bits, no whitespace), or None.
 pub(super) fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let text = text.as_bytes();
-    if text.is_empty() || !text.len().is_multiple_of(4) {
+    use base64ct::Encoding as _;
+    if text.is_empty() {
         return None;
     }
-    let pad = text.iter().rev().take_while(|&&c| c == b'=').count();
-    if pad > 2 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let (mut n, mut bits) = (0u32, 0u32);
-    for &c in &text[..text.len() - pad] {
-        let v = BASE64.iter().position(|&a| a == c)?;
-        n = (n << 6 | v as u32) & 0xFFFF;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((n >> bits) as u8);
-        }
-    }
-    // Leftover bits must be zero, so that one text means one byte string.
-    (n & ((1 << bits) - 1) == 0).then_some(out)
+    base64ct::Base64::decode_vec(text).ok()
 }
 
 #[cfg(test)]

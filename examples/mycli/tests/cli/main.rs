@@ -15,6 +15,10 @@ mod registry;
 /// varies between runs in snapshots.
 mod support;
 
+/// Signed catalogs: build, add, list, search offline, install by name,
+/// audit, and the refusals (two catalogs, an unlisted signer, another key,
+/// expiry, rollback, size).
+mod catalogs;
 /// `plugins check` on the example plugins, the `--json` outputs and their
 /// schemas, the `plugins list` table and colour.
 mod check;

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+use sha2::{Digest, Sha256};
 
 use crate::support::require_tool;
 
@@ -197,6 +198,91 @@ impl Registry {
         let log = fs::read_to_string(self.log_path()).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    /// Uploads `bytes` as a blob of `repo`, in one piece (POST for an
+    /// upload, then PUT with the digest), as any registry client may;
+    /// returns its digest, `sha256:HEX`. Anonymous registries only.
+    pub fn push_blob(&self, repo: &str, bytes: &[u8]) -> String {
+        let digest = format!("sha256:{:x}", Sha256::digest(bytes));
+        let started = http_request(
+            &self.addr(),
+            "POST",
+            &format!("/v2/{repo}/blobs/uploads/"),
+            &[],
+            &[],
+        )
+        .expect("POST a blob upload");
+        assert_eq!(
+            started.status,
+            202,
+            "{}",
+            String::from_utf8_lossy(&started.body)
+        );
+        let location = started.header("location").expect("the upload's Location");
+        // The registry answers with an absolute URL: keep its path.
+        let path = location
+            .find("/v2/")
+            .map(|at| &location[at..])
+            .expect("the Location names a /v2/ path");
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let done = http_request(
+            &self.addr(),
+            "PUT",
+            &format!("{path}{sep}digest={digest}"),
+            &[("Content-Type", "application/octet-stream")],
+            bytes,
+        )
+        .expect("PUT the blob");
+        assert_eq!(done.status, 201, "{}", String::from_utf8_lossy(&done.body));
+        digest
+    }
+
+    /// Uploads manifest or index `bytes` of `media_type` as
+    /// `repo:reference` (a tag or a digest); returns its digest.
+    pub fn push_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> String {
+        let answer = http_request(
+            &self.addr(),
+            "PUT",
+            &format!("/v2/{repo}/manifests/{reference}"),
+            &[("Content-Type", media_type)],
+            bytes,
+        )
+        .expect("PUT the manifest");
+        assert_eq!(
+            answer.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        format!("sha256:{:x}", Sha256::digest(bytes))
+    }
+
+    /// The bytes of the manifest or index at `repo:reference`; `None`
+    /// when there is none.
+    pub fn manifest(&self, repo: &str, reference: &str) -> Option<Vec<u8>> {
+        let accept =
+            "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json";
+        let answer = http_get(
+            &self.addr(),
+            &format!("/v2/{repo}/manifests/{reference}"),
+            &[("Accept", accept)],
+        )
+        .expect("GET the manifest");
+        match answer.status {
+            200 => Some(answer.body),
+            404 => None,
+            status => panic!(
+                "GET {repo}:{reference}: {status}: {}",
+                String::from_utf8_lossy(&answer.body)
+            ),
+        }
     }
 
     fn log_path(&self) -> PathBuf {
@@ -540,18 +626,35 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// `GET PATH` on `addr` with `headers`, over a new connection that the
 /// server closes (`Connection: close`); the body is read to the end.
 pub fn http_get(addr: &str, path: &str, headers: &[(&str, &str)]) -> io::Result<Response> {
+    http_request(addr, "GET", path, headers, &[])
+}
+
+/// `METHOD PATH` on `addr` with `headers` and `body` (sent with its
+/// Content-Length unless a GET without one), over a new connection that
+/// the server closes (`Connection: close`); the body is read to the end.
+pub fn http_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> io::Result<Response> {
     let target: SocketAddr = addr
         .parse()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{addr}: {e}")))?;
     let mut stream = TcpStream::connect_timeout(&target, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(IO_TIMEOUT))?;
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
-    let mut head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n");
     for (name, value) in headers {
         let _ = write!(head, "{name}: {value}\r\n");
     }
+    if method != "GET" || !body.is_empty() {
+        let _ = write!(head, "Content-Length: {}\r\n", body.len());
+    }
     head.push_str("Connection: close\r\n\r\n");
     stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
     let mut response = read_response_head(&mut stream)?;
     let chunked = response
         .header("transfer-encoding")
@@ -562,6 +665,8 @@ pub fn http_get(addr: &str, path: &str, headers: &[(&str, &str)]) -> io::Result<
         rest,
         if chunked {
             BodyLength::Chunked
+        } else if method == "HEAD" {
+            BodyLength::Empty
         } else {
             BodyLength::ToEnd
         },
