@@ -1,7 +1,8 @@
 //! The registry cases of `cargo xtask bench`: (g) installing a plugin from
 //! a registry on this machine, beside installing the same file by its
 //! path, and (h) `plugins outdated` for 100 registry plugins, beside
-//! `plugins list` of the same home. The registry is Debian's
+//! `plugins list` of the same home, and (i) installing a signed plugin,
+//! beside the unsigned install of (g). The registry is Debian's
 //! docker-registry (distribution), started on 127.0.0.1 with a free port
 //! and a temporary storage directory; without it the cases are reported
 //! as not measured.
@@ -91,6 +92,8 @@ fn answers(addr: &str) -> bool {
 pub struct RegistryRun {
     pub g: Option<(Stats, Stats)>,
     pub h: Option<(Stats, Stats)>,
+    /// (i), signed, beside (g) from the registry, unsigned.
+    pub i: Option<(Stats, Stats)>,
     pub plugins: usize,
 }
 
@@ -108,12 +111,14 @@ impl RegistryRun {
             None => "not measured (docker-registry is not installed)".to_string(),
         };
         format!(
-            "{provenance}\n\n| case | measured | floor in the same run |\n|---|---|---|\n| (g) `plugins install oci://127.0.0.1:PORT/bench/greet --yes`, fresh home | {} | `plugins install PATH --yes` of the same file: {} |\n| (h) `plugins outdated`, {} registry plugins | {} | `plugins list` of the same home: {} |\n\nCells: median (min–max) ms of whole processes.",
+            "{provenance}\n\n| case | measured | floor in the same run |\n|---|---|---|\n| (g) `plugins install oci://127.0.0.1:PORT/bench/greet --yes`, fresh home | {} | `plugins install PATH --yes` of the same file: {} |\n| (h) `plugins outdated`, {} registry plugins | {} | `plugins list` of the same home: {} |\n| (i) the same install as (g), of a version signed with an SSH key (verified, signer pinned) | {} | (g) unsigned, alternating with it: {} |\n\nCells: median (min–max) ms of whole processes.",
             cell(&self.g, 0),
             cell(&self.g, 1),
             self.plugins,
             cell(&self.h, 0),
             cell(&self.h, 1),
+            cell(&self.i, 0),
+            cell(&self.i, 1),
         )
     }
 }
@@ -126,6 +131,7 @@ pub fn measure(mycli: &Path, greet: &Path, smoke: bool) -> Result<RegistryRun, S
         return Ok(RegistryRun {
             g: None,
             h: None,
+            i: None,
             plugins,
         });
     };
@@ -145,10 +151,35 @@ pub fn measure(mycli: &Path, greet: &Path, smoke: bool) -> Result<RegistryRun, S
             c
         })?;
     }
-    // (g): each run in a fresh home, alternating with the path install.
+    // (i) signs a copy with an SSH key made for the run.
+    let key = work.path().join("signing-key");
+    let made = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .map_err(|e| format!("cannot run ssh-keygen: {e}"))?;
+    if !made.success() {
+        return Err("ssh-keygen could not make a key".to_string());
+    }
+    let signed_repo = format!("oci://{}/bench/signed", registry.addr);
+    sample(1, 0, || {
+        let mut c = mycli_in(&publish_home, &["plugins", "publish", &signed_repo]);
+        c.arg(greet).arg("--sign").arg(&key);
+        c
+    })?;
+    // (g) and (i): each run in a fresh home, alternating with the path
+    // install.
     let mut from_registry = Vec::new();
     let mut from_path = Vec::new();
+    let mut signed = Vec::new();
     for i in 0..runs {
+        let home = work.path().join(format!("s{i}"));
+        signed.push(
+            sample(1, 0, || {
+                mycli_in(&home, &["plugins", "install", &signed_repo, "--yes"])
+            })?
+            .median,
+        );
         let home = work.path().join(format!("g{i}"));
         from_registry.push(
             sample(1, 0, || {
@@ -166,6 +197,7 @@ pub fn measure(mycli: &Path, greet: &Path, smoke: bool) -> Result<RegistryRun, S
             .median,
         );
     }
+    let i = (Stats::of(signed), Stats::of(from_registry.clone()));
     let g = (Stats::of(from_registry), Stats::of(from_path));
     // (h): one home with `plugins` registry plugins: one installed for
     // real, the rest recorded as copies of its entry pointing at the other
@@ -201,9 +233,15 @@ pub fn measure(mycli: &Path, greet: &Path, smoke: bool) -> Result<RegistryRun, S
         outdated.cell(),
         list.cell()
     );
+    println!(
+        "(i) install of a signed version {} ms, unsigned {} ms",
+        i.0.cell(),
+        i.1.cell()
+    );
     Ok(RegistryRun {
         g: Some(g),
         h: Some((outdated, list)),
+        i: Some(i),
         plugins,
     })
 }

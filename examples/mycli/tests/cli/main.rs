@@ -60,6 +60,10 @@ mod scaffold;
 /// Security checks: writable or foreign plugin files, look-alike names,
 /// provenance.
 mod security;
+/// Signatures of registry plugins: signing, the pinned signer, key
+/// rotation, trusted keys, require-signatures, lock and sync, and forged or
+/// damaged signatures.
+mod signatures;
 /// Sandboxed WebAssembly plugins built for wasm32-wasip2.
 mod wasm;
 
