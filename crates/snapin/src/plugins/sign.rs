@@ -15,7 +15,8 @@ use snapin_protocol::Manifest;
 
 use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
-use crate::provenance::key::{PublicKey, SecretKey};
+use crate::provenance::key::PublicKey;
+use crate::provenance::secret_key::SecretKey;
 use crate::provenance::signature::{self, Signature};
 use crate::registry::layout::Layout;
 use crate::registry::oci::{self, Descriptor, Document, short};

@@ -110,8 +110,8 @@ struct Candidate {
     signature: Signature,
 }
 
-/// Checks the signatures of `signed` as `expected` and `policy` say, and
-/// warns (on stderr) about what is allowed but weak. `what` is the
+/// Checks the signatures of `signed` as `expected` and `policy` say; what
+/// is allowed but weak comes back as the verdict's warning. `what` is the
 /// command's phrase: "install oci://...".
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn check(

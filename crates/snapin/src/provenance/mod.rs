@@ -4,7 +4,8 @@
 //!
 //! | file | what it owns |
 //! |---|---|
-//! | key.rs | publishers' public and secret keys: minisign and SSH |
+//! | key.rs | publishers' public keys: minisign and SSH |
+//! | secret_key.rs | publishers' secret keys, to sign with |
 //! | signature.rs | what a signature binds, and checking one |
 //! | catalog.rs | the catalog document: plugins, keys, versions, yanks, expiry |
 //! | keyring.rs | the keys the user trusts, each for a registry prefix |
@@ -12,4 +13,5 @@
 pub(crate) mod catalog;
 pub(crate) mod key;
 pub(crate) mod keyring;
+pub(crate) mod secret_key;
 pub(crate) mod signature;

@@ -255,17 +255,16 @@ pub(crate) fn rotation_payload(name: &str, from: &PublicKey, to: &PublicKey) -> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::path::{Path, PathBuf};
     use std::process::Command;
 
-    use super::super::key::SecretKey;
     use super::*;
 
     const DIGEST: &str = "sha256:6ae8a75555209fd6c44157c0aed8016e763ff435a19cf186f76863140143ff72";
 
     /// The payload the tests sign.
-    fn payload() -> Vec<u8> {
+    pub(crate) fn payload() -> Vec<u8> {
         plugin_payload("greet", "1.2.0", DIGEST)
     }
 
@@ -282,7 +281,7 @@ mod tests {
     }
 
     /// A minisign key pair made by `minisign -G -W` in `dir`, named `name`.
-    fn minisign_keys(dir: &Path, name: &str) -> (PublicKey, PathBuf, PathBuf) {
+    pub(crate) fn minisign_keys(dir: &Path, name: &str) -> (PublicKey, PathBuf, PathBuf) {
         let (public, secret) = (
             dir.join(format!("{name}.pub")),
             dir.join(format!("{name}.key")),
@@ -299,7 +298,7 @@ mod tests {
     }
 
     /// An SSH key made by `ssh-keygen` in `dir`: the public key and the private key path.
-    fn ssh_keys(dir: &Path, kind: &str, name: &str) -> (PublicKey, PathBuf) {
+    pub(crate) fn ssh_keys(dir: &Path, kind: &str, name: &str) -> (PublicKey, PathBuf) {
         let path = dir.join(name);
         let mut command = Command::new("ssh-keygen");
         command.args(["-q", "-t", kind, "-N", "", "-f"]).arg(&path);
@@ -312,7 +311,7 @@ mod tests {
     }
 
     /// Writes the payload to a file in `dir` and returns its path.
-    fn payload_file(dir: &Path) -> PathBuf {
+    pub(crate) fn payload_file(dir: &Path) -> PathBuf {
         let path = dir.join("payload");
         std::fs::write(&path, payload()).unwrap();
         path
@@ -401,61 +400,6 @@ mod tests {
             assert_eq!(signature.format(), Format::Ssh);
             assert_eq!(signature.embedded_key(), Some(key.clone()));
             signature.verify(&key, &payload()).unwrap();
-        }
-    }
-
-    #[test]
-    fn a_minisign_signature_by_snapin_verifies_with_minisign() {
-        let dir = tempfile::tempdir().unwrap();
-        let (key, public, secret) = minisign_keys(dir.path(), "a");
-        let signature = SecretKey::load(&secret, None)
-            .unwrap()
-            .sign(&payload())
-            .unwrap();
-        assert_eq!(signature.format(), Format::Minisign);
-        signature.verify(&key, &payload()).unwrap();
-        let file = payload_file(dir.path());
-        std::fs::write(dir.path().join("payload.minisig"), signature.to_bytes()).unwrap();
-        // -H: only a prehashed signature verifies.
-        let out = run(Command::new("minisign")
-            .arg("-V")
-            .arg("-H")
-            .arg("-p")
-            .arg(&public)
-            .arg("-m")
-            .arg(&file));
-        assert!(
-            out.contains("Signature and comment signature verified"),
-            "{out}"
-        );
-        assert!(out.contains("snapin signature"), "{out}");
-    }
-
-    #[test]
-    fn an_ssh_signature_by_snapin_verifies_with_ssh_keygen() {
-        let dir = tempfile::tempdir().unwrap();
-        for kind in ["ed25519", "ecdsa"] {
-            let (key, private) = ssh_keys(dir.path(), kind, kind);
-            let signature = SecretKey::load(&private, None)
-                .unwrap()
-                .sign(&payload())
-                .unwrap();
-            assert_eq!(signature.format(), Format::Ssh);
-            signature.verify(&key, &payload()).unwrap();
-            let sig = dir.path().join("snapin.sig");
-            std::fs::write(&sig, signature.to_bytes()).unwrap();
-            let file = std::fs::File::open(payload_file(dir.path())).unwrap();
-            let out = run(Command::new("ssh-keygen")
-                .args(["-Y", "check-novalidate", "-n", NAMESPACE, "-f"])
-                .arg(private.with_extension("pub"))
-                .arg("-s")
-                .arg(&sig)
-                .stdin(file));
-            assert!(out.contains("Good \"snapin-plugin\" signature"), "{out}");
-            // ssh-keygen -Y sign hashes with sha512 by default, as snapin does.
-            let text = String::from_utf8(signature.to_bytes().to_vec()).unwrap();
-            let parsed = SshSig::from_pem(&text).unwrap();
-            assert_eq!(parsed.hash_alg(), ssh_key::HashAlg::Sha512);
         }
     }
 
