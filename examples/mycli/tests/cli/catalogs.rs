@@ -11,166 +11,20 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command as StdCommand, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-use crate::registry::{Auth, Registry};
-use crate::support::{
-    Home, native_plugin, one_line, require_tool, run_quoted_fix, stderr, stdout, wasm_example,
+use crate::publisher_keys::Keys;
+use crate::registry_home::{
+    assert_runs, fix_command, mycli, ok, publish, publish_for_api, refused, refused_after_download,
+    registry_and_keys, run,
 };
+use crate::support::{Home, one_line, run_quoted_fix, sha256, stderr, stdout, wasm_example};
 
 const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
-
-/// A maintainer's keys, made with the real tools in a scratch directory:
-/// `m.key`/`m.pub` (minisign) and `s`/`s.pub` (OpenSSH ed25519).
-struct Keys {
-    dir: PathBuf,
-}
-
-impl Keys {
-    /// `None` (the test is skipped, see [`require_tool`]) when minisign or
-    /// ssh-keygen is not installed.
-    fn make(h: &Home) -> Option<Keys> {
-        let dir = h.scratch("keys");
-        fs::create_dir_all(&dir).unwrap();
-        if !require_tool("minisign", &["-v"], "it makes the maintainers' keys") {
-            return None;
-        }
-        tool(
-            &dir,
-            "minisign",
-            &["-G", "-W", "-p", "m.pub", "-s", "m.key"],
-        );
-        // Making the SSH key is the probe: ssh-keygen has no option that
-        // only says it works.
-        let ssh = dir.join("s");
-        if !require_tool(
-            "ssh-keygen",
-            &["-q", "-t", "ed25519", "-N", "", "-f", ssh.to_str().unwrap()],
-            "it makes a publisher's SSH key",
-        ) {
-            return None;
-        }
-        Some(Keys { dir })
-    }
-
-    /// The path of key file `file`.
-    fn path(&self, file: &str) -> String {
-        self.dir.join(file).to_str().unwrap().to_string()
-    }
-
-    /// The minisign public key: `RW...`.
-    fn minisign_key(&self) -> String {
-        let text = fs::read_to_string(self.dir.join("m.pub")).unwrap();
-        text.lines().nth(1).unwrap().trim().to_string()
-    }
-
-    /// `minisign:ID`, ID being what minisign wrote in m.pub's comment.
-    fn minisign_id(&self) -> String {
-        let text = fs::read_to_string(self.dir.join("m.pub")).unwrap();
-        let comment = text.lines().next().unwrap();
-        let id = comment
-            .strip_prefix("untrusted comment: minisign public key ")
-            .unwrap_or_else(|| panic!("{comment}"));
-        format!("minisign:{id}")
-    }
-
-    /// The fingerprint `ssh-keygen -l -f s.pub` prints: `SHA256:...`.
-    fn ssh_fingerprint(&self) -> String {
-        let out = tool(&self.dir, "ssh-keygen", &["-l", "-f", "s.pub"]);
-        stdout(&out).split_whitespace().nth(1).unwrap().to_string()
-    }
-
-    /// What `minisign -S -s m.key -m FILE` writes for `file`.
-    fn minisign_over(&self, file: &Path) -> Vec<u8> {
-        tool(
-            &self.dir,
-            "minisign",
-            &["-S", "-s", "m.key", "-m", file.to_str().unwrap()],
-        );
-        let mut signature = file.as_os_str().to_owned();
-        signature.push(".minisig");
-        fs::read(signature).unwrap()
-    }
-}
-
-/// Runs `program ARGS` in `dir`, which must succeed.
-fn tool(dir: &Path, program: &str, args: &[&str]) -> Output {
-    let out = StdCommand::new(program)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{program} runs: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {}: {}",
-        args.join(" "),
-        stderr(&out)
-    );
-    out
-}
-
-/// `mycli` in `h` with no registry credentials from the environment that
-/// runs the tests.
-fn mycli(h: &Home) -> assert_cmd::Command {
-    let mut cmd = h.mycli();
-    cmd.env_remove("MYCLI_REGISTRY_USERNAME")
-        .env_remove("MYCLI_REGISTRY_PASSWORD")
-        .env_remove("MYCLI_SIGNING_PASSWORD")
-        .env("DOCKER_CONFIG", h.scratch("no-docker-config"));
-    cmd
-}
-
-/// `mycli ARGS` in `h`, run to its end.
-fn run(h: &Home, args: &[&str]) -> Output {
-    mycli(h).args(args).output().expect("mycli runs")
-}
-
-/// `mycli ARGS` in `h`, which must succeed; its stdout.
-#[track_caller]
-fn ok(h: &Home, args: &[&str]) -> String {
-    let out = run(h, args);
-    assert!(
-        out.status.success(),
-        "mycli {} failed: {}",
-        args.join(" "),
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
-/// Compiles plugin `name` `version` needing host API `api` and publishes
-/// it to `repo`, signed with key file `sign` when given.
-fn publish(
-    work: &Home,
-    registry: &Registry,
-    repo: &str,
-    name: &str,
-    version: &str,
-    api: &str,
-    sign: Option<&str>,
-) {
-    let file = native_plugin(
-        &work.scratch(&format!("{repo}/{name}-{version}")),
-        name,
-        version,
-        api,
-    );
-    let target = registry.oci(repo);
-    let mut args = vec!["plugins", "publish", &target, file.to_str().unwrap()];
-    if let Some(key) = sign {
-        args.extend(["--sign", key]);
-    }
-    ok(work, &args);
-}
 
 /// One `[[plugin]]` table of a draft, its versions left out (read from
 /// the registry at build), with `extra` lines added (`yanked = [...]`).
@@ -203,57 +57,14 @@ fn build(work: &Home, keys: &Keys, draft: &str, to: &str, extra: &[&str]) -> Str
     ok(work, &args)
 }
 
-/// What a refusal must leave as it found it: `plugins.json`, every file
-/// and directory under `installed/` and under `catalogs/`.
-#[derive(Debug, PartialEq, Eq)]
-struct State(BTreeMap<PathBuf, Option<Vec<u8>>>);
-
-impl State {
-    fn of(h: &Home) -> State {
-        let mut found = BTreeMap::new();
-        found.insert(PathBuf::from("plugins.json"), fs::read(h.index()).ok());
-        let mut todo = vec![h.home().join("installed"), h.home().join("catalogs")];
-        while let Some(dir) = todo.pop() {
-            let Ok(entries) = fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries {
-                let path = entry.unwrap().path();
-                let relative = path.strip_prefix(h.home()).unwrap().to_path_buf();
-                if path.is_dir() {
-                    todo.push(path);
-                    found.insert(relative, None);
-                } else {
-                    found.insert(relative, Some(fs::read(&path).unwrap()));
-                }
-            }
-        }
-        State(found)
-    }
+/// The arguments of `mycli plugins catalog add NAME REFERENCE --key KEY`.
+fn catalog_add<'a>(name: &'a str, reference: &'a str, key: &'a str) -> [&'a str; 7] {
+    ["plugins", "catalog", "add", name, reference, "--key", key]
 }
 
-/// Asserts that `out` is a refusal a user can act on: a non-zero status
-/// and one line, `mycli: error: WHAT; fix: FIX`, and that `h` is as
-/// `before` recorded it. Returns the line.
-#[track_caller]
-fn refused(h: &Home, before: &State, out: &Output) -> String {
-    refused_line(h, before, out, &stderr(out))
-}
-
-/// [`refused`] for the line `text`, what stderr holds of the refusal.
-#[track_caller]
-fn refused_line(h: &Home, before: &State, out: &Output, text: &str) -> String {
-    assert!(
-        !out.status.success(),
-        "it succeeded: {}{}",
-        stdout(out),
-        stderr(out)
-    );
-    let line = one_line(text);
-    assert!(line.starts_with("mycli: error: "), "{line}");
-    assert!(line.contains("; fix: "), "{line}");
-    assert!(State::of(h) == *before, "the home changed: {line}");
-    line
+/// The rows of `mycli plugins catalog list --json` in `h`.
+fn catalog_list_json(h: &Home) -> Vec<Value> {
+    serde_json::from_str(&ok(h, &["plugins", "catalog", "list", "--json"])).unwrap()
 }
 
 /// The rows of `mycli plugins search TERM --json` in `h`.
@@ -275,32 +86,6 @@ fn row_of(table: &str, first: &str) -> Vec<String> {
         .collect()
 }
 
-/// Asserts that plugin `name` runs as version `version`.
-#[track_caller]
-fn assert_runs(h: &Home, name: &str, version: &str) {
-    mycli(h)
-        .arg(name)
-        .assert()
-        .success()
-        .stdout(format!("{name} {version} ran\n"));
-}
-
-/// The one file a home installed for plugin `name`.
-fn installed_file(h: &Home, name: &str) -> PathBuf {
-    let dir = h.home().join("installed").join(name);
-    let versions: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(versions.len(), 1, "{versions:?}");
-    let files: Vec<PathBuf> = fs::read_dir(&versions[0])
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(files.len(), 1, "{files:?}");
-    files[0].clone()
-}
-
 // ------------------------------------------------------------ round trip
 
 /// Two signed plugins published, a catalog built from a draft without
@@ -311,52 +96,21 @@ fn installed_file(h: &Home, name: &str) -> PathBuf {
 /// and each is signed by the key the catalog lists.
 #[test]
 fn a_catalog_is_built_added_searched_offline_and_installed_from_by_name() {
-    let Some(mut registry) = Registry::start(Auth::Anonymous) else {
-        return;
-    };
     let work = Home::new();
-    let Some(keys) = Keys::make(&work) else {
+    let Some((mut registry, keys)) = registry_and_keys(&work) else {
         return;
     };
-    let sign = keys.path("m.key");
-    publish(
-        &work,
-        &registry,
-        "acme/hello",
-        "hello",
-        "0.1.0",
-        "^1.0",
-        Some(&sign),
-    );
-    publish(
-        &work,
-        &registry,
-        "acme/hello",
-        "hello",
-        "0.2.0",
-        "^1.0",
-        Some(&sign),
-    );
-    // Newer, but for an API this host does not provide.
-    publish(
-        &work,
-        &registry,
-        "acme/hello",
-        "hello",
-        "0.3.0",
-        "^9.0",
-        Some(&sign),
-    );
-    publish(
-        &work,
-        &registry,
-        "acme/stats",
-        "stats",
-        "1.4.0",
-        "^1.0",
-        Some(&sign),
-    );
-    let key = keys.minisign_key();
+    let m = keys.path("m.key");
+    // hello 0.3.0 is newer, but for an API this host does not provide.
+    for (repo, name, version, api) in [
+        ("acme/hello", "hello", "0.1.0", "^1.0"),
+        ("acme/hello", "hello", "0.2.0", "^1.0"),
+        ("acme/hello", "hello", "0.3.0", "^9.0"),
+        ("acme/stats", "stats", "1.4.0", "^1.0"),
+    ] {
+        publish_for_api(&work, &registry, repo, name, version, api, Some(&m));
+    }
+    let key = keys.minisign_key("m");
     let draft = [
         plugin_table(
             "hello",
@@ -376,7 +130,7 @@ fn a_catalog_is_built_added_searched_offline_and_installed_from_by_name() {
     .concat();
     let catalog = registry.oci("acme/catalog");
     let built = build(&work, &keys, &draft, &catalog, &[]);
-    let id = keys.minisign_id();
+    let id = keys.minisign_id("m");
     assert!(
         built.starts_with(&format!(
             "built a catalog of 2 plugins, signed by {id}, valid until "
@@ -389,18 +143,7 @@ fn a_catalog_is_built_added_searched_offline_and_installed_from_by_name() {
     );
 
     let h = Home::new();
-    let added = ok(
-        &h,
-        &[
-            "plugins",
-            "catalog",
-            "add",
-            "acme",
-            &catalog,
-            "--key",
-            &keys.path("m.pub"),
-        ],
-    );
+    let added = ok(&h, &catalog_add("acme", &catalog, &keys.path("m.pub")));
     assert!(
         added.starts_with(&format!("added catalog 'acme': 2 plugins, signed by {id}")),
         "{added}"
@@ -412,8 +155,7 @@ fn a_catalog_is_built_added_searched_offline_and_installed_from_by_name() {
         ["acme", catalog.as_str(), id.as_str(), "2"],
         "{list}"
     );
-    let rows: Vec<Value> =
-        serde_json::from_str(&ok(&h, &["plugins", "catalog", "list", "--json"])).unwrap();
+    let rows = catalog_list_json(&h);
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["name"], "acme");
     assert_eq!(rows[0]["reference"], catalog.as_str());
@@ -463,10 +205,7 @@ fn a_catalog_is_built_added_searched_offline_and_installed_from_by_name() {
     );
     // install NAME@REQ, in a fresh home: the newest that REQ allows.
     let older = Home::new();
-    ok(
-        &older,
-        &["plugins", "catalog", "add", "acme", &catalog, "--key", &key],
-    );
+    ok(&older, &catalog_add("acme", &catalog, &key));
     ok(&older, &["plugins", "install", "hello@^0.1", "--yes"]);
     assert_runs(&older, "hello", "0.1.0");
     let info = ok(&older, &["plugins", "info", "hello"]);
@@ -488,8 +227,7 @@ fn a_catalog_is_built_added_searched_offline_and_installed_from_by_name() {
 
     // Removed, it is gone from the list and from search.
     ok(&h, &["plugins", "catalog", "remove", "acme"]);
-    let rows: Vec<Value> =
-        serde_json::from_str(&ok(&h, &["plugins", "catalog", "list", "--json"])).unwrap();
+    let rows = catalog_list_json(&h);
     assert!(rows.is_empty(), "{rows:?}");
     assert!(!h.home().join("catalogs/acme.json").exists());
     assert_runs(&h, "hello", "0.2.0");
@@ -502,33 +240,15 @@ fn a_catalog_is_built_added_searched_offline_and_installed_from_by_name() {
 /// run as written, moves past it.
 #[test]
 fn audit_names_a_yanked_version_and_its_reason_until_the_upgrade() {
-    let Some(registry) = Registry::start(Auth::Anonymous) else {
-        return;
-    };
     let work = Home::new();
-    let Some(keys) = Keys::make(&work) else {
+    let Some((registry, keys)) = registry_and_keys(&work) else {
         return;
     };
-    let sign = keys.path("m.key");
-    publish(
-        &work,
-        &registry,
-        "acme/hello",
-        "hello",
-        "0.1.0",
-        "^1.0",
-        Some(&sign),
-    );
-    publish(
-        &work,
-        &registry,
-        "acme/hello",
-        "hello",
-        "0.2.0",
-        "^1.0",
-        Some(&sign),
-    );
-    let key = keys.minisign_key();
+    let m = keys.path("m.key");
+    for version in ["0.1.0", "0.2.0"] {
+        publish(&work, &registry, "acme/hello", "hello", version, Some(&m));
+    }
+    let key = keys.minisign_key("m");
     let source = registry.oci("acme/hello");
     let catalog = registry.oci("acme/catalog");
     build(
@@ -539,10 +259,7 @@ fn audit_names_a_yanked_version_and_its_reason_until_the_upgrade() {
         &[],
     );
     let h = Home::new();
-    ok(
-        &h,
-        &["plugins", "catalog", "add", "acme", &catalog, "--key", &key],
-    );
+    ok(&h, &catalog_add("acme", &catalog, &key));
     ok(&h, &["plugins", "install", "hello@=0.1.0", "--yes"]);
     let out = run(&h, &["plugins", "audit"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -594,11 +311,7 @@ fn audit_names_a_yanked_version_and_its_reason_until_the_upgrade() {
     // search and install NAME leave the yanked version out.
     assert_eq!(search_json(&h, "hello")[0]["version"], "0.2.0");
 
-    h.fix_command(&line)
-        .arg("--yes")
-        .env("DOCKER_CONFIG", h.scratch("no-docker-config"))
-        .assert()
-        .success();
+    fix_command(&h, &line).arg("--yes").assert().success();
     assert_runs(&h, "hello", "0.2.0");
     let out = run(&h, &["plugins", "audit", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
@@ -614,31 +327,13 @@ fn audit_names_a_yanked_version_and_its_reason_until_the_upgrade() {
 /// them.
 #[test]
 fn audit_finds_unsigned_plugins_writable_files_and_broad_grants() {
-    let Some(registry) = Registry::start(Auth::Anonymous) else {
-        return;
-    };
     let work = Home::new();
-    let Some(keys) = Keys::make(&work) else {
+    let Some((registry, keys)) = registry_and_keys(&work) else {
         return;
     };
-    publish(
-        &work,
-        &registry,
-        "acme/plain",
-        "plain",
-        "0.1.0",
-        "^1.0",
-        None,
-    );
-    publish(
-        &work,
-        &registry,
-        "acme/hello",
-        "hello",
-        "0.1.0",
-        "^1.0",
-        Some(&keys.path("m.key")),
-    );
+    publish(&work, &registry, "acme/plain", "plain", "0.1.0", None);
+    let m = keys.path("m.key");
+    publish(&work, &registry, "acme/hello", "hello", "0.1.0", Some(&m));
     let h = Home::new();
     ok(
         &h,
@@ -654,7 +349,7 @@ fn audit_finds_unsigned_plugins_writable_files_and_broad_grants() {
         .args(["--grant", "read=/", "--yes"])
         .assert()
         .success();
-    let file = installed_file(&h, "hello");
+    let file = h.installed_file("hello");
     let mode = fs::metadata(&file).unwrap().permissions().mode();
     fs::set_permissions(&file, fs::Permissions::from_mode(mode | 0o002)).unwrap();
 
@@ -700,7 +395,7 @@ fn audit_finds_unsigned_plugins_writable_files_and_broad_grants() {
 
     // The fixes, run as a user would paste them.
     run_quoted_fix(&writable[2]);
-    h.fix_command(&grant[2]).assert().success();
+    fix_command(&h, &grant[2]).assert().success();
     let out = run(&h, &["plugins", "audit", "--json"]);
     assert_eq!(out.status.code(), Some(1));
     let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
@@ -713,49 +408,26 @@ fn audit_finds_unsigned_plugins_writable_files_and_broad_grants() {
 /// signer and the catalog.
 #[test]
 fn a_signer_the_catalog_does_not_list_is_refused_by_name_and_audited() {
-    let Some(registry) = Registry::start(Auth::Anonymous) else {
-        return;
-    };
     let work = Home::new();
-    let Some(keys) = Keys::make(&work) else {
+    let Some((registry, keys)) = registry_and_keys(&work) else {
         return;
     };
     // Signed with the SSH key; the catalog lists only the minisign key.
-    publish(
-        &work,
-        &registry,
-        "acme/stats",
-        "stats",
-        "0.1.0",
-        "^1.0",
-        Some(&keys.path("s")),
-    );
+    let s = keys.path("s");
+    publish(&work, &registry, "acme/stats", "stats", "0.1.0", Some(&s));
     let source = registry.oci("acme/stats");
     let catalog = registry.oci("acme/catalog");
     build(
         &work,
         &keys,
-        &plugin_table("stats", "Counts", &source, &[&keys.minisign_key()], ""),
+        &plugin_table("stats", "Counts", &source, &[&keys.minisign_key("m")], ""),
         &catalog,
         &[],
     );
     let h = Home::new();
-    ok(
-        &h,
-        &[
-            "plugins",
-            "catalog",
-            "add",
-            "acme",
-            &catalog,
-            "--key",
-            &keys.path("m.pub"),
-        ],
-    );
-    let before = State::of(&h);
-    let out = run(&h, &["plugins", "install", "stats", "--yes"]);
+    ok(&h, &catalog_add("acme", &catalog, &keys.path("m.pub")));
     let fingerprint = keys.ssh_fingerprint();
-    let line = refused(&h, &before, &out);
+    let line = refused(&h, &["plugins", "install", "stats", "--yes"], &[]);
     assert!(
         line.starts_with(&format!(
             "mycli: error: cannot install {source}:0.1.0: it is signed by {fingerprint}, not by a key catalog 'acme' lists for plugin 'stats'; fix: "
@@ -782,38 +454,22 @@ fn a_signer_the_catalog_does_not_list_is_refused_by_name_and_audited() {
 /// its fix, run as written, installs one of them.
 #[test]
 fn a_name_in_two_catalogs_is_refused_naming_both_and_the_fix_installs_one() {
-    let Some(registry) = Registry::start(Auth::Anonymous) else {
-        return;
-    };
     let work = Home::new();
-    let Some(keys) = Keys::make(&work) else {
+    let Some((registry, keys)) = registry_and_keys(&work) else {
         return;
     };
-    let sign = keys.path("m.key");
-    let key = keys.minisign_key();
+    let m = keys.path("m.key");
+    let key = keys.minisign_key("m");
     let h = Home::new();
     for owner in ["acme", "other"] {
         let repo = format!("{owner}/hello");
-        publish(
-            &work,
-            &registry,
-            &repo,
-            "hello",
-            "0.1.0",
-            "^1.0",
-            Some(&sign),
-        );
+        publish(&work, &registry, &repo, "hello", "0.1.0", Some(&m));
         let catalog = registry.oci(&format!("{owner}/catalog"));
         let table = plugin_table("hello", "Greets", &registry.oci(&repo), &[&key], "");
         build(&work, &keys, &table, &catalog, &[]);
-        ok(
-            &h,
-            &["plugins", "catalog", "add", owner, &catalog, "--key", &key],
-        );
+        ok(&h, &catalog_add(owner, &catalog, &key));
     }
-    let before = State::of(&h);
-    let out = run(&h, &["plugins", "install", "hello", "--yes"]);
-    let line = refused(&h, &before, &out);
+    let line = refused(&h, &["plugins", "install", "hello", "--yes"], &[]);
     let (acme, other) = (registry.oci("acme/hello"), registry.oci("other/hello"));
     assert!(
         line.starts_with(&format!(
@@ -821,11 +477,7 @@ fn a_name_in_two_catalogs_is_refused_naming_both_and_the_fix_installs_one() {
         )),
         "{line}"
     );
-    h.fix_command(&line)
-        .arg("--yes")
-        .env("DOCKER_CONFIG", h.scratch("no-docker-config"))
-        .assert()
-        .success();
+    fix_command(&h, &line).arg("--yes").assert().success();
     assert_runs(&h, "hello", "0.1.0");
     let origin = h.row("hello")["origin"].as_str().unwrap().to_string();
     assert!(
@@ -838,43 +490,17 @@ fn a_name_in_two_catalogs_is_refused_naming_both_and_the_fix_installs_one() {
 /// A catalog signed by another key than the one given is not added.
 #[test]
 fn a_catalog_not_signed_by_the_key_given_is_not_added() {
-    let Some(registry) = Registry::start(Auth::Anonymous) else {
-        return;
-    };
     let work = Home::new();
-    let Some(keys) = Keys::make(&work) else {
+    let Some((registry, keys)) = registry_and_keys(&work) else {
         return;
     };
+    let (source, key) = (registry.oci("acme/hello"), keys.minisign_key("m"));
+    let table = plugin_table("hello", "Greets", &source, &[&key], "");
+    let draft = format!("{table}versions = [\"0.1.0\"]\n");
     let catalog = registry.oci("acme/catalog");
-    let table = plugin_table(
-        "hello",
-        "Greets",
-        &registry.oci("acme/hello"),
-        &[&keys.minisign_key()],
-        "",
-    );
-    build(
-        &work,
-        &keys,
-        &format!("{table}versions = [\"0.1.0\"]\n"),
-        &catalog,
-        &[],
-    );
+    build(&work, &keys, &draft, &catalog, &[]);
     let h = Home::new();
-    let before = State::of(&h);
-    let out = run(
-        &h,
-        &[
-            "plugins",
-            "catalog",
-            "add",
-            "acme",
-            &catalog,
-            "--key",
-            &keys.path("s.pub"),
-        ],
-    );
-    let line = refused(&h, &before, &out);
+    let line = refused(&h, &catalog_add("acme", &catalog, &keys.path("s.pub")), &[]);
     let fingerprint = keys.ssh_fingerprint();
     assert!(
         line.starts_with(&format!(
@@ -882,8 +508,7 @@ fn a_catalog_not_signed_by_the_key_given_is_not_added() {
         )),
         "{line}"
     );
-    let rows: Vec<Value> =
-        serde_json::from_str(&ok(&h, &["plugins", "catalog", "list", "--json"])).unwrap();
+    let rows = catalog_list_json(&h);
     assert!(rows.is_empty(), "{rows:?}");
 }
 
@@ -892,66 +517,30 @@ fn a_catalog_not_signed_by_the_key_given_is_not_added() {
 /// which works once the maintainers build it again.
 #[test]
 fn an_expired_catalog_is_not_added_and_a_stale_copy_installs_nothing() {
-    let Some(registry) = Registry::start(Auth::Anonymous) else {
-        return;
-    };
     let work = Home::new();
-    let Some(keys) = Keys::make(&work) else {
+    let Some((registry, keys)) = registry_and_keys(&work) else {
         return;
     };
-    let sign = keys.path("m.key");
-    publish(
-        &work,
-        &registry,
-        "acme/hello",
-        "hello",
-        "0.1.0",
-        "^1.0",
-        Some(&sign),
-    );
-    let table = plugin_table(
-        "hello",
-        "Greets",
-        &registry.oci("acme/hello"),
-        &[&keys.minisign_key()],
-        "",
-    );
+    let m = keys.path("m.key");
+    publish(&work, &registry, "acme/hello", "hello", "0.1.0", Some(&m));
+    let (source, key) = (registry.oci("acme/hello"), keys.minisign_key("m"));
+    let table = plugin_table("hello", "Greets", &source, &[&key], "");
     let catalog = registry.oci("acme/catalog");
     // Valid for 5 s (to the second): time enough to add it under load.
     build(&work, &keys, &table, &catalog, &["--expires", "5s"]);
     let built = Instant::now();
     let early = Home::new();
-    ok(
-        &early,
-        &[
-            "plugins",
-            "catalog",
-            "add",
-            "acme",
-            &catalog,
-            "--key",
-            &keys.path("m.pub"),
-        ],
-    );
+    ok(&early, &catalog_add("acme", &catalog, &keys.path("m.pub")));
     std::thread::sleep(
         (built + Duration::from_millis(5_200)).saturating_duration_since(Instant::now()),
     );
 
     let late = Home::new();
-    let before = State::of(&late);
-    let out = run(
+    let line = refused(
         &late,
-        &[
-            "plugins",
-            "catalog",
-            "add",
-            "acme",
-            &catalog,
-            "--key",
-            &keys.path("m.pub"),
-        ],
+        &catalog_add("acme", &catalog, &keys.path("m.pub")),
+        &[],
     );
-    let line = refused(&late, &before, &out);
     assert!(
         line.starts_with("mycli: error: cannot add catalog 'acme': it expired on "),
         "{line}"
@@ -966,9 +555,7 @@ fn an_expired_catalog_is_not_added_and_a_stale_copy_installs_nothing() {
             && warning.ends_with("): update it with `mycli plugins catalog update acme`"),
         "{warning}"
     );
-    let before = State::of(&early);
-    let out = run(&early, &["plugins", "install", "hello", "--yes"]);
-    let line = refused(&early, &before, &out);
+    let line = refused(&early, &["plugins", "install", "hello", "--yes"], &[]);
     assert!(
         line.starts_with(
             "mycli: error: cannot install hello: catalog 'acme' is stale: it expired on "
@@ -978,7 +565,7 @@ fn an_expired_catalog_is_not_added_and_a_stale_copy_installs_nothing() {
 
     // Built again by its maintainers, the fix as written fetches it.
     build(&work, &keys, &table, &catalog, &[]);
-    early.fix_command(&line).assert().success();
+    fix_command(&early, &line).assert().success();
     ok(&early, &["plugins", "install", "hello", "--yes"]);
     assert_runs(&early, "hello", "0.1.0");
 }
@@ -987,14 +574,11 @@ fn an_expired_catalog_is_not_added_and_a_stale_copy_installs_nothing() {
 /// before: update refuses the rollback and keeps the copy held.
 #[test]
 fn a_rollback_to_an_older_catalog_is_refused_and_the_copy_kept() {
-    let Some(registry) = Registry::start(Auth::Anonymous) else {
-        return;
-    };
     let work = Home::new();
-    let Some(keys) = Keys::make(&work) else {
+    let Some((registry, keys)) = registry_and_keys(&work) else {
         return;
     };
-    let key = keys.minisign_key();
+    let key = keys.minisign_key("m");
     let source = registry.oci("acme/hello");
     let catalog = registry.oci("acme/catalog");
     let draft = |description: &str| {
@@ -1005,7 +589,7 @@ fn a_rollback_to_an_older_catalog_is_refused_and_the_copy_kept() {
     };
     build(&work, &keys, &draft("The first description"), &catalog, &[]);
     let old = registry.manifest("acme/catalog", "latest").unwrap();
-    let old_digest = format!("sha256:{:x}", Sha256::digest(&old));
+    let old_digest = sha256(&old);
     // Catalogs are dated to the second: the next one is a second newer.
     std::thread::sleep(Duration::from_millis(1_100));
     build(
@@ -1016,25 +600,20 @@ fn a_rollback_to_an_older_catalog_is_refused_and_the_copy_kept() {
         &[],
     );
     let h = Home::new();
-    ok(
-        &h,
-        &["plugins", "catalog", "add", "acme", &catalog, "--key", &key],
-    );
+    ok(&h, &catalog_add("acme", &catalog, &key));
 
     // The old catalog, by its digest, put back under the tag.
     let replayed = registry.manifest("acme/catalog", &old_digest).unwrap();
     registry.push_manifest("acme/catalog", "latest", MANIFEST_TYPE, &replayed);
-    let before = State::of(&h);
-    let out = run(&h, &["plugins", "catalog", "update", "acme"]);
-    let line = refused(&h, &before, &out);
+    let line = refused_after_download(&h, &["plugins", "catalog", "update", "acme"], &[]);
     assert!(
         line.starts_with("mycli: error: cannot update catalog 'acme': it was issued on ")
             && line.contains(", before the copy already held (issued on "),
         "{line}"
     );
     // Every catalog updated: the same refusal, the copy still kept.
-    let out = run(&h, &["plugins", "catalog", "update"]);
-    assert_eq!(refused(&h, &before, &out), line);
+    let line_for_all = refused_after_download(&h, &["plugins", "catalog", "update"], &[]);
+    assert_eq!(line_for_all, line);
     assert_eq!(
         search_json(&h, "hello")[0]["description"],
         "The second description"
@@ -1046,11 +625,8 @@ fn a_rollback_to_an_older_catalog_is_refused_and_the_copy_kept() {
 /// states, before downloading it.
 #[test]
 fn a_catalog_of_100000_plugins_is_refused_by_its_size_before_it_is_downloaded() {
-    let Some(registry) = Registry::start(Auth::Anonymous) else {
-        return;
-    };
     let work = Home::new();
-    let Some(keys) = Keys::make(&work) else {
+    let Some((registry, keys)) = registry_and_keys(&work) else {
         return;
     };
     let mut document = String::from(
@@ -1065,9 +641,7 @@ fn a_catalog_of_100000_plugins_is_refused_by_its_size_before_it_is_downloaded() 
         ));
     }
     document.push_str("]}");
-    let file = work.scratch("big.json");
-    fs::write(&file, &document).unwrap();
-    let signature = keys.minisign_over(&file);
+    let signature = keys.minisign_over("m", document.as_bytes());
 
     let repo = "acme/big";
     let empty = registry.push_blob(repo, b"{}");
@@ -1088,7 +662,7 @@ fn a_catalog_of_100000_plugins_is_refused_by_its_size_before_it_is_downloaded() 
                 "mediaType": "application/vnd.snapin.signature.minisign.v1",
                 "digest": signature_digest,
                 "size": signature.len(),
-                "annotations": {"dev.snapin.signer": keys.minisign_key()},
+                "annotations": {"dev.snapin.signer": keys.minisign_key("m")},
             },
         ],
     });
@@ -1100,20 +674,11 @@ fn a_catalog_of_100000_plugins_is_refused_by_its_size_before_it_is_downloaded() 
     );
 
     let h = Home::new();
-    let before = State::of(&h);
-    let out = run(
+    let line = refused(
         &h,
-        &[
-            "plugins",
-            "catalog",
-            "add",
-            "big",
-            &registry.oci(repo),
-            "--key",
-            &keys.path("m.pub"),
-        ],
+        &catalog_add("big", &registry.oci(repo), &keys.path("m.pub")),
+        &[],
     );
-    let line = refused(&h, &before, &out);
     assert!(
         line.starts_with(&format!(
             "mycli: error: cannot add catalog 'big': it is {} bytes, more than the 4194304 bytes a catalog may be; fix: ",
@@ -1134,19 +699,16 @@ fn a_catalog_of_100000_plugins_is_refused_by_its_size_before_it_is_downloaded() 
 /// other, and installs it.
 #[test]
 fn installing_a_catalog_plugin_named_like_another_warns_naming_it() {
-    let Some(registry) = Registry::start(Auth::Anonymous) else {
-        return;
-    };
     let work = Home::new();
-    let Some(keys) = Keys::make(&work) else {
+    let Some((registry, keys)) = registry_and_keys(&work) else {
         return;
     };
-    let sign = keys.path("m.key");
-    let key = keys.minisign_key();
+    let m = keys.path("m.key");
+    let key = keys.minisign_key("m");
     let mut draft = String::new();
     for name in ["greet", "gret"] {
         let repo = format!("acme/{name}");
-        publish(&work, &registry, &repo, name, "0.1.0", "^1.0", Some(&sign));
+        publish(&work, &registry, &repo, name, "0.1.0", Some(&m));
         draft.push_str(&plugin_table(
             name,
             "Greets",
@@ -1158,10 +720,7 @@ fn installing_a_catalog_plugin_named_like_another_warns_naming_it() {
     let catalog = registry.oci("acme/catalog");
     build(&work, &keys, &draft, &catalog, &[]);
     let h = Home::new();
-    ok(
-        &h,
-        &["plugins", "catalog", "add", "acme", &catalog, "--key", &key],
-    );
+    ok(&h, &catalog_add("acme", &catalog, &key));
     let out = run(&h, &["plugins", "install", "gret", "--yes"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let warning = "mycli: warning: 'gret' looks like 'greet' (catalog acme): check that 'gret' is the plugin you meant";

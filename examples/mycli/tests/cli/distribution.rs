@@ -7,51 +7,20 @@
 #![allow(clippy::unwrap_used)]
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as StdCommand;
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::registry::{Auth, Registry};
+use crate::registry_home::ok;
 use crate::support::{
-    Home, native_plugin, one_line, other_machine_copy, require_tool, stderr, stdout, wasm_example,
+    Home, native_plugin, one_line, other_machine_copy, require_tool, sha256, stderr, stdout,
+    wasm_example,
 };
 
 fn skopeo() -> bool {
     require_tool("skopeo", &["--version"], "it reads what was pushed")
-}
-
-/// `mycli ARGS` in `home`, which must succeed; its stdout.
-fn ok(home: &Home, args: &[&str]) -> String {
-    let out = home.mycli().args(args).output().expect("mycli runs");
-    assert!(
-        out.status.success(),
-        "mycli {} failed: {}",
-        args.join(" "),
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
-/// The one file a home installed for plugin `name`.
-fn installed_file(home: &Home, name: &str) -> PathBuf {
-    let dir = home.home().join("installed").join(name);
-    let versions: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("entry").path())
-        .collect();
-    assert_eq!(
-        versions.len(),
-        1,
-        "one directory per installed plugin: {versions:?}"
-    );
-    let files: Vec<PathBuf> = fs::read_dir(&versions[0])
-        .expect("read")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    assert_eq!(files.len(), 1, "{files:?}");
-    files[0].clone()
 }
 
 /// `skopeo inspect --raw` of `reference` (docker://...), as JSON.
@@ -178,7 +147,7 @@ fn publish_install_outdated_upgrade_lock_and_sync_through_a_real_registry() {
     assert_eq!(ok(&home, &["hello"]).trim(), "hello 0.2.0 ran");
     let out = ok(&home, &["plugins", "upgrade", "hello"]);
     assert!(out.contains("is up to date"), "{out}");
-    let upgraded = installed_file(&home, "hello");
+    let upgraded = home.installed_file("hello");
     assert_eq!(fs::read(&upgraded).unwrap(), fs::read(&v2).unwrap());
 
     // lock: every platform's digest, the index digest, the source.
@@ -214,7 +183,7 @@ fn publish_install_outdated_upgrade_lock_and_sync_through_a_real_registry() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
-        fs::read(installed_file(&fresh, "hello")).unwrap(),
+        fs::read(fresh.installed_file("hello")).unwrap(),
         fs::read(&v2).unwrap()
     );
     assert_eq!(ok(&fresh, &["hello"]).trim(), "hello 0.2.0 ran");
@@ -245,7 +214,7 @@ fn publish_install_outdated_upgrade_lock_and_sync_through_a_real_registry() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
-        fs::read(installed_file(&fresh, "hello")).unwrap(),
+        fs::read(fresh.installed_file("hello")).unwrap(),
         fs::read(&v2).unwrap()
     );
     // Without it, the network is needed and the message says so.
@@ -412,10 +381,6 @@ fn an_exported_layout_installs_offline_and_skopeo_copies_it_into_a_registry() {
         &["plugins", "install", &registry.oci("copied/hello"), "--yes"],
     );
     assert_eq!(ok(&copied, &["hello"]).trim(), "hello 0.3.0 ran");
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
 /// Writes an OCI image layout holding one image manifest (config and one

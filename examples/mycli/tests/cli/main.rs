@@ -7,9 +7,15 @@
 /// A reverse proxy in front of a test registry that injects faults: error
 /// statuses, short or damaged bodies, delays, a redirect to another host.
 mod fault_proxy;
+/// A publisher's keys, made with the real `minisign` and `ssh-keygen`, and
+/// the signatures those tools make with them.
+mod publisher_keys;
 /// A real OCI registry (distribution's `docker-registry`), anonymous or
 /// behind Basic or token authentication, with an in-process token server.
 mod registry;
+/// A home that installs from a registry: `mycli` with no registry
+/// credentials, plugins published, what the home holds, and refusals.
+mod registry_home;
 /// Helpers: a throw-away `MYCLI_HOME`, the built binaries and example
 /// plugins, plugin scripts written on the fly, and the redaction of what
 /// varies between runs in snapshots.

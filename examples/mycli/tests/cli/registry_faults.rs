@@ -23,22 +23,10 @@ use sha2::{Digest, Sha256};
 
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::registry::{Auth, Registry, Server, bind_loopback, read_request};
-use crate::support::{Home, native_plugin, one_line, require_tool, stderr, stdout};
-
-/// The variables that give mycli credentials for every registry.
-const USER_VAR: &str = "MYCLI_REGISTRY_USERNAME";
-const PASSWORD_VAR: &str = "MYCLI_REGISTRY_PASSWORD";
-
-/// `mycli` in `h` with no credentials from the environment running the
-/// tests: no credential variables, and a Docker configuration directory
-/// that does not exist.
-fn mycli(h: &Home) -> assert_cmd::Command {
-    let mut cmd = h.mycli();
-    cmd.env_remove(USER_VAR)
-        .env_remove(PASSWORD_VAR)
-        .env("DOCKER_CONFIG", h.scratch("no-docker-config"));
-    cmd
-}
+use crate::registry_home::{
+    self, PASSWORD_VAR, USER_VAR, assert_nothing_half_written, fix_command, mycli, refusal_line,
+};
+use crate::support::{Home, entries_under, native_plugin, require_tool, sha256, stderr};
 
 /// [`mycli`] as a `std::process::Command`, for processes run side by side.
 fn mycli_process(h: &Home) -> StdCommand {
@@ -165,31 +153,7 @@ fn count(proxy: &FaultProxy, method: &str, part: &str) -> usize {
 #[track_caller]
 fn assert_runs(h: &Home, out: &Output, name: &str, version: &str) {
     assert!(out.status.success(), "the install failed: {}", stderr(out));
-    mycli(h)
-        .arg(name)
-        .assert()
-        .success()
-        .stdout(format!("{name} {version} ran\n"));
-}
-
-/// Every path under `dir` (files and directories), relative to it.
-fn entries_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        let Ok(entries) = fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                todo.push(path.clone());
-            }
-            found.push(path.strip_prefix(dir).expect("under dir").to_path_buf());
-        }
-    }
-    found.sort();
-    found
+    registry_home::assert_runs(h, name, version);
 }
 
 /// The download cache of `h`.
@@ -220,15 +184,7 @@ impl Before {
 /// in the download cache and nothing half-written there. Returns the line.
 #[track_caller]
 fn assert_refused(h: &Home, before: &Before, out: &Output, words: &[&str]) -> String {
-    assert!(
-        !out.status.success(),
-        "the install succeeded: {}{}",
-        stdout(out),
-        stderr(out)
-    );
-    let line = one_line(&stderr(out));
-    assert!(line.starts_with("mycli: error: "), "{line}");
-    assert!(line.contains("; fix: "), "{line}");
+    let line = refusal_line(out);
     let lower = line.to_lowercase();
     for word in words {
         assert!(
@@ -253,14 +209,7 @@ fn assert_refused(h: &Home, before: &Before, out: &Output, words: &[&str]) -> St
         added.is_empty(),
         "left in the download cache: {added:?} ({line})"
     );
-    let partial: Vec<PathBuf> = entries_under(&cache(h))
-        .into_iter()
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(".partial-"))
-        })
-        .collect();
-    assert!(partial.is_empty(), "half-written: {partial:?} ({line})");
+    assert_nothing_half_written(h, &line);
     line
 }
 
@@ -699,10 +648,8 @@ fn a_version_that_does_not_exist_lists_the_close_ones_and_the_fix_installs() {
         .map(|(_, v)| v.to_string())
         .expect("the fix names a tag");
     assert!(["0.1.0", "0.2.0"].contains(&version.as_str()), "{line}");
-    let out = h
-        .fix_command(&line)
+    let out = fix_command(&h, &line)
         .arg("--yes")
-        .env("DOCKER_CONFIG", h.scratch("no-docker-config"))
         .output()
         .expect("mycli runs");
     assert_runs(&h, &out, "x", &version);
@@ -731,11 +678,10 @@ const PLAN9_LAYER: &[u8] = b"#!/bin/rc\necho plan9 0.1.0 ran\n";
 /// `0.1.0`, an image index whose one manifest is plugin `plan9`'s build
 /// for plan9/mips: what `plugins publish` would push from that machine.
 fn plan9_layout(dir: &Path) {
-    let digest = |bytes: &[u8]| format!("sha256:{:x}", Sha256::digest(bytes));
     let blobs = dir.join("blobs/sha256");
     fs::create_dir_all(&blobs).expect("create the layout");
     let put = |bytes: &[u8]| {
-        let d = digest(bytes);
+        let d = sha256(bytes);
         fs::write(blobs.join(d.trim_start_matches("sha256:")), bytes).expect("write a blob");
         serde_json::json!({"digest": d, "size": bytes.len()})
     };
@@ -877,11 +823,7 @@ fn two_installs_at_once_record_the_plugin_once() {
         .filter(|p| p.components().count() == 1)
         .collect();
     assert_eq!(dirs.len(), 1, "installed/x holds {placed:?}");
-    mycli(&h)
-        .arg("x")
-        .assert()
-        .success()
-        .stdout("x 0.1.0 ran\n");
+    registry_home::assert_runs(&h, "x", "0.1.0");
     // The loser took back nothing the winner stored: the installed file's
     // bytes are still in the download cache.
     let file = h.row("x")["path"].as_str().expect("a path").to_string();

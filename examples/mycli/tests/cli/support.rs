@@ -8,6 +8,7 @@ use std::process::{Command as StdCommand, Output};
 use std::sync::OnceLock;
 
 use assert_cmd::Command;
+use sha2::{Digest, Sha256};
 
 /// The example plugin packages the tests run.
 const PLUGINS: &[&str] = &[
@@ -334,6 +335,45 @@ impl Home {
         cmd
     }
 
+    /// Runs the last `mycli ...` command the fix of `message` quotes in
+    /// backticks through `sh`, pasted as written (quotes and all), with
+    /// this build's `mycli` first on PATH and this home as its home.
+    pub fn paste_fix(&self, message: &str) -> Output {
+        let command = quoted_in_fix(message)
+            .filter(|q| q.starts_with("mycli "))
+            .last()
+            .unwrap_or_else(|| panic!("no `mycli ...` command in the fix of {message:?}"));
+        let path = std::env::var("PATH").unwrap_or_default();
+        StdCommand::new("sh")
+            .args(["-c", command])
+            .env("PATH", format!("{}:{path}", bin_dir().display()))
+            .env("MYCLI_HOME", self.home())
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("sh runs")
+    }
+
+    /// The one file this home installed for plugin `name`.
+    pub fn installed_file(&self, name: &str) -> PathBuf {
+        let dir = self.home().join("installed").join(name);
+        let versions: Vec<PathBuf> = fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.expect("entry").path())
+            .collect();
+        assert_eq!(
+            versions.len(),
+            1,
+            "one directory per installed plugin: {versions:?}"
+        );
+        let files: Vec<PathBuf> = fs::read_dir(&versions[0])
+            .expect("read")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        files[0].clone()
+    }
+
     /// The row of plugin `name` in `plugins list --json`.
     pub fn row(&self, name: &str) -> serde_json::Value {
         self.list()
@@ -387,6 +427,32 @@ pub fn one_line(text: &str) -> String {
 /// stderr as a string.
 pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Every path under `dir` (files and directories), relative to it, in
+/// order; none when `dir` does not exist.
+pub fn entries_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                todo.push(path.clone());
+            }
+            found.push(path.strip_prefix(dir).expect("under dir").to_path_buf());
+        }
+    }
+    found.sort();
+    found
+}
+
+/// `sha256:HEX` of `bytes`, as OCI names blobs and manifests.
+pub fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
 /// `text` with each run of exactly 12 or 64 lower-case hex digits (a
