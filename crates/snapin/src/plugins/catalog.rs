@@ -299,7 +299,8 @@ fn fetch_checked(
     reference: &str,
     key: &PublicKey,
     what: &str,
-) -> Result<(Catalog, Vec<u8>, Vec<u8>)> {
+    keep: impl FnOnce(&Catalog, &[u8], &[u8]) -> Result<()>,
+) -> Result<Catalog> {
     let ns = engine.ns();
     let parsed = parse_reference(what, reference)?;
     let mut session = Session::start(engine)?;
@@ -311,8 +312,10 @@ fn fetch_checked(
             "ask its maintainers to build it again; an expired catalog may be an old one replayed",
         )
     })?;
+    // What was downloaded stays in the cache only once the catalog is kept.
+    keep(&catalog, &document, &signature)?;
     session.cache.commit();
-    Ok((catalog, document, signature))
+    Ok(catalog)
 }
 
 fn add(engine: &Engine, name: &str, reference: &str, key: &str) -> Result {
@@ -339,14 +342,22 @@ fn add(engine: &Engine, name: &str, reference: &str, key: &str) -> Result {
         .into());
     }
     let key = public_key(ns, key, &what)?;
-    let (catalog, document, signature) = fetch_checked(engine, name, reference, &key, &what)?;
-    catalogs.added.push(Added {
-        name: name.to_string(),
-        reference: reference.to_string(),
-        key: key.to_text(),
-        fetched: crate::index::now_rfc3339(),
-    });
-    catalogs.save(Some((name, &document, &signature)))?;
+    let catalog = fetch_checked(
+        engine,
+        name,
+        reference,
+        &key,
+        &what,
+        |_, document, signature| {
+            catalogs.added.push(Added {
+                name: name.to_string(),
+                reference: reference.to_string(),
+                key: key.to_text(),
+                fetched: crate::index::now_rfc3339(),
+            });
+            catalogs.save(Some((name, document, signature)))
+        },
+    )?;
     say(&format!(
         "added catalog '{name}': {} plugin{}, signed by {}, valid until {}",
         catalog.plugins.len(),
@@ -468,18 +479,24 @@ fn update(engine: &Engine, only: Option<&str>, options: &Options) -> Result {
         let what = format!("update catalog '{}'", added.name);
         let result = (|| -> Result<Catalog> {
             let key = public_key(ns, &added.key, &what)?;
-            let (catalog, document, signature) =
-                fetch_checked(engine, &added.name, &added.reference, &key, &what)?;
-            if let Ok(held) = catalogs.read(ns, &added) {
-                catalog.check_not_older(&held).map_err(|why| {
-                    Diagnostic::new(format!("cannot {what}: {why}")).with_fix(
-                        "keep the copy you have; tell the catalog's maintainers if it persists",
-                    )
-                })?;
-            }
-            catalogs.added[i].fetched = crate::index::now_rfc3339();
-            catalogs.save(Some((&added.name, &document, &signature)))?;
-            Ok(catalog)
+            fetch_checked(
+                engine,
+                &added.name,
+                &added.reference,
+                &key,
+                &what,
+                |catalog, document, signature| {
+                    if let Ok(held) = catalogs.read(ns, &added) {
+                        catalog.check_not_older(&held).map_err(|why| {
+                            Diagnostic::new(format!("cannot {what}: {why}")).with_fix(
+                                "keep the copy you have; tell the catalog's maintainers if it persists",
+                            )
+                        })?;
+                    }
+                    catalogs.added[i].fetched = crate::index::now_rfc3339();
+                    catalogs.save(Some((&added.name, document, signature)))
+                },
+            )
         })();
         match result {
             Ok(catalog) => say(&format!(

@@ -19,8 +19,7 @@ use serde_json::{Value, json};
 
 use crate::publisher_keys::Keys;
 use crate::registry_home::{
-    assert_runs, fix_command, mycli, ok, publish, publish_for_api, refused, refused_after_download,
-    registry_and_keys, run,
+    assert_runs, fix_command, mycli, ok, publish, publish_for_api, refused, registry_and_keys, run,
 };
 use crate::support::{Home, one_line, run_quoted_fix, sha256, stderr, stdout, wasm_example};
 
@@ -605,14 +604,14 @@ fn a_rollback_to_an_older_catalog_is_refused_and_the_copy_kept() {
     // The old catalog, by its digest, put back under the tag.
     let replayed = registry.manifest("acme/catalog", &old_digest).unwrap();
     registry.push_manifest("acme/catalog", "latest", MANIFEST_TYPE, &replayed);
-    let line = refused_after_download(&h, &["plugins", "catalog", "update", "acme"], &[]);
+    let line = refused(&h, &["plugins", "catalog", "update", "acme"], &[]);
     assert!(
         line.starts_with("mycli: error: cannot update catalog 'acme': it was issued on ")
             && line.contains(", before the copy already held (issued on "),
         "{line}"
     );
     // Every catalog updated: the same refusal, the copy still kept.
-    let line_for_all = refused_after_download(&h, &["plugins", "catalog", "update"], &[]);
+    let line_for_all = refused(&h, &["plugins", "catalog", "update"], &[]);
     assert_eq!(line_for_all, line);
     assert_eq!(
         search_json(&h, "hello")[0]["description"],

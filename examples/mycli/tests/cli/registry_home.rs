@@ -125,11 +125,9 @@ pub fn assert_runs(h: &Home, name: &str, version: &str) {
 }
 
 /// What a refused command must leave as it found it: `plugins.json`, and
-/// every directory and file (with its bytes) under `installed/` and
-/// `catalogs/`.
-const HOME: &[&str] = &["installed", "catalogs"];
-/// [`HOME`] and the blobs of the download cache.
-const HOME_AND_CACHE: &[&str] = &["installed", "catalogs", "cache/oci/blobs/sha256"];
+/// every directory and file (with its bytes) under `installed/`,
+/// `catalogs/` and the download cache's blobs.
+const WATCHED: &[&str] = &["installed", "catalogs", "cache/oci/blobs/sha256"];
 
 /// The files and directories of a home: `plugins.json` and all under some
 /// of its directories, by path under the home, files with their bytes.
@@ -176,21 +174,7 @@ impl HomeState {
 /// returns the line.
 #[track_caller]
 pub fn refused(h: &Home, args: &[&str], words: &[&str]) -> String {
-    refused_keeping(h, HOME_AND_CACHE, args, words)
-}
-
-/// [`refused`] for a refusal that comes after a download: the blobs it
-/// fetched may stay in the download cache, which holds each under its
-/// digest, but nothing else may change.
-#[track_caller]
-pub fn refused_after_download(h: &Home, args: &[&str], words: &[&str]) -> String {
-    refused_keeping(h, HOME, args, words)
-}
-
-/// [`refused`], leaving `plugins.json` and all under `roots` as they were.
-#[track_caller]
-fn refused_keeping(h: &Home, roots: &[&str], args: &[&str], words: &[&str]) -> String {
-    let before = HomeState::of(h, roots);
+    let before = HomeState::of(h, WATCHED);
     let out = run(h, args);
     let line = refusal_line(&out);
     for word in words {
@@ -199,7 +183,7 @@ fn refused_keeping(h: &Home, roots: &[&str], args: &[&str], words: &[&str]) -> S
             "the line does not say {word:?}: {line}"
         );
     }
-    let changes = before.changes(&HomeState::of(h, roots));
+    let changes = before.changes(&HomeState::of(h, WATCHED));
     assert!(changes.is_empty(), "the home changed: {changes:?} ({line})");
     assert_nothing_half_written(h, &line);
     line
