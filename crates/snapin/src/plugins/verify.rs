@@ -132,10 +132,10 @@ pub(super) async fn check(
         .into_iter()
         .map(|d| d.digest)
         .collect();
-    if let Some(known) = expected.signature
-        && !digests.iter().any(|d| d == known)
-    {
-        digests.push(known.to_string());
+    // The one the lock names comes first, so that the cap never drops it.
+    if let Some(known) = expected.signature {
+        digests.retain(|d| d != known);
+        digests.insert(0, known.to_string());
     }
     digests.truncate(MOST_SIGNATURES);
     let mut candidates = Vec::new();
