@@ -227,9 +227,13 @@ pub(super) mod tests {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    /// A minisign key pair made by `minisign -G -W` in `dir`: (public, secret) paths.
-    pub(crate) fn minisign_keys(dir: &Path) -> (PathBuf, PathBuf) {
-        let (public, secret) = (dir.join("key.pub"), dir.join("key.sec"));
+    /// A minisign key pair made by `minisign -G -W` in `dir`, as
+    /// `NAME.pub` and `NAME.key`: (public, secret) paths.
+    pub(crate) fn minisign_keys(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+        let (public, secret) = (
+            dir.join(format!("{name}.pub")),
+            dir.join(format!("{name}.key")),
+        );
         run(Command::new("minisign")
             .arg("-G")
             .arg("-W")
@@ -285,7 +289,7 @@ pub(super) mod tests {
     #[test]
     fn a_minisign_public_key_reads_as_a_line_or_a_file_and_its_id_is_the_one_minisign_prints() {
         let dir = tempfile::tempdir().unwrap();
-        let (public, _) = minisign_keys(dir.path());
+        let (public, _) = minisign_keys(dir.path(), "key");
         let file = std::fs::read_to_string(&public).unwrap();
         // "untrusted comment: minisign public key 7DE1ED487D6380FC"
         let printed = file.lines().next().unwrap().rsplit(' ').next().unwrap();

@@ -217,7 +217,7 @@ mod tests {
     #[test]
     fn a_minisign_secret_key_from_minisign_signs_as_its_public_key() {
         let dir = tempfile::tempdir().unwrap();
-        let (public, secret) = minisign_keys(dir.path());
+        let (public, secret) = minisign_keys(dir.path(), "key");
         let key = SecretKey::load(&secret, None).unwrap();
         let public = PublicKey::parse(&std::fs::read_to_string(public).unwrap()).unwrap();
         assert_eq!(key.public(), public);
@@ -237,7 +237,7 @@ mod tests {
     #[test]
     fn a_damaged_minisign_key_without_a_checksum_does_not_sign() {
         let dir = tempfile::tempdir().unwrap();
-        let (_, secret) = minisign_keys(dir.path());
+        let (_, secret) = minisign_keys(dir.path(), "key");
         let text = std::fs::read_to_string(&secret).unwrap();
         let line = text.lines().nth(1).unwrap();
         let mut bytes = base64_decode(line).unwrap();

@@ -259,6 +259,7 @@ pub(super) mod tests {
     use std::path::{Path, PathBuf};
     use std::process::Command;
 
+    use super::super::key::tests::{self as key_files, run};
     use super::*;
 
     const DIGEST: &str = "sha256:6ae8a75555209fd6c44157c0aed8016e763ff435a19cf186f76863140143ff72";
@@ -268,44 +269,16 @@ pub(super) mod tests {
         plugin_payload("greet", "1.2.0", DIGEST)
     }
 
-    /// Runs a tool, failing the test when it fails, and returns its stdout and stderr.
-    fn run(command: &mut Command) -> String {
-        let out = command.output().unwrap();
-        let both = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "{command:?}: {both}");
-        both
-    }
-
     /// A minisign key pair made by `minisign -G -W` in `dir`, named `name`.
     pub(crate) fn minisign_keys(dir: &Path, name: &str) -> (PublicKey, PathBuf, PathBuf) {
-        let (public, secret) = (
-            dir.join(format!("{name}.pub")),
-            dir.join(format!("{name}.key")),
-        );
-        run(Command::new("minisign")
-            .arg("-G")
-            .arg("-W")
-            .arg("-p")
-            .arg(&public)
-            .arg("-s")
-            .arg(&secret));
+        let (public, secret) = key_files::minisign_keys(dir, name);
         let key = PublicKey::parse(&std::fs::read_to_string(&public).unwrap()).unwrap();
         (key, public, secret)
     }
 
     /// An SSH key made by `ssh-keygen` in `dir`: the public key and the private key path.
     pub(crate) fn ssh_keys(dir: &Path, kind: &str, name: &str) -> (PublicKey, PathBuf) {
-        let path = dir.join(name);
-        let mut command = Command::new("ssh-keygen");
-        command.args(["-q", "-t", kind, "-N", "", "-f"]).arg(&path);
-        if kind == "ecdsa" {
-            command.args(["-b", "256"]);
-        }
-        run(&mut command);
+        let path = key_files::ssh_key_file(dir, kind, name);
         let public = std::fs::read_to_string(path.with_extension("pub")).unwrap();
         (PublicKey::parse(&public).unwrap(), path)
     }
