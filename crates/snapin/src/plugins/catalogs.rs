@@ -22,6 +22,11 @@ use crate::registry::store::Store;
 
 use super::common::{Result, read_capped, say};
 
+/// Writes a file of the catalogs directory whole.
+fn replace_file(path: &Path, bytes: &[u8]) -> std::result::Result<(), String> {
+    crate::whole_file::replace(path, ".catalog-", bytes).map_err(|e| e.to_string())
+}
+
 use crate::paths::CATALOG_LIST_FILE as LIST_FILE;
 
 /// One catalog the user added.
@@ -100,14 +105,14 @@ impl Catalogs {
         };
         std::fs::create_dir_all(&self.dir).map_err(|e| failed(e.to_string()))?;
         if let Some((name, document, signature)) = copy {
-            write_atomic(&self.dir.join(format!("{name}.json")), document).map_err(failed)?;
-            write_atomic(&self.dir.join(format!("{name}.sig")), signature).map_err(failed)?;
+            replace_file(&self.dir.join(format!("{name}.json")), document).map_err(failed)?;
+            replace_file(&self.dir.join(format!("{name}.sig")), signature).map_err(failed)?;
         }
         let list = List {
             catalogs: self.added.clone(),
         };
         let text = toml::to_string_pretty(&list).map_err(|e| failed(e.to_string()))?;
-        write_atomic(&self.dir.join(LIST_FILE), text.as_bytes()).map_err(failed)
+        replace_file(&self.dir.join(LIST_FILE), text.as_bytes()).map_err(failed)
     }
 
     /// Forgets catalog `name` and deletes its copy.
@@ -306,14 +311,6 @@ pub(super) fn print_columns(rows: &[Vec<String>]) {
         }
         say(line.trim_end());
     }
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::result::Result<(), String> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
-    std::io::Write::write_all(&mut file, bytes).map_err(|e| e.to_string())?;
-    file.persist(path).map_err(|e| e.error.to_string())?;
-    Ok(())
 }
 
 /// Whether a version needing API `api` (none: unknown) can run on this

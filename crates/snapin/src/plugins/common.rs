@@ -163,14 +163,7 @@ pub(super) fn string(m: &ArgMatches, id: &str) -> String {
 /// are read.
 #[cfg_attr(not(feature = "registry"), allow(dead_code))]
 pub(super) fn read_capped(path: &Path, cap: u64) -> std::result::Result<Vec<u8>, String> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut bytes = Vec::new();
-    file.take(cap + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > cap {
-        return Err(format!("it is larger than {cap} bytes"));
-    }
-    Ok(bytes)
+    crate::whole_file::read_capped(path, cap)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("it is larger than {cap} bytes"))
 }

@@ -70,13 +70,12 @@ impl Keyring {
 
     /// Writes it to `path` whole, through a temporary file beside it.
     pub(crate) fn save(&self, path: &Path) -> Result<(), String> {
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
         let text = toml::to_string_pretty(self).map_err(|e| e.to_string())?;
-        let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
-        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| e.to_string())?;
-        file.persist(path).map_err(|e| e.error.to_string())?;
-        Ok(())
+        crate::whole_file::replace(path, ".trusted-keys-", text.as_bytes())
+            .map_err(|e| e.to_string())
     }
 
     /// Whether a key here vouches for `key` publishing at `source`.

@@ -2,7 +2,6 @@
 //! or unencrypted as `minisign -G -W` writes them) and unencrypted OpenSSH
 //! private keys (ed25519, ecdsa-sha2-nistp256).
 
-use std::io::Read as _;
 use std::path::Path;
 
 use ssh_key::{HashAlg, LineEnding};
@@ -104,17 +103,14 @@ impl SecretKey {
 
 /// Reads a key file, refusing one too large to be a key.
 fn read_capped(path: &Path) -> Result<String, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("it cannot be read: {e}"))?;
-    let mut bytes = Vec::new();
-    file.take(SECRET_KEY_CAP + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("it cannot be read: {e}"))?;
-    if bytes.len() as u64 > SECRET_KEY_CAP {
-        return Err(format!(
-            "it is larger than {} KiB, too large for a key file",
-            SECRET_KEY_CAP >> 10
-        ));
-    }
+    let bytes = crate::whole_file::read_capped(path, SECRET_KEY_CAP)
+        .map_err(|e| format!("it cannot be read: {e}"))?
+        .ok_or_else(|| {
+            format!(
+                "it is larger than {} KiB, too large for a key file",
+                SECRET_KEY_CAP >> 10
+            )
+        })?;
     String::from_utf8(bytes)
         .map_err(|_| "it is not text, so not a minisign or OpenSSH key file".to_string())
 }

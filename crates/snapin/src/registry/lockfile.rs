@@ -3,7 +3,7 @@
 //! on one system syncs on another, and the grants each was given.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -94,21 +94,7 @@ impl LockFile {
         let text = format!(
             "# Written by `{ns} plugins lock`; `{ns} plugins sync` installs what it names.\n{body}"
         );
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let write = || -> std::io::Result<()> {
-            use std::io::Write as _;
-            let mut tmp = tempfile::Builder::new()
-                .prefix(".lock-")
-                .tempfile_in(&dir)?;
-            tmp.write_all(text.as_bytes())?;
-            tmp.as_file().sync_all()?;
-            tmp.persist(path).map_err(|e| e.error)?;
-            Ok(())
-        };
-        write().map_err(|e| {
+        crate::whole_file::replace(path, ".lock-", text.as_bytes()).map_err(|e| {
             Diagnostic::new(format!(
                 "cannot write the lock file {}: {e}",
                 path.display()
