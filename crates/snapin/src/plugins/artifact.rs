@@ -415,29 +415,7 @@ pub(super) async fn check_signer(
         engine,
         session.require_signatures || choices.require_signatures,
     )?;
-    let source = repository.to_string();
-    let (name, plugin_version) = match &version.plugin {
-        Some(m) => (m.name.as_str(), m.version.as_str()),
-        None => ("", ""),
-    };
-    let signed = Signed {
-        name,
-        version: plugin_version,
-        digest: &version.digest,
-        source: &source,
-    };
-    // What a signature names must be one line each: a name and a semver.
-    if version.plugin.is_some()
-        && (!crate::manifest::is_valid_name(name)
-            || semver::Version::parse(plugin_version).is_err())
-    {
-        return Err(Diagnostic::new(format!(
-            "cannot {what}: its config names no valid plugin name and version"
-        ))
-        .with_fix("publish it again with `plugins publish`")
-        .into());
-    }
-    if version.plugin.is_none() {
+    let Some(plugin) = &version.plugin else {
         if policy.require || expected.pinned.is_some() || expected.catalog.is_some() {
             return Err(Diagnostic::new(format!(
                 "cannot {what}: it has no plugin manifest, so no signature can name it"
@@ -449,7 +427,24 @@ pub(super) async fn check_signer(
             .into());
         }
         return Ok(Verdict::default());
+    };
+    // What a signature names must be one line each: a name and a semver.
+    if !crate::manifest::is_valid_name(&plugin.name)
+        || semver::Version::parse(&plugin.version).is_err()
+    {
+        return Err(Diagnostic::new(format!(
+            "cannot {what}: its config names no valid plugin name and version"
+        ))
+        .with_fix("publish it again with `plugins publish`")
+        .into());
     }
+    let source = repository.to_string();
+    let signed = Signed {
+        name: &plugin.name,
+        version: &plugin.version,
+        digest: &version.digest,
+        source: &source,
+    };
     verify::check(
         engine,
         store,

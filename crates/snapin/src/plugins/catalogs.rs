@@ -336,13 +336,6 @@ impl Hit {
     }
 }
 
-/// Whether `text` is a plugin name (`NAME` or `NAME@REQ`) rather than a
-/// path or a reference.
-pub(super) fn is_name(text: &str) -> bool {
-    let name = text.split_once('@').map_or(text, |(n, _)| n);
-    crate::manifest::is_valid_name(name) && !Path::new(text).exists()
-}
-
 /// Finds `NAME[@REQ]` in the catalogs. None when it is no catalog's and
 /// no REQ was given (the caller looks for a `NS-NAME` executable on PATH
 /// instead). A name in two catalogs, in a stale catalog, or with no

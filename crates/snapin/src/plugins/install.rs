@@ -103,7 +103,7 @@ pub(super) fn run(engine: &Engine, args: &InstallArgs, options: &Options) -> Res
     // A plugin name: through the catalogs, when one lists it; otherwise
     // the `NS-NAME` executable on PATH.
     #[cfg(feature = "registry")]
-    if super::catalogs::is_name(&args.source)
+    if super::registry_commands::is_plugin_name(&args.source)
         && let Some(hit) = super::catalogs::find(engine, &args.source, options)?
     {
         let reference = hit.reference();

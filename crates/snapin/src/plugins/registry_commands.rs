@@ -61,14 +61,19 @@ pub(super) fn is_artifact(source: &str) -> bool {
     source.starts_with("oci://") || source.starts_with("oci-layout://")
 }
 
+/// Whether `text` is a plugin name (`NAME` or `NAME@REQ`) rather than a
+/// path or a reference.
+pub(super) fn is_plugin_name(text: &str) -> bool {
+    let name = text.split_once('@').map_or(text, |(n, _)| n);
+    crate::manifest::is_valid_name(name) && !std::path::Path::new(text).exists()
+}
+
 /// Whether `source` may name a plugin of a catalog (`NAME` or
 /// `NAME@REQ`, not a file, with catalogs added), which only the registry
 /// build reads.
 #[cfg(not(feature = "registry"))]
 pub(super) fn names_a_catalog_plugin(engine: &Engine, source: &str) -> bool {
-    let name = source.split_once('@').map_or(source, |(n, _)| n);
-    crate::manifest::is_valid_name(name)
-        && !std::path::Path::new(source).exists()
+    is_plugin_name(source)
         && engine.host.registry_helper.is_some()
         && engine
             .host
