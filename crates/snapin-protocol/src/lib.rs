@@ -482,7 +482,8 @@ pub struct HostInfo {
     pub name: String,
     /// The host program's own version.
     pub version: String,
-    /// The plugin API version the host provides.
+    /// The plugin API version this plugin runs under: the newest one the
+    /// host provides that the plugin's `api` requirement accepts.
     pub api: String,
 }
 

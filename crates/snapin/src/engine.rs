@@ -94,7 +94,7 @@ impl Engine {
     pub(crate) fn loader_settings(&self, verify_pins: bool) -> LoaderSettings<'_> {
         LoaderSettings {
             ns: &self.host.ns,
-            api: &self.host.api,
+            apis: &self.host.apis,
             reserved: &self.reserved,
             host_commands: &self.host_commands,
             verify_pins,
@@ -118,7 +118,7 @@ impl Engine {
             Kind::Exec => f(&ExecPlugin::new(
                 entry.path.clone(),
                 &self.host.ns,
-                &self.host.api.to_string(),
+                &self.host.apis.newest().to_string(),
                 self.host.limits,
             )),
             Kind::Wasm => self.with_wasm(entry, f),
@@ -237,6 +237,7 @@ impl Engine {
             limits: wasm_limits(self.host.wasm_limits, &config),
             describe: self.host.limits,
             config: config.config,
+            api: self.host.apis.newest().to_string(),
         }))
     }
 

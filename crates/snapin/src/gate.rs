@@ -1,10 +1,60 @@
-//! The version gate: does a plugin's `api` requirement accept this host's
-//! API version?
+//! The version gate: does a plugin's `api` requirement accept one of this
+//! host's API versions, and which one does it run under?
 //!
 //! Semver rules: a minor release of the host API only adds, so `^1.0`
 //! accepts `1.2.0`; a major release may break, so `^1.0` refuses `2.0.0`.
+//! During a transition a host provides two majors at once (`2.0.0` and
+//! `1.3.0`): each plugin runs under the newest one its requirement accepts.
+
+use std::fmt;
 
 use semver::{Version, VersionReq};
+
+/// The API versions a host provides, newest first; never empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Apis(Vec<Version>);
+
+impl Apis {
+    /// A host that provides only `api`.
+    pub fn new(api: Version) -> Apis {
+        Apis(vec![api])
+    }
+
+    /// Also provides `api`; one version per major, the newest given wins.
+    pub fn add(&mut self, api: Version) {
+        match self.0.iter_mut().find(|v| v.major == api.major) {
+            Some(same_major) => *same_major = api.max(same_major.clone()),
+            None => self.0.push(api),
+        }
+        self.0.sort_by(|a, b| b.cmp(a));
+    }
+
+    /// The newest version: what a new plugin is written for, and what a
+    /// plugin is told while it describes itself.
+    pub fn newest(&self) -> &Version {
+        // Never empty: `new` puts one in and nothing removes it.
+        &self.0[0]
+    }
+
+    /// Every version, newest first.
+    pub fn all(&self) -> &[Version] {
+        &self.0
+    }
+
+    /// The majors, newest first, as `2.x or 1.x`: what a fix asks for.
+    pub fn majors(&self) -> String {
+        let majors: Vec<String> = self.0.iter().map(|v| format!("{}.x", v.major)).collect();
+        majors.join(" or ")
+    }
+}
+
+impl fmt::Display for Apis {
+    /// `1.3.0`, or `2.0.0 and 1.3.0`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let all: Vec<String> = self.0.iter().map(Version::to_string).collect();
+        f.write_str(&all.join(" and "))
+    }
+}
 
 /// Why a plugin's API requirement shuts it out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,28 +76,28 @@ pub enum GateError {
         host: String,
         /// The manifest's `api` field.
         requirement: String,
-        /// The host's API version.
-        provided: Version,
+        /// The host's API versions.
+        provided: Apis,
     },
 }
 
-/// Checks `requirement` (a manifest's `api`) against the API `provided` by
-/// host `ns`.
-pub fn check(requirement: &str, ns: &str, provided: &Version) -> Result<(), GateError> {
+/// Checks `requirement` (a manifest's `api`) against the APIs `provided` by
+/// host `ns`, and returns the newest one it accepts: the version the plugin
+/// runs under.
+pub fn check(requirement: &str, ns: &str, provided: &Apis) -> Result<Version, GateError> {
     if requirement.trim().is_empty() {
         return Err(GateError::EmptyRequirement);
     }
     let req = VersionReq::parse(requirement).map_err(|_| GateError::BadRequirement {
         requirement: requirement.to_string(),
     })?;
-    if req.matches(provided) {
-        Ok(())
-    } else {
-        Err(GateError::Incompatible {
+    match provided.all().iter().find(|v| req.matches(v)) {
+        Some(v) => Ok(v.clone()),
+        None => Err(GateError::Incompatible {
             host: ns.to_string(),
             requirement: requirement.to_string(),
             provided: provided.clone(),
-        })
+        }),
     }
 }
 
@@ -55,15 +105,19 @@ pub fn check(requirement: &str, ns: &str, provided: &Version) -> Result<(), Gate
 mod tests {
     use super::*;
 
-    fn v(s: &str) -> Version {
-        Version::parse(s).unwrap()
+    fn v(s: &str) -> Apis {
+        Apis::new(Version::parse(s).unwrap())
+    }
+
+    fn ok(s: &str) -> Result<Version, GateError> {
+        Ok(Version::parse(s).unwrap())
     }
 
     #[test]
     fn minor_versions_are_compatible() {
-        assert_eq!(check("^1.0", "mycli", &v("1.2.0")), Ok(()));
-        assert_eq!(check("1.2", "mycli", &v("1.2.7")), Ok(()));
-        assert_eq!(check(">=1.1, <3", "mycli", &v("2.0.0")), Ok(()));
+        assert_eq!(check("^1.0", "mycli", &v("1.2.0")), ok("1.2.0"));
+        assert_eq!(check("1.2", "mycli", &v("1.2.7")), ok("1.2.7"));
+        assert_eq!(check(">=1.1, <3", "mycli", &v("2.0.0")), ok("2.0.0"));
     }
 
     #[test]
@@ -89,7 +143,29 @@ mod tests {
                 Err(GateError::EmptyRequirement)
             );
         }
-        assert_eq!(check("*", "mycli", &v("1.2.0")), Ok(()));
+        assert_eq!(check("*", "mycli", &v("1.2.0")), ok("1.2.0"));
+    }
+
+    /// A host in transition provides 2.0.0 and 1.3.0: each plugin gets the
+    /// newest its requirement accepts, and a refusal names both.
+    #[test]
+    fn two_majors_each_plugin_gets_the_newest_it_accepts() {
+        let mut both = v("1.3.0");
+        both.add(Version::new(2, 0, 0));
+        both.add(Version::new(1, 1, 0));
+        assert_eq!(both.to_string(), "2.0.0 and 1.3.0");
+        assert_eq!(both.majors(), "2.x or 1.x");
+        assert_eq!(both.newest(), &Version::new(2, 0, 0));
+        assert_eq!(check("^1.0", "mycli", &both), ok("1.3.0"));
+        assert_eq!(check("^2.0", "mycli", &both), ok("2.0.0"));
+        assert_eq!(check(">=1.2, <3", "mycli", &both), ok("2.0.0"));
+        assert_eq!(
+            check("^1.4", "mycli", &both).map_err(|e| e.to_string()),
+            Err(
+                "it requires mycli API ^1.4, but this mycli provides API 2.0.0 and 1.3.0"
+                    .to_string()
+            )
+        );
     }
 
     #[test]

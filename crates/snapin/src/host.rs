@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use semver::Version;
 
+use crate::gate::Apis;
 use crate::paths::Paths;
 use crate::runtime::Plugin;
 use crate::runtime::exec::DescribeLimits;
@@ -16,6 +17,7 @@ pub struct HostBuilder {
     ns: String,
     version: String,
     api: Version,
+    older_apis: Vec<Version>,
     plugins: Vec<Arc<dyn Plugin>>,
     limits: DescribeLimits,
     #[cfg(feature = "wasm")]
@@ -35,6 +37,17 @@ impl HostBuilder {
     /// the contract gains something, the major when it breaks.
     pub fn api(mut self, api: Version) -> Self {
         self.api = api;
+        self
+    }
+
+    /// Also serves plugins written for an older major of the plugin API,
+    /// during a transition: with `.api(2.0.0).older_api(1.3.0)` a plugin
+    /// that accepts `^1.0` still loads, and each plugin runs under the
+    /// newest version its requirement accepts (docs/protocol.md, "Versions
+    /// of the contract"). Another version of a major already served
+    /// replaces it only if newer.
+    pub fn older_api(mut self, api: Version) -> Self {
+        self.older_apis.push(api);
         self
     }
 
@@ -90,10 +103,14 @@ impl HostBuilder {
             Some(root) => Paths::under(root),
             None => Paths::for_namespace(&self.ns),
         };
+        let mut apis = Apis::new(self.api);
+        for older in self.older_apis {
+            apis.add(older);
+        }
         Host {
             ns: self.ns,
             version: self.version,
-            api: self.api,
+            apis,
             plugins: self.plugins,
             limits: self.limits,
             #[cfg(feature = "wasm")]
@@ -108,7 +125,8 @@ impl HostBuilder {
 pub struct Host {
     pub(crate) ns: String,
     pub(crate) version: String,
-    pub(crate) api: Version,
+    /// The plugin API versions served, newest first.
+    pub(crate) apis: Apis,
     pub(crate) plugins: Vec<Arc<dyn Plugin>>,
     pub(crate) limits: DescribeLimits,
     #[cfg(feature = "wasm")]
@@ -126,6 +144,7 @@ impl Host {
             ns: ns.into(),
             version: "0.0.0".to_string(),
             api: Version::new(1, 0, 0),
+            older_apis: Vec::new(),
             plugins: Vec::new(),
             limits: DescribeLimits::default(),
             #[cfg(feature = "wasm")]

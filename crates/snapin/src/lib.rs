@@ -102,6 +102,8 @@ mod scaffold;
 mod startup;
 mod text;
 mod trust;
+#[cfg(test)]
+mod two_majors_tests;
 #[allow(clippy::print_stderr)]
 mod ui;
 mod unknown;

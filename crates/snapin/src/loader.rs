@@ -17,7 +17,7 @@ use semver::Version;
 use serde::{Deserialize, Serialize};
 use snapin_protocol::Manifest;
 
-use crate::gate;
+use crate::gate::{self, Apis};
 use crate::index::{Entry, Kind, Span};
 use crate::manifest::{self, Reserved};
 use crate::pin;
@@ -218,8 +218,8 @@ pub struct Problem {
 pub struct LoaderSettings<'a> {
     /// The host's namespace.
     pub ns: &'a str,
-    /// The API version the host provides.
-    pub api: &'a Version,
+    /// The API versions the host provides.
+    pub apis: &'a Apis,
     /// Options plugins may not use.
     pub reserved: &'a Reserved,
     /// Command names the host itself owns.
@@ -235,6 +235,9 @@ pub struct Active {
     pub candidate: Candidate,
     /// Its manifest.
     pub manifest: Manifest,
+    /// The API version it runs under: the newest one the host provides
+    /// that its requirement accepts.
+    pub api: Version,
 }
 
 /// What the loop produced: the registered plugins, which command belongs to
@@ -285,11 +288,11 @@ pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded
         let checked = enabled(&candidate, settings.ns)
             .and(manifest)
             .and_then(|m| {
-                check(&candidate, &m, settings, &loaded.taken, &trust)?;
-                Ok(m)
+                let api = check(&candidate, &m, settings, &loaded.taken, &trust)?;
+                Ok((m, api))
             });
         match checked {
-            Ok(manifest) => {
+            Ok((manifest, api)) => {
                 let at = loaded.active.len();
                 for (i, cmd) in manifest.commands.iter().enumerate() {
                     loaded.commands.insert(cmd.name.clone(), (at, i));
@@ -300,6 +303,7 @@ pub fn load(candidates: Vec<Candidate>, settings: &LoaderSettings<'_>) -> Loaded
                 loaded.active.push(Active {
                     candidate,
                     manifest,
+                    api,
                 });
             }
             Err(problem) => {
@@ -364,7 +368,7 @@ fn check(
     settings: &LoaderSettings<'_>,
     taken: &BTreeMap<String, Holder>,
     trust: &trust::Checker,
-) -> Result<(), Problem> {
+) -> Result<Version, Problem> {
     let name = &candidate.name;
     let ns = settings.ns;
     if candidate.kind == Kind::Wasm && !cfg!(feature = "wasm") {
@@ -392,13 +396,13 @@ fn check(
             "install a release of {name} that follows the snapin contract, or `{ns} plugins remove {name}`"
         )),
     })?;
-    gate::check(&m.api, ns, settings.api).map_err(|e| Problem {
+    let api = gate::check(&m.api, ns, settings.apis).map_err(|e| Problem {
         check: Check::Gate,
         status: Status::Skipped,
         reason: e.to_string(),
         fix: fix(format!(
-            "install a release of {name} built for {ns} API {}.x, or `{ns} plugins remove {name}`",
-            settings.api.major
+            "install a release of {name} built for {ns} API {}, or `{ns} plugins remove {name}`",
+            settings.apis.majors()
         )),
     })?;
     if settings.verify_pins
@@ -410,7 +414,8 @@ fn check(
         Source::Installed(_) => Claimant::Installed,
         Source::CompiledIn { .. } => Claimant::CompiledIn,
     };
-    conflicts(m, settings, taken).map_err(|c| c.problem(ns, name, claimant))
+    conflicts(m, settings, taken).map_err(|c| c.problem(ns, name, claimant))?;
+    Ok(api)
 }
 
 /// The contract check for a manifest under these settings.
@@ -649,13 +654,13 @@ pub(crate) mod tests {
     /// A loader run over `candidates` in host `mycli` at API 1.2.0, whose
     /// own commands are `version`, `plugins` and `help`.
     pub(crate) fn load_in_mycli(candidates: Vec<Candidate>, verify_pins: bool) -> Loaded {
-        let api = Version::new(1, 2, 0);
+        let apis = Apis::new(Version::new(1, 2, 0));
         let reserved = Reserved::clap_defaults();
         let host_commands: HashSet<String> =
             ["version", "plugins", "help"].map(String::from).into();
         let settings = LoaderSettings {
             ns: "mycli",
-            api: &api,
+            apis: &apis,
             reserved: &reserved,
             host_commands: &host_commands,
             verify_pins,

@@ -52,7 +52,7 @@ pub(crate) fn run_plugin(
     let argv = clap_spec::plugin_argv(spec, matches);
     let command = clap_spec::command_path(spec, matches);
     let context = Context::new(
-        HostInfo::new(ns.clone(), host.version.clone(), host.api.to_string()),
+        HostInfo::new(ns.clone(), host.version.clone(), active.api.to_string()),
         name.clone(),
         command.clone(),
         host.paths.plugin_dirs(name),

@@ -341,7 +341,7 @@ fn identity(engine: &Engine, compiled_in: &[Candidate]) -> String {
         env!("CARGO_PKG_VERSION"),
         crate::manifest::RULES,
         engine.host.ns,
-        engine.host.api,
+        engine.host.apis,
         cfg!(feature = "wasm"),
         sorted(&engine.host_commands),
         sorted(&reserved.longs),

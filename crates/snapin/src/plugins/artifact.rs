@@ -184,7 +184,7 @@ pub(super) async fn resolve(
     name: Option<&str>,
 ) -> Result<PluginVersion> {
     let ns = engine.ns();
-    let api = &engine.host.api;
+    let api = &engine.host.apis;
     let tag_or_digest = match &reference.pick {
         Pick::Tag(tag) => tag.clone(),
         Pick::Digest(digest) => digest.clone(),
@@ -291,7 +291,7 @@ async fn not_found(
 
 fn no_compatible(
     ns: &str,
-    api: &semver::Version,
+    api: &crate::gate::Apis,
     reference: &Reference,
     survey: &artifact::Survey,
 ) -> Diagnostic {

@@ -316,7 +316,7 @@ pub(super) fn print_columns(rows: &[Vec<String>]) {
 /// Whether a version needing API `api` (none: unknown) can run on this
 /// host, as the gate decides.
 pub(super) fn fits(engine: &Engine, api: Option<&str>) -> bool {
-    api.is_none_or(|req| crate::gate::check(req, engine.ns(), &engine.host.api).is_ok())
+    api.is_none_or(|req| crate::gate::check(req, engine.ns(), &engine.host.apis).is_ok())
 }
 
 /// A plugin named on the command line (`NAME` or `NAME@REQ`), found in
@@ -451,7 +451,7 @@ pub(super) fn find(
         return Err(Diagnostic::new(format!(
             "cannot {what}: catalog '{catalog}' has no version of '{name}'{} that this {ns} (API {}) can run{yanked}",
             req.map(|r| format!(" matching {r}")).unwrap_or_default(),
-            engine.host.api
+            engine.host.apis
         ))
         .with_fix(format!(
             "see its versions with `{ns} plugins search {name}`; upgrade {ns} if they need a newer API"

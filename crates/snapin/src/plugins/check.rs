@@ -343,18 +343,26 @@ fn run_steps(
             "follow the manifest rules of docs/protocol.md §2 (docs/manifest.schema.json checks the shape)",
         ),
     });
-    let api = &engine.host.api;
-    lines.push(match gate::check(&m.api, ns, api) {
-        Ok(()) => CheckLine::pass(
+    let apis = &engine.host.apis;
+    lines.push(match gate::check(&m.api, ns, apis) {
+        Ok(picked) if apis.all().len() == 1 => CheckLine::pass(
             "gate",
-            format!("it requires {ns} API {}; {ns} provides {}", m.api, api),
+            format!("it requires {ns} API {}; {ns} provides {picked}", m.api),
+        ),
+        Ok(picked) => CheckLine::pass(
+            "gate",
+            format!(
+                "it requires {ns} API {}; {ns} provides {apis}, and runs it under {picked}",
+                m.api
+            ),
         ),
         Err(e) => CheckLine::fail(
             "gate",
             e.to_string(),
             format!(
-                "build it for {ns} API {}.x (`api` such as \"^{}.0\")",
-                api.major, api.major
+                "build it for {ns} API {} (`api` such as \"^{}.0\")",
+                apis.majors(),
+                apis.newest().major
             ),
         ),
     });

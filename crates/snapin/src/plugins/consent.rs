@@ -52,8 +52,8 @@ pub(super) fn refuse_unless_forced(
     let fix = match (outcome.check, runtime_fix) {
         (Some(Check::Describe), Some(fix)) => fix.to_string(),
         (Some(Check::Gate), _) => format!(
-            "install a release of {name} built for {ns} API {}.x",
-            engine.host.api.major
+            "install a release of {name} built for {ns} API {}",
+            engine.host.apis.majors()
         ),
         (Some(Check::Describe | Check::Contract), _) => format!(
             "it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `{ns} --debug plugins {verb} ...` shows what it printed"
@@ -144,7 +144,7 @@ pub(super) fn show_trust(engine: &Engine, entry: &Entry, previous: Option<&Entry
         let _ = writeln!(
             text,
             "  api:      {} ({ns} provides {})",
-            m.api, engine.host.api
+            m.api, engine.host.apis
         );
     }
     let _ = writeln!(

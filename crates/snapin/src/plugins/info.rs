@@ -102,7 +102,7 @@ pub(super) fn run(engine: &Engine, args: &InfoArgs) -> Result {
             "api:          {} ({} provides {})",
             m.api,
             engine.ns(),
-            engine.host.api
+            engine.host.apis
         );
     }
     let _ = writeln!(

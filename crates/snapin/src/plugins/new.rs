@@ -75,7 +75,7 @@ pub(super) fn run(engine: &Engine, args: &NewArgs) -> Result {
     let ns = engine.ns();
     let scaffold = Scaffold {
         ns: ns.to_string(),
-        api: engine.host.api.clone(),
+        api: engine.host.apis.newest().clone(),
         name: args.name.clone(),
         kind: args.kind,
         dir: args

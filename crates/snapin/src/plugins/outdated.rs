@@ -112,7 +112,7 @@ async fn row(engine: &Engine, session: &Session, entry: &Entry) -> Result<Row> {
         &store,
         &session.cache,
         engine.ns(),
-        &engine.host.api,
+        &engine.host.apis,
         prefer,
         layout_name(&repository, &entry.name),
     )

@@ -243,7 +243,7 @@ pub(crate) async fn survey(
     store: &Store,
     cache: &Layout,
     ns: &str,
-    api: &Version,
+    api: &crate::gate::Apis,
     prefer: Prefer,
     name: Option<&str>,
 ) -> Result<Survey, Diagnostic> {

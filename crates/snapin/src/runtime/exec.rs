@@ -183,6 +183,10 @@ impl Plugin for ExecPlugin {
         let status = self
             .command()?
             .args(invocation.argv)
+            // The API this plugin runs under, which during a transition
+            // between two majors may be older than the one it described
+            // itself under.
+            .env(ENV_API, &invocation.context.host.api)
             .env(ENV_CONTEXT, context)
             .status()
             .map_err(|e| self.spawn_error(e))?;

@@ -42,6 +42,16 @@ use bindings::snapin::plugin::host::{Host as HostImports, Level};
 /// The WIT package version this host implements.
 pub const WIT_VERSION: &str = "1.0.0";
 
+/// The majors of the WIT package this host links, newest first: a
+/// component runs if it exports `guest` at a version of one of them. When
+/// the package gets a new major, the old one stays linked for the
+/// transition docs/protocol.md ("Versions of the contract") promises.
+const WIT_MAJORS: &[u64] = &[
+    #[cfg(test)]
+    next_major::MAJOR,
+    1,
+];
+
 /// The export every snapin component provides, without its version.
 const GUEST_EXPORT: &str = "snapin:plugin/guest";
 
@@ -91,6 +101,8 @@ impl WasmRuntime {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(setup)?;
         bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(setup)?;
+        #[cfg(test)]
+        next_major::add_to_linker(&mut linker).map_err(setup)?;
         // Compiled code is only valid for an engine configured the same way
         // (and the same wasmtime), so that goes into the cache key.
         let mut hasher = std::hash::DefaultHasher::new();
@@ -276,8 +288,8 @@ fn check_component_header(bytes: &[u8]) -> Result<(), PluginError> {
 }
 
 /// Checks that the component exports `snapin:plugin/guest` at a version
-/// this host runs.
-fn check_world(engine: &Engine, component: &Component) -> Result<(), PluginError> {
+/// this host runs, and returns that version's major.
+fn check_world(engine: &Engine, component: &Component) -> Result<u64, PluginError> {
     let ty = component.component_type();
     let exports: Vec<String> = ty
         .exports(engine)
@@ -299,12 +311,12 @@ fn check_world(engine: &Engine, component: &Component) -> Result<(), PluginError
             fix: format!("build it against wit/ (world `plugin` of snapin:plugin@{WIT_VERSION})"),
         });
     };
-    let compatible = semver::Version::parse(version)
+    let major = semver::Version::parse(version)
         .ok()
-        .zip(semver::VersionReq::parse(&format!("^{WIT_VERSION}")).ok())
-        .is_some_and(|(v, req)| req.matches(&v));
-    if compatible {
-        Ok(())
+        .filter(|v| v.major > 0 && WIT_MAJORS.contains(&v.major))
+        .map(|v| v.major);
+    if let Some(major) = major {
+        Ok(major)
     } else {
         Err(PluginError::Unusable {
             reason: format!(
@@ -347,6 +359,59 @@ pub struct WasmPluginSpec {
     pub describe: DescribeLimits,
     /// Values for the `config` host function.
     pub config: BTreeMap<String, String>,
+    /// The newest plugin API version the host provides: what the plugin
+    /// is told while it describes itself (a run tells it the version it
+    /// runs under, from the context).
+    pub api: String,
+}
+
+/// One instance's exports, for whichever major of the WIT package the
+/// component was built.
+enum Guest {
+    /// `snapin:plugin@1.x`.
+    V1(bindings::Plugin),
+    /// The hypothetical next major the tests link beside 1.x.
+    #[cfg(test)]
+    Next(next_major::bindings::Plugin),
+}
+
+impl Guest {
+    /// Instantiates `component`, built for WIT major `major`.
+    fn instantiate(
+        major: u64,
+        store: &mut Store<State>,
+        component: &Component,
+        linker: &Linker<State>,
+    ) -> wasmtime::Result<Guest> {
+        #[cfg(test)]
+        if major == next_major::MAJOR {
+            return next_major::bindings::Plugin::instantiate(store, component, linker)
+                .map(Guest::Next);
+        }
+        debug_assert_eq!(major, 1, "check_world lets only linked majors through");
+        bindings::Plugin::instantiate(store, component, linker).map(Guest::V1)
+    }
+
+    fn describe(&self, store: &mut Store<State>) -> wasmtime::Result<String> {
+        match self {
+            Guest::V1(b) => b.snapin_plugin_guest().call_describe(store),
+            #[cfg(test)]
+            Guest::Next(b) => b.snapin_plugin_guest().call_describe(store),
+        }
+    }
+
+    fn run(
+        &self,
+        store: &mut Store<State>,
+        argv: &[String],
+        context: &str,
+    ) -> wasmtime::Result<u8> {
+        match self {
+            Guest::V1(b) => b.snapin_plugin_guest().call_run(store, argv, context),
+            #[cfg(test)]
+            Guest::Next(b) => b.snapin_plugin_guest().call_run(store, argv, context),
+        }
+    }
 }
 
 /// A sandboxed plugin, ready to describe itself or run.
@@ -376,11 +441,13 @@ impl WasmPlugin<'_> {
         grants: &Grants,
         args: &[String],
         stdio: &Stdio,
-        f: impl FnOnce(&bindings::Plugin, &mut Store<State>) -> wasmtime::Result<T>,
+        api: &str,
+        f: impl FnOnce(&Guest, &mut Store<State>) -> wasmtime::Result<T>,
     ) -> Result<Result<T, Exit>, PluginError> {
         let rt = self.runtime;
         let spec = &self.spec;
         let component = rt.load(spec)?;
+        let major = check_world(&rt.engine, &component)?;
 
         let mut wasi = WasiCtxBuilder::new();
         match stdio {
@@ -422,6 +489,7 @@ impl WasmPlugin<'_> {
             },
             plugin: spec.name.clone(),
             config: spec.config.clone(),
+            api: api.to_string(),
         };
         let mut store = Store::new(&rt.engine, state);
         store.limiter(|state| &mut state.budget);
@@ -430,7 +498,7 @@ impl WasmPlugin<'_> {
         store.epoch_deadline_trap();
         let _ticker = Ticker::start(&rt.engine);
 
-        let result = bindings::Plugin::instantiate(&mut store, &component, &rt.linker)
+        let result = Guest::instantiate(major, &mut store, &component, &rt.linker)
             .map_err(|e| (e, true))
             .and_then(|bindings| f(&bindings, &mut store).map_err(|e| (e, false)));
         match result {
@@ -496,7 +564,8 @@ impl Plugin for WasmPlugin<'_> {
             &Grants::default(),
             std::slice::from_ref(&self.spec.name),
             &stdio,
-            |b, store| b.snapin_plugin_guest().call_describe(store),
+            &self.spec.api,
+            |guest, store| guest.describe(store),
         );
         let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
         if stdout.contents().len() > limits.max_output {
@@ -538,9 +607,14 @@ impl Plugin for WasmPlugin<'_> {
             .map_err(|e| PluginError::Other(format!("cannot encode the context: {e}")))?;
         let mut args = vec![self.spec.name.clone()];
         args.extend(argv.iter().cloned());
-        let outcome = self.call(&self.spec.grants, &args, &Stdio::Terminal, |b, store| {
-            b.snapin_plugin_guest().call_run(store, &argv, &context)
-        })?;
+        let api = &invocation.context.host.api;
+        let outcome = self.call(
+            &self.spec.grants,
+            &args,
+            &Stdio::Terminal,
+            api,
+            |guest, store| guest.run(store, &argv, &context),
+        )?;
         Ok(match outcome {
             Ok(code) => Exit::Code(i32::from(code)),
             Err(exit) => exit,
@@ -556,6 +630,10 @@ struct State {
     budget: Budget,
     plugin: String,
     config: BTreeMap<String, String>,
+    /// The plugin API version this call runs under. WIT 1.x has no import
+    /// that reads it; the next major linked by the tests does.
+    #[cfg_attr(not(test), allow(dead_code))]
+    api: String,
 }
 
 impl WasiView for State {
@@ -663,5 +741,56 @@ mod tests {
         );
         assert!(check_component_header(b"\0asm\x0d\0\x01\0").is_ok());
         assert!(check_component_header(b"#!/bin/sh").is_err());
+    }
+}
+
+/// A hypothetical next major of the WIT package, linked beside 1.x by the
+/// tests only: `snapin:plugin@2.0.0` of examples/plugins/wfuture/wit, whose
+/// one difference is a new import, `host.api`. It shows what a host in
+/// transition does, with a real component built for it.
+#[cfg(test)]
+mod next_major {
+    use wasmtime::component::{HasSelf, Linker};
+
+    use super::State;
+
+    /// Its major.
+    pub(super) const MAJOR: u64 = 2;
+
+    pub(super) mod bindings {
+        wasmtime::component::bindgen!({
+            world: "plugin",
+            path: "../../examples/plugins/wfuture/wit",
+        });
+    }
+
+    use bindings::snapin::plugin::host::{Host, Level};
+
+    pub(super) fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
+        bindings::Plugin::add_to_linker::<_, HasSelf<_>>(linker, |state| state)
+    }
+
+    /// The 1.x imports, unchanged, plus `api`.
+    impl Host for State {
+        fn log(&mut self, level: Level, message: String) {
+            use super::bindings::snapin::plugin::host::Host as V1;
+            let level = match level {
+                Level::Error => super::Level::Error,
+                Level::Warn => super::Level::Warn,
+                Level::Info => super::Level::Info,
+                Level::Debug => super::Level::Debug,
+                Level::Trace => super::Level::Trace,
+            };
+            V1::log(self, level, message);
+        }
+
+        fn config(&mut self, key: String) -> Option<String> {
+            use super::bindings::snapin::plugin::host::Host as V1;
+            V1::config(self, key)
+        }
+
+        fn api(&mut self) -> String {
+            self.api.clone()
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! `mycli wfuture`: a WebAssembly plugin built for `snapin:plugin@2.0.0`, a
 //! major version of the contract no host implements yet, so that tests can
-//! check a host refuses it by its WIT version before running anything.
+//! check a host refuses it by its WIT version before running anything, and
+//! snapin's own tests can link that major beside 1.x (it then calls the one
+//! import 2.0.0 adds, `api`).
 //!
 //! It cannot use `snapin-guest`, which is built for `snapin:plugin@1.0.0`;
 //! it generates its own bindings from `wit/` (the same shapes at version
@@ -22,15 +24,37 @@ mod bindings {
 /// The commands this plugin adds to `mycli`.
 #[derive(Subcommand)]
 enum Commands {
-    /// Print a message from the future
-    Wfuture,
+    /// Print a message from the future, and the API it runs under
+    Wfuture {
+        /// Fail unless the host says it runs this plugin under this API
+        expect: Option<String>,
+    },
 }
 
 fn run(cmd: Commands, _ctx: &Context) -> Result<(), Error> {
     match cmd {
-        Commands::Wfuture => println!("from the future"),
+        Commands::Wfuture { expect } => {
+            let api = host_api();
+            println!("from the future, under API {api}");
+            match expect {
+                Some(expected) if expected != api => Err(Error::new(format!(
+                    "expected API {expected}, but the host runs this plugin under {api}"
+                ))),
+                _ => Ok(()),
+            }
+        }
     }
-    Ok(())
+}
+
+/// The API version the host runs this plugin under (the import 2.0.0 adds).
+#[cfg(target_arch = "wasm32")]
+fn host_api() -> String {
+    bindings::snapin::plugin::host::api()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn host_api() -> String {
+    "none (not running in a host)".to_string()
 }
 
 /// This plugin, for an API this contract version would carry.
