@@ -15,7 +15,7 @@ use crate::support::{Home, example, require_tool, stderr, stdout};
 /// Saves the completion script `mycli` prints for `shell`. Tests source
 /// this one file before and after installing plugins: nothing is
 /// regenerated.
-fn script(h: &Home, shell: &str) -> PathBuf {
+pub(crate) fn script(h: &Home, shell: &str) -> PathBuf {
     let out = h
         .mycli()
         .env("MYCLI_COMPLETE", shell)
@@ -30,7 +30,7 @@ fn script(h: &Home, shell: &str) -> PathBuf {
 
 /// Whether `shell` is installed (see [`require_tool`]: under CI a missing
 /// shell fails the test, elsewhere it is skipped loudly).
-fn have(shell: &str) -> bool {
+pub(crate) fn have(shell: &str) -> bool {
     require_tool(shell, &["-c", "exit 0"], "the test drives it")
 }
 
@@ -86,7 +86,7 @@ comp() {{
 }
 
 /// The candidates bash offers for `line`.
-fn bash(h: &Home, script: &Path, line: &str) -> Vec<String> {
+pub(crate) fn bash(h: &Home, script: &Path, line: &str) -> Vec<String> {
     let mut groups = in_bash(h, script, &format!("comp '{line}'"));
     assert_eq!(groups.len(), 1);
     groups.remove(0)
