@@ -67,8 +67,7 @@
 //! | 6 | `engine` | a host plus its command line's names: loader runs and runtimes |
 //! | 7 | `startup`, `run` | what a command line needs loaded; running a plugin command and its exit status |
 //! | 8 | `complete`, `plugins/*` | shell completion; the `plugins` command group, a file per subcommand |
-//! | 9 | `app` | [`App`]: load, parse, dispatch |
-//! | 10 | `two_majors_tests` | tests only: a host serving two majors of its plugin API, end to end |
+//! | 9 | `app`, `two_majors_tests` | [`App`]: load, parse, dispatch; (tests only) a host serving two majors of its plugin API, end to end |
 
 // Only the printer writes to stderr; only the `plugins` commands print
 // their results on stdout.

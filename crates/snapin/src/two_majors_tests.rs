@@ -11,7 +11,8 @@ use std::process::ExitCode;
 
 use semver::Version;
 
-use crate::{App, Host};
+use crate::app::App;
+use crate::host::Host;
 
 /// The committed components: `wstats` as built for API 1.0 (a compat
 /// fixture), and `wfuture`, built for the hypothetical WIT 2.0.0.
