@@ -36,9 +36,16 @@ impl Apis {
         &self.0[0]
     }
 
-    /// Every version, newest first.
-    pub fn all(&self) -> &[Version] {
-        &self.0
+    /// What host `ns` provides a plugin requiring `requirement`: `mycli
+    /// provides 1.3.0`, and with two majors `mycli provides 2.0.0 and
+    /// 1.3.0, and runs it under 1.3.0`.
+    pub fn provides(&self, ns: &str, requirement: &str) -> String {
+        match check(requirement, ns, self) {
+            Ok(picked) if self.0.len() > 1 => {
+                format!("{ns} provides {self}, and runs it under {picked}")
+            }
+            _ => format!("{ns} provides {self}"),
+        }
     }
 
     /// The majors, newest first, as `2.x or 1.x`: what a fix asks for.
@@ -91,7 +98,7 @@ pub fn check(requirement: &str, ns: &str, provided: &Apis) -> Result<Version, Ga
     let req = VersionReq::parse(requirement).map_err(|_| GateError::BadRequirement {
         requirement: requirement.to_string(),
     })?;
-    match provided.all().iter().find(|v| req.matches(v)) {
+    match provided.0.iter().find(|v| req.matches(v)) {
         Some(v) => Ok(v.clone()),
         None => Err(GateError::Incompatible {
             host: ns.to_string(),
@@ -156,6 +163,11 @@ mod tests {
         assert_eq!(both.to_string(), "2.0.0 and 1.3.0");
         assert_eq!(both.majors(), "2.x or 1.x");
         assert_eq!(both.newest(), &Version::new(2, 0, 0));
+        assert_eq!(
+            both.provides("mycli", "^1.0"),
+            "mycli provides 2.0.0 and 1.3.0, and runs it under 1.3.0"
+        );
+        assert_eq!(v("1.3.0").provides("mycli", "^1.0"), "mycli provides 1.3.0");
         assert_eq!(check("^1.0", "mycli", &both), ok("1.3.0"));
         assert_eq!(check("^2.0", "mycli", &both), ok("2.0.0"));
         assert_eq!(check(">=1.2, <3", "mycli", &both), ok("2.0.0"));

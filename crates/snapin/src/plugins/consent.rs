@@ -143,8 +143,9 @@ pub(super) fn show_trust(engine: &Engine, entry: &Entry, previous: Option<&Entry
     if let Some(m) = m {
         let _ = writeln!(
             text,
-            "  api:      {} ({ns} provides {})",
-            m.api, engine.host.apis
+            "  api:      {} ({})",
+            m.api,
+            engine.host.apis.provides(ns, &m.api)
         );
     }
     let _ = writeln!(

@@ -99,10 +99,9 @@ pub(super) fn run(engine: &Engine, args: &InfoArgs) -> Result {
     if let Some(m) = &manifest {
         let _ = writeln!(
             out,
-            "api:          {} ({} provides {})",
+            "api:          {} ({})",
             m.api,
-            engine.ns(),
-            engine.host.apis
+            engine.host.apis.provides(engine.ns(), &m.api)
         );
     }
     let _ = writeln!(
