@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use predicates::str::contains;
 
 use crate::complete::{bash, have, script};
-use crate::support::{Home, repo, stderr, stdout};
+use crate::support::{Home, repo, sha256, stderr, stdout};
 
 /// A fixture of API `api` (`1.0`), as committed.
 fn fixture(api: &str, file: &str) -> PathBuf {
@@ -168,4 +168,48 @@ fn a_later_minor_field_is_ignored_and_reported_at_v() {
     let quiet = h.mycli().args(["later"]).output().expect("run");
     assert!(quiet.status.success());
     assert_eq!(stderr(&quiet), "");
+}
+
+/// The fixtures are never edited or deleted, and a new one is listed:
+/// tests/compat/SHA256SUMS holds each file's digest (`sha256sum` format).
+#[test]
+fn every_fixture_is_kept_byte_for_byte() {
+    let root = repo().join("tests/compat");
+    let sums = fs::read_to_string(root.join("SHA256SUMS")).expect("read SHA256SUMS");
+    let mut listed = Vec::new();
+    for line in sums.lines() {
+        let (digest, file) = line.split_once("  ").expect("a sha256sum line");
+        let bytes = fs::read(root.join(file)).unwrap_or_else(|e| {
+            panic!(
+                "tests/compat/{file} is gone ({e}): fixtures are never deleted (docs/protocol.md, \"Versions of the contract\"); restore it with `git checkout -- tests/compat/{file}`"
+            )
+        });
+        assert_eq!(
+            sha256(&bytes),
+            format!("sha256:{digest}"),
+            "tests/compat/{file} changed: fixtures are never edited; restore it with `git checkout -- tests/compat/{file}`, and fix the host instead"
+        );
+        listed.push(file.to_string());
+    }
+    let mut on_disk = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).expect("read tests/compat") {
+            let path = entry.expect("read tests/compat").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                let file = path.strip_prefix(&root).expect("under the root");
+                on_disk.push(file.to_string_lossy().into_owned());
+            }
+        }
+    }
+    for file in on_disk {
+        if file != "SHA256SUMS" && file != "README.md" {
+            assert!(
+                listed.contains(&file),
+                "tests/compat/{file} is not in SHA256SUMS: add it with `cd tests/compat && sha256sum {file} >> SHA256SUMS`"
+            );
+        }
+    }
 }
