@@ -52,7 +52,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 set_listing_version(package, text, &new)
             })?;
         }
-        crate::package::check()
+        crate::package::check(true)
     };
     checks().map_err(|e| {
         format!("{e}\nxtask: release: the files already say {new}: after the fix, run the release again from `git checkout -- .`")
