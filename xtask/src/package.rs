@@ -56,8 +56,7 @@ pub fn wit_copies_match(root: &Path) -> Result<(), String> {
 /// The `version` of the `[package]` table of `crates/PACKAGE/Cargo.toml`.
 pub fn crate_version(root: &Path, package: &str) -> Result<String, String> {
     let path = root.join("crates").join(package).join("Cargo.toml");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(io("read", &path))?;
     package_version(&text).ok_or_else(|| {
         format!(
             "{} has no `version = \"...\"` line in [package] (fix: give the crate its version there, not through the workspace)",
@@ -95,14 +94,25 @@ pub fn check(build_mycli: bool) -> Result<(), String> {
         .map_err(|e| {
             format!("cannot create a temporary directory: {e} (fix: make TMPDIR writable)")
         })?;
-    let work = work.path();
+    let result = check_in(&root, &target, work.path(), build_mycli);
+    if result.is_err() {
+        // What failed stays there to be looked at.
+        let kept = work.keep();
+        eprintln!(
+            "xtask: package-check: its files are kept in {}",
+            kept.display()
+        );
+    }
+    result
+}
 
+fn check_in(root: &Path, target: &Path, work: &Path, build_mycli: bool) -> Result<(), String> {
     let started = Instant::now();
-    let unpacked = package_and_unpack(&root, &target, &work.join("crates"))?;
+    let unpacked = package_and_unpack(root, target, &work.join("crates"))?;
     step("packaged and unpacked", started);
 
     let started = Instant::now();
-    check_unpacked(&root, &target, &work.join("crates"), &unpacked)?;
+    check_unpacked(root, target, &work.join("crates"), &unpacked)?;
     step("checked the unpacked crates (all features)", started);
 
     let started = Instant::now();
@@ -111,7 +121,7 @@ pub fn check(build_mycli: bool) -> Result<(), String> {
     }
     let mycli = target.join("debug/mycli");
     let home = work.join("home");
-    std::fs::create_dir_all(&home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
+    std::fs::create_dir_all(&home).map_err(io("create", &home))?;
     let plugins = work.join("plugins");
     let patch = patch_table(&unpacked);
     for (name, kind) in [("pkgcheck", "exec"), ("wpkgcheck", "wasm")] {
@@ -122,23 +132,21 @@ pub fn check(build_mycli: bool) -> Result<(), String> {
             .env("MYCLI_HOME", &home);
         quiet(&mut new)?;
         let manifest = dir.join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest)
-            .map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
+        let text = std::fs::read_to_string(&manifest).map_err(io("read", &manifest))?;
         if text.contains("path =") {
             return Err(format!(
                 "{} depends on a local path: the scaffold must take its SDK from crates.io (fix: see `fill` in crates/snapin/src/scaffold.rs)",
                 manifest.display()
             ));
         }
-        std::fs::write(&manifest, format!("{text}\n{patch}"))
-            .map_err(|e| format!("cannot write {}: {e}", manifest.display()))?;
-        copy_lock(&root, &dir)?;
+        std::fs::write(&manifest, format!("{text}\n{patch}")).map_err(io("write", &manifest))?;
+        copy_lock(root, &dir)?;
         let built = if kind == "exec" {
-            quiet(plugin_cargo(&dir, &target).args(["build"]))?;
-            quiet(plugin_cargo(&dir, &target).args(["test"]))?;
+            quiet(plugin_cargo(&dir, target).args(["build"]))?;
+            quiet(plugin_cargo(&dir, target).args(["test"]))?;
             target.join(format!("debug/mycli-{name}"))
         } else {
-            quiet(plugin_cargo(&dir, &target).args([
+            quiet(plugin_cargo(&dir, target).args([
                 "build",
                 "--release",
                 "--target",
@@ -149,8 +157,7 @@ pub fn check(build_mycli: bool) -> Result<(), String> {
         // Copied out of the shared target directory, so that another build
         // cannot change the file under its pin.
         let file = work.join(built.file_name().unwrap_or_default());
-        std::fs::copy(&built, &file)
-            .map_err(|e| format!("cannot copy {}: {e}", built.display()))?;
+        std::fs::copy(&built, &file).map_err(io("copy", &built))?;
         let mut install = Command::new(&mycli);
         install
             .args(["plugins", "install"])
@@ -162,7 +169,12 @@ pub fn check(build_mycli: bool) -> Result<(), String> {
             .args([name, "--who", "crates.io"])
             .env("MYCLI_HOME", &home)
             .output()
-            .map_err(|e| format!("cannot run {}: {e}", mycli.display()))?;
+            .map_err(|e| {
+                format!(
+                    "cannot run {}: {e} (fix: build it with `cargo build -p mycli`)",
+                    mycli.display()
+                )
+            })?;
         let said = String::from_utf8_lossy(&out.stdout);
         let expected = format!("hello, crates.io, from the {name} plugin of mycli\n");
         if !out.status.success() || said != expected {
@@ -196,7 +208,7 @@ fn package_and_unpack(
         package.args(["-p", p]);
     }
     quiet(&mut package)?;
-    std::fs::create_dir_all(into).map_err(|e| format!("cannot create {}: {e}", into.display()))?;
+    std::fs::create_dir_all(into).map_err(io("create", into))?;
     let mut unpacked = Vec::new();
     for p in PUBLISH_ORDER {
         let version = crate_version(root, p)?;
@@ -226,15 +238,14 @@ fn check_unpacked(
         .map(|(_, d)| format!("{:?}", d.file_name().unwrap_or_default().to_string_lossy()))
         .collect();
     let root_manifest = std::fs::read_to_string(root.join("Cargo.toml"))
-        .map_err(|e| format!("cannot read Cargo.toml: {e}"))?;
+        .map_err(io("read", &root.join("Cargo.toml")))?;
     let manifest = format!(
         "[workspace]\nresolver = \"3\"\nmembers = [{}]\n\n{}\n{}",
         members.join(", "),
         patch_table(unpacked),
         profiles(&root_manifest)
     );
-    std::fs::write(dir.join("Cargo.toml"), manifest)
-        .map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
+    std::fs::write(dir.join("Cargo.toml"), manifest).map_err(io("write", dir))?;
     copy_lock(root, dir)?;
     quiet(plugin_cargo(dir, target).args(["check", "--workspace", "--all-features"]))
 }
@@ -274,7 +285,7 @@ fn profiles(manifest: &str) -> String {
 fn copy_lock(root: &Path, dir: &Path) -> Result<(), String> {
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))
         .map(drop)
-        .map_err(|e| format!("cannot copy Cargo.lock into {}: {e}", dir.display()))
+        .map_err(io("copy Cargo.lock into", dir))
 }
 
 /// Cargo in `dir`, outside the workspace, offline (every dependency was
@@ -287,17 +298,27 @@ fn plugin_cargo(dir: &Path, target: &Path) -> Command {
     cmd
 }
 
+/// The message of a failed file operation: `what` on `path`.
+fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> String {
+    let path = path.display().to_string();
+    move |e| {
+        format!(
+            "cannot {what} {path}: {e} (fix: check the permissions and free space there, or point TMPDIR elsewhere)"
+        )
+    }
+}
+
 /// Runs `cmd` with its output kept aside; fails with it if it fails.
 fn quiet(cmd: &mut Command) -> Result<(), String> {
     let shown = format!("{cmd:?}");
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    let out = cmd.output().map_err(|e| {
+        format!("cannot run {shown}: {e} (fix: install the program or put it on PATH)")
+    })?;
     if out.status.success() {
         Ok(())
     } else {
         Err(format!(
-            "{shown} failed ({}):\n{}{}",
+            "{shown} failed ({}) (fix: see its output below, then run it again by hand)\n{}{}",
             out.status,
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)

@@ -139,10 +139,14 @@ fn is_date(s: &str) -> bool {
 
 /// Rewrites `path` with `change`.
 fn edit(path: &Path, change: impl FnOnce(&str) -> Result<String, String>) -> Result<(), String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("release: cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "release: cannot read {}: {e} (fix: restore it from git)",
+            path.display()
+        )
+    })?;
     let new = change(&text).map_err(|e| format!("release: {}: {e}", path.display()))?;
-    std::fs::write(path, new).map_err(|e| format!("release: cannot write {}: {e}", path.display()))
+    std::fs::write(path, new).map_err(|e| format!("release: cannot write {}: {e} (fix: make it writable, then `git checkout -- .` and release again)", path.display()))
 }
 
 /// `manifest` with the `version` of its `[package]` table set to `new`.
