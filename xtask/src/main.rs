@@ -12,12 +12,19 @@
 //!   a bounded time.
 //! - `cargo xtask public-api [--check]`: regenerates (or checks) the
 //!   listing of each library crate's public API, `crates/*/public-api.txt`.
+//! - `cargo xtask package-check`: packages the library crates and builds
+//!   plugins scaffolded by `mycli plugins new` against them, outside the
+//!   workspace.
+//! - `cargo xtask release VERSION`: sets the library crates' version after
+//!   checking CHANGELOG.md, runs the checks, prints the publish commands.
 
 mod bench;
 mod bench_doc;
 mod bench_registry;
 mod fuzz;
+mod package;
 mod public_api;
+mod release;
 mod schema;
 
 use std::ffi::OsStr;
@@ -46,7 +53,9 @@ fn main() -> ExitCode {
         "schema" => schema::write(&root()),
         "fuzz" => fuzz::run_targets(&std::env::args().skip(2).collect::<Vec<_>>()),
         "public-api" => public_api::run(&std::env::args().skip(2).collect::<Vec<_>>()),
-        _ => Err("usage: cargo xtask <demo|test|bench|bench-wasm|schema|fuzz|public-api>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench [--smoke]  time start-up and dispatch against 0..10,000 installed plugins and write the tables into BENCHMARKS.md (--smoke: check it works, write nothing; criterion benches of the in-process parts: cargo bench -p snapin-bench)\n  bench-wasm [--smoke]  time install and run of the sandboxed wstats against the executable stats (release builds) and write the table into BENCHMARKS.md (--smoke: debug builds, write nothing)\n  schema  regenerate docs/manifest.schema.json from the manifest types\n  fuzz [--seconds N] [TARGET...]  run each cargo-fuzz target for N seconds (default 30; needs nightly)\n  public-api [--check]  regenerate crates/*/public-api.txt, each library crate's public API from rustdoc's JSON (--check: fail if one is out of date)".to_string()),
+        "package-check" => package::check(true),
+        "release" => release::run(&std::env::args().skip(2).collect::<Vec<_>>()),
+        _ => Err("usage: cargo xtask <demo|test|bench|bench-wasm|schema|fuzz|public-api|package-check|release>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench [--smoke]  time start-up and dispatch against 0..10,000 installed plugins and write the tables into BENCHMARKS.md (--smoke: check it works, write nothing; criterion benches of the in-process parts: cargo bench -p snapin-bench)\n  bench-wasm [--smoke]  time install and run of the sandboxed wstats against the executable stats (release builds) and write the table into BENCHMARKS.md (--smoke: debug builds, write nothing)\n  schema  regenerate docs/manifest.schema.json from the manifest types\n  fuzz [--seconds N] [TARGET...]  run each cargo-fuzz target for N seconds (default 30; needs nightly)\n  public-api [--check]  regenerate crates/*/public-api.txt, each library crate's public API from rustdoc's JSON (--check: fail if one is out of date, or if it removes items without a breaking version)\n  package-check  package the library crates, then build, install and run plugins scaffolded by `mycli plugins new` against them, outside the workspace\n  release VERSION  set the library crates' version (CHANGELOG.md needs its entry), run the API and package checks, print the `cargo publish` commands".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -145,6 +154,10 @@ fn test() -> Result<(), String> {
     run(cargo()
         .args(["build", "--release", "--target", "wasm32-wasip2"])
         .args(wasm_packages()))?;
+    // The library crates as crates.io gets them, with plugins scaffolded
+    // against them (after the builds above, whose dependencies and mycli
+    // it reuses).
+    package::check(false)?;
 
     // Tests that cannot do their work here say so in this file (see
     // `require_tool` and `skipped` in examples/mycli/tests/cli/support.rs).

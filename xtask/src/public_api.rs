@@ -22,6 +22,20 @@
 //! `--check` regenerates into memory and fails, with a short diff, for
 //! each crate whose committed listing differs: `cargo xtask test` runs it
 //! after clippy, so an API change cannot land without its listing.
+//!
+//! **Semver.** The first line of each listing records the version it was
+//! released with (`# snapin 0.1.0 public API (cargo xtask public-api)`):
+//! `cargo xtask release` sets it, regenerating keeps it. Until 0.1.0 is on
+//! crates.io there is no baseline for `cargo semver-checks`, so this is
+//! the check:
+//!
+//! - An added item only needs the listing regenerated and committed.
+//! - A removed or changed item (a line of the committed listing that the
+//!   crate no longer produces) also needs a breaking version in the
+//!   crate's `Cargo.toml` relative to the recorded one: the next minor for
+//!   0.x (0.1.0 → 0.2.0), the next major from 1.0 on (1.4.2 → 2.0.0).
+//!   Bump it with `cargo xtask release VERSION` when releasing, or by hand
+//!   in the four crates (they share one version) before.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -49,16 +63,34 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut stale = Vec::new();
     for package in CRATES {
         let krate = rustdoc_json(package, &doc_dir)?;
-        let listing = render(&krate);
-        let file = root.join("crates").join(package).join("public-api.txt");
+        let body = render(&krate);
+        let file = listing_file(&root, package);
         let shown = file
             .strip_prefix(&root)
             .unwrap_or(&file)
             .display()
             .to_string();
+        let version = crate::package::crate_version(&root, package)?;
+        let committed = std::fs::read_to_string(&file).unwrap_or_default();
+        let recorded = match recorded_version(package, &committed) {
+            Some(v) => v,
+            None if committed.is_empty() => version.clone(),
+            None => {
+                return Err(format!(
+                    "{shown} has no header line `{}`: it cannot say which release its API is from (fix: run `cargo xtask public-api` to add it with this version, or write the version of the last release)",
+                    header(package, &version)
+                ));
+            }
+        };
+        let listing = format!("{}\n{body}", header(package, &recorded));
+        let removed = removed_items(&committed, &listing);
+        let refusal = (!removed.is_empty())
+            .then(|| semver_refusal(package, &shown, &recorded, &version, &removed))
+            .flatten();
         if check {
-            let committed = std::fs::read_to_string(&file).unwrap_or_default();
-            if committed != listing {
+            if let Some(refusal) = refusal {
+                stale.push(refusal);
+            } else if committed != listing {
                 stale.push(format!(
                     "{shown} does not match {package}'s public API (fix: run `cargo xtask public-api`, review the change and commit the listing)\n{}",
                     diff(&committed, &listing)
@@ -67,7 +99,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         } else {
             std::fs::write(&file, &listing)
                 .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-            println!("wrote {shown} ({} items)", listing.lines().count());
+            println!("wrote {shown} ({} items)", body.lines().count());
+            if let Some(refusal) = refusal {
+                println!("note: {refusal}");
+            }
         }
     }
     if stale.is_empty() {
@@ -75,6 +110,90 @@ pub fn run(args: &[String]) -> Result<(), String> {
     } else {
         Err(stale.join("\n"))
     }
+}
+
+/// `crates/PACKAGE/public-api.txt`.
+pub(crate) fn listing_file(root: &Path, package: &str) -> PathBuf {
+    root.join("crates").join(package).join("public-api.txt")
+}
+
+/// The first line of a listing: the crate and the release it describes.
+pub(crate) fn header(package: &str, version: &str) -> String {
+    format!("# {package} {version} public API (cargo xtask public-api)")
+}
+
+/// The version recorded in the header line of `listing`, if it has one.
+pub(crate) fn recorded_version(package: &str, listing: &str) -> Option<String> {
+    let rest = listing
+        .lines()
+        .next()?
+        .strip_prefix("# ")?
+        .strip_prefix(package)?
+        .strip_prefix(' ')?;
+    rest.split_whitespace().next().map(str::to_string)
+}
+
+/// The item lines of `committed` that `current` no longer has (the
+/// header line, `# ...`, is not an item; `#[non_exhaustive] ...` is).
+fn removed_items<'a>(committed: &'a str, current: &str) -> Vec<&'a str> {
+    let current: BTreeSet<&str> = current.lines().collect();
+    committed
+        .lines()
+        .filter(|l| !l.starts_with("# ") && !current.contains(l))
+        .collect()
+}
+
+/// Whether going from `from` to `to` is a breaking release: the next minor
+/// or more for 0.x, the next major or more from 1.0 on.
+pub(crate) fn is_breaking(from: &semver::Version, to: &semver::Version) -> bool {
+    if from.major == 0 {
+        to.major > 0 || to.minor > from.minor
+    } else {
+        to.major > from.major
+    }
+}
+
+/// The next breaking version after `from` (0.1.3 → 0.2.0, 1.4.2 → 2.0.0).
+fn next_breaking(from: &semver::Version) -> semver::Version {
+    if from.major == 0 {
+        semver::Version::new(0, from.minor + 1, 0)
+    } else {
+        semver::Version::new(from.major + 1, 0, 0)
+    }
+}
+
+/// The refusal of removed or changed items, when `version` is not a
+/// breaking release after `recorded`; `None` when it is.
+fn semver_refusal(
+    package: &str,
+    shown: &str,
+    recorded: &str,
+    version: &str,
+    removed: &[&str],
+) -> Option<String> {
+    let parse = |v: &str| semver::Version::parse(v).ok();
+    let (Some(from), Some(to)) = (parse(recorded), parse(version)) else {
+        return Some(format!(
+            "{shown}: cannot compare versions `{recorded}` (the listing's) and `{version}` ({package}'s Cargo.toml): one is not semver (fix: write MAJOR.MINOR.PATCH in both)"
+        ));
+    };
+    if is_breaking(&from, &to) {
+        return None;
+    }
+    let mut lines: Vec<String> = removed
+        .iter()
+        .take(20)
+        .map(|l| format!("  - {l}"))
+        .collect();
+    if removed.len() > 20 {
+        lines.push(format!("  - ... and {} more", removed.len() - 20));
+    }
+    Some(format!(
+        "{package} {version} removes or changes {} public items of its {recorded} API, which only a breaking release may do (fix: keep them, or set version = \"{}\" in crates/{package}/Cargo.toml and the other library crates, then run `cargo xtask public-api`)\n{}",
+        removed.len(),
+        next_breaking(&from),
+        lines.join("\n")
+    ))
 }
 
 /// The target directory cargo uses here (`CARGO_TARGET_DIR`, config files).
@@ -1257,6 +1376,42 @@ impl core::clone::Clone for demo::Widget
         };
         assert_eq!(render.argument("self", &by_ref), "&mut self");
         assert_eq!(render.argument("self", &self_ty()), "self");
+    }
+
+    #[test]
+    fn the_header_records_the_release() {
+        let listing = format!("{}\npub fn snapin::a()\n", header("snapin", "0.3.1"));
+        assert_eq!(
+            recorded_version("snapin", &listing).as_deref(),
+            Some("0.3.1")
+        );
+        assert_eq!(recorded_version("snapin-sdk", &listing), None);
+        assert_eq!(recorded_version("snapin", "pub fn snapin::a()\n"), None);
+    }
+
+    #[test]
+    fn removing_an_item_needs_a_breaking_version() {
+        let v = |s: &str| semver::Version::parse(s).unwrap();
+        assert!(!is_breaking(&v("0.1.0"), &v("0.1.5")));
+        assert!(is_breaking(&v("0.1.0"), &v("0.2.0")));
+        assert!(is_breaking(&v("0.9.0"), &v("1.0.0")));
+        assert!(!is_breaking(&v("1.2.0"), &v("1.9.0")));
+        assert!(is_breaking(&v("1.2.0"), &v("2.0.0")));
+
+        let committed = format!("{}\npub fn s::a()\npub fn s::b()\n", header("s", "0.1.0"));
+        let current = format!("{}\npub fn s::b()\npub fn s::c()\n", header("s", "0.1.0"));
+        let removed = removed_items(&committed, &current);
+        assert_eq!(removed, ["pub fn s::a()"]);
+        let refusal =
+            semver_refusal("s", "crates/s/public-api.txt", "0.1.0", "0.1.1", &removed).unwrap();
+        assert!(refusal.contains("set version = \"0.2.0\""), "{refusal}");
+        assert!(refusal.ends_with("\n  - pub fn s::a()"), "{refusal}");
+        assert_eq!(
+            semver_refusal("s", "crates/s/public-api.txt", "0.1.0", "0.2.0", &removed),
+            None
+        );
+        // Added items alone need no new version.
+        assert!(removed_items(&committed, &format!("{committed}pub fn s::d()\n")).is_empty());
     }
 
     #[test]

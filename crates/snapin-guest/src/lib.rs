@@ -4,7 +4,7 @@
 //! inside its own process, with WASI but no files, network or environment
 //! unless the user granted them at install, and with bounded memory and CPU
 //! time. Such a component implements the WIT world `snapin:plugin/plugin`
-//! (`wit/snapin-plugin.wit`): it exports `describe` (its manifest as JSON)
+//! (this crate's `wit/snapin-plugin.wit`): it exports `describe` (its manifest as JSON)
 //! and `run` (one command), and may call the host's `log` and `config`.
 //!
 //! This crate writes both exports for you from the same clap definitions
@@ -95,7 +95,8 @@ pub use snapin_sdk::{
 
 pub use bindings::snapin::plugin::host::Level;
 
-/// The bindings generated from `wit/snapin-plugin.wit` (world `plugin`).
+/// The bindings generated from this crate's `wit/snapin-plugin.wit`
+/// (world `plugin`).
 ///
 /// Used by [`export_plugin!`]; plugins rarely need them directly.
 #[doc(hidden)]
@@ -103,7 +104,7 @@ pub use bindings::snapin::plugin::host::Level;
 pub mod bindings {
     wit_bindgen::generate!({
         world: "plugin",
-        path: "../../wit",
+        path: "wit",
         pub_export_macro: true,
         export_macro_name: "__export_snapin_plugin_world",
         default_bindings_module: "::snapin_guest::bindings",

@@ -33,7 +33,7 @@ use crate::index::Grants;
 mod bindings {
     wasmtime::component::bindgen!({
         world: "plugin",
-        path: "../../wit",
+        path: "wit",
     });
 }
 
