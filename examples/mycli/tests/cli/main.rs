@@ -28,6 +28,10 @@ mod catalogs;
 /// `plugins check` on the example plugins, the `--json` outputs and their
 /// schemas, the `plugins list` table and colour.
 mod check;
+/// The plugin API 1.2 and 1.3 fixtures of tests/compat: typed values
+/// checked before the plugin starts, path completion, and a type word
+/// from a later API read as `string`.
+mod compat_typed;
 /// Shell completions, driven through real bash, zsh and fish.
 mod complete;
 /// Plugins shipped through a real OCI registry and read back by skopeo.
