@@ -318,6 +318,14 @@ pub struct ArgSpec {
     /// A switch that takes no value.
     #[serde(default, skip_serializing_if = "is_false")]
     pub flag: bool,
+    /// What kind of value it takes (the `type` field; added in API 1.3):
+    /// the host checks values against it and completes paths for it.
+    #[serde(rename = "type", default, skip_serializing_if = "ValueType::is_string")]
+    pub value_type: ValueType,
+    /// The least and the most an `int` or `number` value may be, both
+    /// inclusive (added in API 1.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<ValueRange>,
 }
 
 impl ArgSpec {
@@ -399,9 +407,274 @@ impl ArgSpec {
         self
     }
 
+    /// Sets what kind of value it takes (the `type` field).
+    #[must_use]
+    pub fn value_type(mut self, value_type: ValueType) -> Self {
+        self.value_type = value_type;
+        self
+    }
+
+    /// Sets the least and the most an `int` or `number` value may be.
+    #[must_use]
+    pub fn range(mut self, range: ValueRange) -> Self {
+        self.range = Some(range);
+        self
+    }
+
     /// Whether this argument is positional (it has neither `long` nor `short`).
     pub fn is_positional(&self) -> bool {
         self.long.is_none() && self.short.is_none()
+    }
+}
+
+/// What kind of value an argument takes: the `type` field of an argument
+/// (added in API 1.3). The host checks a value the user types against it
+/// before it starts the plugin, and completes file-system paths for the
+/// path types; the plugin still gets the exact text typed.
+///
+/// A word this version does not know is kept as [`ValueType::Other`]: a
+/// host treats it as [`ValueType::String`] (so a later minor API version
+/// can add types) and points it out, as it does an unknown field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+#[non_exhaustive]
+pub enum ValueType {
+    /// Any text (`string`; the default).
+    #[default]
+    String,
+    /// A whole number from -2^63 to 2^63-1 (`int`).
+    Int,
+    /// A finite decimal number, such as `1.5`, `-2` or `1e3` (`number`).
+    Number,
+    /// A file-system path, existing or not (`path`).
+    Path,
+    /// A path to a file (`file`): completion offers files.
+    File,
+    /// A path to a directory (`dir`): completion offers directories only.
+    Dir,
+    /// An absolute URL with a scheme, such as `https://example.com/x` (`url`).
+    Url,
+    /// A word this version does not know, read as [`ValueType::String`].
+    Other(String),
+}
+
+impl ValueType {
+    /// The words of the types this version knows, as written in a manifest.
+    pub const KNOWN: [&'static str; 7] = ["string", "int", "number", "path", "file", "dir", "url"];
+
+    /// The type a manifest's word names.
+    pub fn from_word(word: &str) -> Self {
+        match word {
+            "string" => Self::String,
+            "int" => Self::Int,
+            "number" => Self::Number,
+            "path" => Self::Path,
+            "file" => Self::File,
+            "dir" => Self::Dir,
+            "url" => Self::Url,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    /// The word a manifest writes for it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::String => "string",
+            Self::Int => "int",
+            Self::Number => "number",
+            Self::Path => "path",
+            Self::File => "file",
+            Self::Dir => "dir",
+            Self::Url => "url",
+            Self::Other(word) => word,
+        }
+    }
+
+    /// Whether it is [`ValueType::String`], the default.
+    pub fn is_string(&self) -> bool {
+        *self == Self::String
+    }
+
+    /// Whether it is `int` or `number`, the types a range applies to.
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Self::Int | Self::Number)
+    }
+
+    /// Whether it is `path`, `file` or `dir`.
+    pub fn is_path(&self) -> bool {
+        matches!(self, Self::Path | Self::File | Self::Dir)
+    }
+}
+
+impl From<String> for ValueType {
+    fn from(word: String) -> Self {
+        Self::from_word(&word)
+    }
+}
+
+impl From<ValueType> for String {
+    fn from(value_type: ValueType) -> Self {
+        match value_type {
+            ValueType::Other(word) => word,
+            known => known.as_str().to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for ValueType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for ValueType {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ValueType".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "What kind of value the argument takes (added in API 1.3). A host reads a word it does not know as `string`.",
+            "type": "string",
+            "enum": Self::KNOWN,
+        })
+    }
+}
+
+/// The least and the most an `int` or `number` argument may be, both
+/// inclusive (the `range` field of an argument, added in API 1.3):
+/// `{"min": 1, "max": 10}`; either may be left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct ValueRange {
+    /// The least value allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<Bound>,
+    /// The most value allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<Bound>,
+}
+
+impl ValueRange {
+    /// A range from `min` to `max`, either open when `None`.
+    pub fn new(min: Option<Bound>, max: Option<Bound>) -> Self {
+        Self { min, max }
+    }
+
+    /// Sets the least value allowed.
+    #[must_use]
+    pub fn with_min(mut self, min: impl Into<Bound>) -> Self {
+        self.min = Some(min.into());
+        self
+    }
+
+    /// Sets the most value allowed.
+    #[must_use]
+    pub fn with_max(mut self, max: impl Into<Bound>) -> Self {
+        self.max = Some(max.into());
+        self
+    }
+}
+
+/// One end of a [`ValueRange`]: a JSON number, kept whole when it is one
+/// (so that every 64-bit integer stays exact).
+#[derive(Debug, Clone, Copy)]
+pub enum Bound {
+    /// A whole number, such as `1` or `-3`.
+    Int(i64),
+    /// Any other number, such as `0.5`, `1e3` or `1e20`.
+    Float(f64),
+}
+
+impl Bound {
+    /// The number as a float (a whole number past 2^53 rounded).
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Self::Int(i) => i as f64,
+            Self::Float(f) => f,
+        }
+    }
+}
+
+impl PartialEq for Bound {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Int(a), Self::Int(b)) => a == b,
+            (Self::Float(a), Self::Float(b)) => a.to_bits() == b.to_bits(),
+            _ => false,
+        }
+    }
+}
+
+// JSON has no NaN, and floats are compared bit for bit.
+impl Eq for Bound {}
+
+impl From<i64> for Bound {
+    fn from(i: i64) -> Self {
+        Self::Int(i)
+    }
+}
+
+impl From<f64> for Bound {
+    fn from(f: f64) -> Self {
+        Self::Float(f)
+    }
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Int(i) => write!(f, "{i}"),
+            Self::Float(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+impl Serialize for Bound {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Self::Int(i) => serializer.serialize_i64(i),
+            Self::Float(f) => serializer.serialize_f64(f),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Bound {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Bound;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_i64<E>(self, i: i64) -> Result<Bound, E> {
+                Ok(Bound::Int(i))
+            }
+            fn visit_u64<E>(self, u: u64) -> Result<Bound, E> {
+                Ok(i64::try_from(u).map_or(Bound::Float(u as f64), Bound::Int))
+            }
+            fn visit_f64<E>(self, f: f64) -> Result<Bound, E> {
+                Ok(Bound::Float(f))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Bound {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Bound".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "number" })
     }
 }
 
@@ -626,6 +899,40 @@ mod tests {
                 "version": "1.0.0", "api": "*", "commands": []
             })
         );
+    }
+
+    #[test]
+    fn typed_values_round_trip_and_an_unknown_type_word_is_kept() {
+        let json = r#"{"name":"n","type":"int","range":{"min":1,"max":1e3}}"#;
+        let arg: ArgSpec = serde_json::from_str(json).unwrap();
+        assert_eq!(arg.value_type, ValueType::Int);
+        assert_eq!(
+            arg.range,
+            Some(ValueRange::default().with_min(1).with_max(1000.0))
+        );
+        assert_eq!(
+            serde_json::to_string(&arg).unwrap(),
+            r#"{"name":"n","type":"int","range":{"min":1,"max":1000.0}}"#
+        );
+        let later: ArgSpec = serde_json::from_str(r#"{"name":"n","type":"uuid"}"#).unwrap();
+        assert_eq!(later.value_type, ValueType::Other("uuid".into()));
+        assert_eq!(
+            serde_json::to_string(&later).unwrap(),
+            r#"{"name":"n","type":"uuid"}"#
+        );
+        // `string` is the default and not written out.
+        let plain: ArgSpec = serde_json::from_str(r#"{"name":"n","type":"string"}"#).unwrap();
+        assert_eq!(plain, ArgSpec::new("n"));
+        assert_eq!(serde_json::to_string(&plain).unwrap(), r#"{"name":"n"}"#);
+        for bad in [
+            r#"{"name":"n","type":5}"#,
+            r#"{"name":"n","range":{"min":"1"}}"#,
+        ] {
+            assert!(serde_json::from_str::<ArgSpec>(bad).is_err(), "{bad}");
+        }
+        // Past i64, a whole number is kept as a float.
+        let big: ValueRange = serde_json::from_str(r#"{"max":18446744073709551615}"#).unwrap();
+        assert_eq!(big.max, Some(Bound::Float(18446744073709551615.0)));
     }
 
     #[test]

@@ -53,6 +53,31 @@ fn the_design_example_is_valid_and_unknown_fields_are_allowed() {
     assert!(errors.is_empty(), "{errors:?}");
 }
 
+/// The typed values of API 1.3: the fixture plugin's manifest is valid;
+/// a range of text, or a type word of no API this schema knows, is not
+/// (a host reads such a word as `string`, but an author who checks
+/// against the schema most likely misspelt it).
+#[test]
+fn typed_values_are_in_the_schema() {
+    let v = validator();
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/compat/api-1.3/manifest.json");
+    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let errors: Vec<String> = v.iter_errors(&fixture).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let arg = |fields: Value| {
+        let mut arg = json!({"name": "n"});
+        for (k, x) in fields.as_object().unwrap() {
+            arg[k] = x.clone();
+        }
+        json!({"manifest": 1, "host": "mycli", "name": "t", "version": "1.0.0",
+               "api": "^1.3", "commands": [{"name": "t", "args": [arg]}]})
+    };
+    assert!(v.is_valid(&arg(json!({"type": "number", "range": {"min": 0.5}}))));
+    assert!(!v.is_valid(&arg(json!({"type": "int", "range": {"min": "1"}}))));
+    assert!(!v.is_valid(&arg(json!({"type": "integer"}))));
+}
+
 #[test]
 fn what_the_contract_forbids_is_refused() {
     let v = validator();

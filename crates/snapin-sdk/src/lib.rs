@@ -72,8 +72,8 @@ mod run;
 pub use context::{ContextError, ContextExt};
 pub use run::{Error, Plugin};
 pub use snapin_protocol::{
-    Access, ArgSpec, Capabilities, ColorChoice, CommandSpec, Context, DirRequest, HostInfo,
-    Manifest, PluginDirs,
+    Access, ArgSpec, Bound, Capabilities, ColorChoice, CommandSpec, Context, DirRequest, HostInfo,
+    Manifest, PluginDirs, ValueRange, ValueType,
 };
 
 /// A [`Plugin`] described by the calling crate's `Cargo.toml`.

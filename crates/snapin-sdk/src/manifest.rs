@@ -7,12 +7,22 @@
 //! [`clap::Command`] (no `.build()`, so clap's automatic `--help`/`--version`
 //! are absent) and maps each command and argument to the contract types.
 //!
-//! Anything the contract cannot express (argument groups, conflicts, value
-//! parsers beyond a list of choices, ...) is left out; the plugin still
-//! enforces it when it parses its own arguments at run time.
+//! An argument's value type comes from its value parser: `PathBuf` is
+//! `path` (`file` or `dir` with clap's `value_hint = FilePath` or
+//! `DirPath`), the integer types are `int`, `f32` and `f64` are `number`.
+//! A range set with `value_parser!(i64).range(1..)` cannot be read back
+//! from clap, so the manifest carries only the bounds of the integer type
+//! itself (`u8` is `0..=255`), which the plugin's own parser narrows.
+//!
+//! Anything the contract cannot express (argument groups, conflicts,
+//! custom parsers, ...) is left out; the plugin still enforces it when it
+//! parses its own arguments at run time.
 
-use clap::{Arg, ArgAction, Command};
-use snapin_protocol::{ArgSpec, CommandSpec};
+use std::any::TypeId;
+use std::path::PathBuf;
+
+use clap::{Arg, ArgAction, Command, ValueHint};
+use snapin_protocol::{ArgSpec, Bound, CommandSpec, ValueRange, ValueType};
 
 /// Argument ids that clap adds by itself; they are never part of a manifest.
 const AUTO_ARGS: [&str; 2] = ["help", "version"];
@@ -97,7 +107,60 @@ pub(crate) fn arg_spec(arg: &Arg) -> Option<ArgSpec> {
             .map(|n| n.as_str().to_owned())
     };
     spec.flag = flag;
+    if !flag && spec.choices.is_empty() {
+        (spec.value_type, spec.range) = value_type(arg);
+    }
     Some(spec)
+}
+
+/// The manifest's `type` and `range` for what `arg`'s value parser makes.
+fn value_type(arg: &Arg) -> (ValueType, Option<ValueRange>) {
+    let made = arg.get_value_parser().type_id();
+    if made == TypeId::of::<PathBuf>() {
+        let ty = match arg.get_value_hint() {
+            ValueHint::FilePath => ValueType::File,
+            ValueHint::DirPath => ValueType::Dir,
+            _ => ValueType::Path,
+        };
+        return (ty, None);
+    }
+    if made == TypeId::of::<f64>() || made == TypeId::of::<f32>() {
+        return (ValueType::Number, None);
+    }
+    // Each integer type, with the bounds the manifest can hold (a 64-bit
+    // signed int: u64 and usize values past 2^63-1 are refused).
+    let ints: [(TypeId, Option<i64>, Option<i64>); 10] = [
+        (TypeId::of::<i64>(), None, None),
+        (TypeId::of::<isize>(), None, None),
+        (
+            TypeId::of::<i32>(),
+            Some(i32::MIN.into()),
+            Some(i32::MAX.into()),
+        ),
+        (
+            TypeId::of::<i16>(),
+            Some(i16::MIN.into()),
+            Some(i16::MAX.into()),
+        ),
+        (
+            TypeId::of::<i8>(),
+            Some(i8::MIN.into()),
+            Some(i8::MAX.into()),
+        ),
+        (TypeId::of::<u64>(), Some(0), None),
+        (TypeId::of::<usize>(), Some(0), None),
+        (TypeId::of::<u32>(), Some(0), Some(u32::MAX.into())),
+        (TypeId::of::<u16>(), Some(0), Some(u16::MAX.into())),
+        (TypeId::of::<u8>(), Some(0), Some(u8::MAX.into())),
+    ];
+    match ints.iter().find(|(id, _, _)| made == *id) {
+        Some((_, min, max)) => {
+            let range = (min.is_some() || max.is_some())
+                .then(|| ValueRange::new(min.map(Bound::Int), max.map(Bound::Int)));
+            (ValueType::Int, range)
+        }
+        None => (ValueType::String, None),
+    }
 }
 
 /// The first non-empty line of a help text, trimmed.
@@ -111,7 +174,7 @@ fn first_line(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use clap::{Args, Subcommand, ValueEnum};
-    use snapin_protocol::{ArgSpec, CommandSpec, Manifest};
+    use snapin_protocol::{ArgSpec, CommandSpec, Manifest, ValueRange};
 
     use crate::Plugin;
 
@@ -278,6 +341,109 @@ mod tests {
         assert_eq!(tool.subcommands[0].name, "run");
         assert_eq!(tool.subcommands[0].args, tool.args);
         assert!(tool.subcommands[0].args[0].flag);
+    }
+
+    #[test]
+    fn value_types_come_from_the_value_parsers() {
+        #[derive(Subcommand)]
+        #[allow(dead_code)]
+        enum Typed {
+            /// Typed args
+            Typed {
+                #[arg(long)]
+                input: std::path::PathBuf,
+                #[arg(long, value_hint = clap::ValueHint::FilePath)]
+                file: Option<std::path::PathBuf>,
+                #[arg(long, value_hint = clap::ValueHint::DirPath)]
+                dir: Option<std::path::PathBuf>,
+                #[arg(long)]
+                id: i64,
+                #[arg(long, value_parser = clap::value_parser!(u8).range(1..))]
+                level: Option<u8>,
+                #[arg(long)]
+                count: Option<usize>,
+                #[arg(long)]
+                ratio: Option<f64>,
+                #[arg(long)]
+                name: Option<String>,
+            },
+        }
+        let m = Plugin::new("mycli", "^1.3", "typed", "1.0.0").manifest::<Typed>();
+        let got: Vec<(&str, &str, Option<ValueRange>)> = m.commands[0]
+            .args
+            .iter()
+            .map(|a| (a.name.as_str(), a.value_type.as_str(), a.range))
+            .collect();
+        let r = |min: i64, max: Option<i64>| {
+            let range = ValueRange::default().with_min(min);
+            Some(match max {
+                Some(max) => range.with_max(max),
+                None => range,
+            })
+        };
+        assert_eq!(
+            got,
+            [
+                ("input", "path", None),
+                ("file", "file", None),
+                ("dir", "dir", None),
+                ("id", "int", None),
+                // The type's bounds: `.range(1..)` is the plugin's to check.
+                ("level", "int", r(0, Some(255))),
+                ("count", "int", r(0, None)),
+                ("ratio", "number", None),
+                ("name", "string", None),
+            ]
+        );
+        let json = serde_json::to_value(&m.commands[0].args[4]).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"name": "level", "long": "level", "value_name": "LEVEL",
+                               "type": "int", "range": {"min": 0, "max": 255}})
+        );
+    }
+
+    /// The plugin of the compatibility fixtures (tests/compat/api-1.2 and
+    /// api-1.3), whose `manifest.json` is what this SDK prints for it.
+    #[derive(Subcommand)]
+    #[allow(dead_code)]
+    enum Todo {
+        /// Mark a task done
+        Done {
+            /// Number of the task
+            id: u32,
+        },
+        /// Import tasks from a file
+        Import {
+            /// File to read the tasks from
+            #[arg(value_hint = clap::ValueHint::FilePath)]
+            file: std::path::PathBuf,
+        },
+    }
+
+    fn fixture(api: &str) -> String {
+        let path = format!(
+            "{}/../../tests/compat/api-{api}/manifest.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn the_compatibility_fixtures_are_what_the_sdk_prints() {
+        let todo = |api: &str, version: &str| {
+            Plugin::new("mycli", api, "todo", version)
+                .description("Tasks (a compatibility fixture)")
+        };
+        let printed = todo("^1.3", "0.3.0").manifest_json::<Todo>();
+        assert_eq!(fixture("1.3"), printed + "\n");
+        // API 1.2 had no typed values: the same plugin then printed the
+        // same manifest without `type` and `range`.
+        let mut m = todo("^1.2", "0.2.0").manifest::<Todo>();
+        for arg in m.commands.iter_mut().flat_map(|c| c.args.iter_mut()) {
+            (arg.value_type, arg.range) = (Default::default(), None);
+        }
+        assert_eq!(fixture("1.2"), serde_json::to_string(&m).unwrap() + "\n");
     }
 
     #[test]

@@ -62,6 +62,9 @@ fn arg_from_spec(spec: &ArgSpec) -> Arg {
     if let Some(default) = &spec.default {
         arg = arg.default_value(default.clone());
     }
+    // Choices, when given, fit the type (a manifest rule) and already say
+    // which values are accepted; the type still gives completion its hint.
+    arg = crate::values::typed(arg, &spec.value_type, spec.range);
     if !spec.choices.is_empty() {
         arg = arg.value_parser(clap::builder::PossibleValuesParser::new(
             spec.choices
@@ -243,6 +246,97 @@ mod tests {
             argv_for(&["tool", "--loud", "sub", "7"]).unwrap(),
             ["tool", "--loud", "sub", "7"]
         );
+    }
+
+    /// A typed value that does not fit is clap's usage error naming the
+    /// arg, the value and why; one that fits reaches the plugin as typed.
+    #[test]
+    fn typed_values_are_checked_and_sent_as_typed() {
+        let spec: CommandSpec = serde_json::from_str(
+            r#"{"name":"t","args":[
+                {"name":"count","long":"count","type":"int","range":{"min":-5,"max":10}},
+                {"name":"ratio","long":"ratio","type":"number"},
+                {"name":"site","long":"site","type":"url"},
+                {"name":"mode","long":"mode","type":"int","choices":["1","2"]},
+                {"name":"input","type":"file"}]}"#,
+        )
+        .unwrap();
+        let root = Command::new("mycli").subcommand(command_from_spec(&spec));
+        let parse = |args: &[&str]| {
+            let m = root
+                .clone()
+                .try_get_matches_from(std::iter::once("mycli").chain(args.iter().copied()))?;
+            let argv: Vec<String> = plugin_argv(&spec, m.subcommand().unwrap().1)
+                .into_iter()
+                .map(|a| a.into_string().unwrap())
+                .collect();
+            Ok::<_, clap::Error>(argv)
+        };
+        assert_eq!(
+            parse(&[
+                "t",
+                "--count",
+                "-3",
+                "--ratio",
+                "1e3",
+                "--site",
+                "https://x",
+                "+1"
+            ])
+            .unwrap(),
+            [
+                "t",
+                "--count=-3",
+                "--ratio",
+                "1e3",
+                "--site",
+                "https://x",
+                "+1"
+            ]
+        );
+        assert_eq!(
+            parse(&["t", "--count", "+07"]).unwrap(),
+            ["t", "--count", "+07"]
+        );
+        for (args, why) in [
+            (
+                &["t", "--count", "x"][..],
+                "invalid value 'x' for '--count <COUNT>': not a whole number",
+            ),
+            (
+                &["t", "--count", "11"][..],
+                "invalid value '11' for '--count <COUNT>': must be from -5 to 10",
+            ),
+            (
+                &["t", "--ratio", "NaN"][..],
+                "invalid value 'NaN' for '--ratio <RATIO>': not a finite number",
+            ),
+            (
+                &["t", "--site", "x.org"][..],
+                "invalid value 'x.org' for '--site <SITE>': not an absolute URL",
+            ),
+            (
+                &["t", "--mode", "3"][..],
+                "invalid value '3' for '--mode <MODE>'",
+            ),
+        ] {
+            let e = parse(args).unwrap_err();
+            assert!(
+                matches!(
+                    e.kind(),
+                    clap::error::ErrorKind::ValueValidation | clap::error::ErrorKind::InvalidValue
+                ),
+                "{args:?}: {:?}",
+                e.kind()
+            );
+            assert_eq!(e.exit_code(), 2);
+            let shown = e.to_string();
+            assert!(
+                shown.starts_with(&format!("error: {why}")),
+                "{args:?}: {shown}"
+            );
+        }
+        assert!(parse(&["t", ""]).is_err(), "an empty path");
     }
 
     #[test]

@@ -58,7 +58,7 @@
 //!
 //! | layer | files | what they own |
 //! |---|---|---|
-//! | 0 | `text`, `diagnostic`, `paths`, `pin`, `gate`, `manifest`, `unknown`, `config`, `trust`, `clap_spec`, `scaffold`, `whole_file`, `provenance/*` | leaves: one rule or format each; publishers' keys, signatures and catalogs |
+//! | 0 | `text`, `diagnostic`, `paths`, `pin`, `gate`, `manifest`, `values`, `unknown`, `config`, `trust`, `clap_spec`, `scaffold`, `whole_file`, `provenance/*` | leaves: one rule or format each (`values`: typed argument values); publishers' keys, signatures and catalogs |
 //! | 1 | `ui` | everything written to stderr for a person: prefix, colour, prompts |
 //! | 2 | `index`, `registry/*` | the installed-plugins index file; plugins as OCI artifacts, the download cache and the lock file |
 //! | 3 | `runtime` (`exec`, `wasm`) | running a plugin behind the [`Plugin`] trait |
@@ -107,6 +107,7 @@ mod two_majors_tests;
 #[allow(clippy::print_stderr)]
 mod ui;
 mod unknown;
+mod values;
 mod whole_file;
 
 /// The Rust examples of `docs/host-guide.md`, compiled and run as doctests

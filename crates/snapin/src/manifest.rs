@@ -4,9 +4,10 @@
 //! the cached copy, so that a manifest the host cannot turn into clap
 //! commands never reaches clap (which would panic on it).
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
-use snapin_protocol::{ArgSpec, CommandSpec, MANIFEST_FORMAT, Manifest};
+use snapin_protocol::{ArgSpec, Bound, CommandSpec, MANIFEST_FORMAT, Manifest, ValueType};
 
 use crate::text::{is_shell_word_char, is_unprintable};
 
@@ -35,7 +36,7 @@ pub enum ManifestError {
         /// The offending value.
         value: String,
         /// The rule it breaks.
-        why: &'static str,
+        why: Cow<'static, str>,
     },
     /// A list, a text or the whole manifest is larger than the contract
     /// allows.
@@ -81,8 +82,9 @@ impl Reserved {
 /// rules (whose listing `--help` prints without validating again) is
 /// rebuilt. 2: texts must be printable. 3: choices are words a shell
 /// cannot read as code. 4: caps on counts, nesting and sizes
-/// ([`MAX_COMMANDS`] and the others); `api` is not empty.
-pub const RULES: u32 = 4;
+/// ([`MAX_COMMANDS`] and the others); `api` is not empty. 5: typed values
+/// (`type` and `range`, API 1.3): defaults and choices fit the type.
+pub const RULES: u32 = 5;
 
 /// Checks `m` against the contract for host namespace `ns`. `reserved`
 /// lists the options every command inherits from the host.
@@ -344,11 +346,15 @@ fn check_name(field: &str, name: &str) -> Result<(), ManifestError> {
     }
 }
 
-fn invalid(field: &str, value: &str, why: &'static str) -> Result<(), ManifestError> {
+fn invalid(
+    field: &str,
+    value: &str,
+    why: impl Into<Cow<'static, str>>,
+) -> Result<(), ManifestError> {
     Err(ManifestError::Invalid {
         field: field.to_string(),
         value: shortened(value),
-        why,
+        why: why.into(),
     })
 }
 
@@ -476,6 +482,7 @@ fn check_args(at: &str, args: &[ArgSpec], reserved: &Reserved) -> Result<(), Man
                 "a flag needs a long or short name",
             );
         }
+        check_type(&here, arg)?;
         if let Some(default) = &arg.default
             && !arg.choices.is_empty()
             && !arg.choices.contains(default)
@@ -507,6 +514,100 @@ fn check_args(at: &str, args: &[ArgSpec], reserved: &Reserved) -> Result<(), Man
         }
     }
     Ok(())
+}
+
+/// The typed-value rules (API 1.3): a `type` is a word; a flag has none;
+/// a `range` belongs to an `int` or `number`, its ends are whole for an
+/// `int`, and `min` is not above `max`; the `default` and every choice fit
+/// the type and range, so that clap never refuses a value the plugin
+/// itself offers.
+fn check_type(here: &str, arg: &ArgSpec) -> Result<(), ManifestError> {
+    let ty = &arg.value_type;
+    if let ValueType::Other(word) = ty
+        && !is_type_word(word)
+    {
+        return invalid(
+            &format!("{here}.type"),
+            word,
+            format!(
+                "a type is a lowercase word of up to 32 letters, digits and '-', one of {}",
+                ValueType::KNOWN.join(", ")
+            ),
+        );
+    }
+    if arg.flag && (!ty.is_string() || arg.range.is_some()) {
+        let field = if ty.is_string() { "range" } else { "type" };
+        return invalid(
+            &format!("{here}.{field}"),
+            if ty.is_string() { "{..}" } else { ty.as_str() },
+            "a flag takes no value, so it has no type or range; remove it or drop \"flag\"",
+        );
+    }
+    if let Some(range) = &arg.range {
+        if !ty.is_numeric() {
+            return invalid(
+                &format!("{here}.range"),
+                ty.as_str(),
+                "a range applies only to an arg of type \"int\" or \"number\"",
+            );
+        }
+        for (end, bound) in [("min", range.min), ("max", range.max)] {
+            if *ty == ValueType::Int
+                && let Some(Bound::Float(f)) = bound
+            {
+                return invalid(
+                    &format!("{here}.range.{end}"),
+                    &f.to_string(),
+                    "the range of an \"int\" arg is bounded by whole numbers within 64 bits",
+                );
+            }
+        }
+        if let (Some(min), Some(max)) = (range.min, range.max)
+            && bound_gt(min, max)
+        {
+            return invalid(
+                &format!("{here}.range"),
+                &format!("{min}..{max}"),
+                "min is more than max, so no value would fit; swap them",
+            );
+        }
+    }
+    let values = arg
+        .default
+        .iter()
+        .map(|d| (format!("{here}.default"), d))
+        .chain(
+            arg.choices
+                .iter()
+                .enumerate()
+                .map(|(k, c)| (format!("{here}.choices[{k}]"), c)),
+        );
+    for (field, value) in values {
+        if let Err(why) = crate::values::check(ty, arg.range.as_ref(), value) {
+            return invalid(
+                &field,
+                value,
+                format!("it does not fit the arg's type \"{ty}\": {why}"),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether `word` looks like a type word: `^[a-z][a-z0-9-]{0,31}$`.
+fn is_type_word(word: &str) -> bool {
+    let mut chars = word.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && word.len() <= 32
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-'))
+}
+
+/// Whether bound `a` is more than bound `b`.
+fn bound_gt(a: Bound, b: Bound) -> bool {
+    match (a, b) {
+        (Bound::Int(a), Bound::Int(b)) => a > b,
+        (a, b) => a.as_f64() > b.as_f64(),
+    }
 }
 
 #[cfg(test)]
@@ -575,6 +676,134 @@ mod tests {
         for fine in ["yaml", "utf-8", "en_GB", "a.b:c/d=e+f,g@h%i", "grüße", "-1"] {
             assert_eq!(with_choice(fine), Ok(()), "{fine}");
         }
+    }
+
+    /// `greet` with its one arg given the typed fields of `json`.
+    fn typed(json: &str) -> Result<(), ManifestError> {
+        let mut m = greet();
+        let fields: serde_json::Value = serde_json::from_str(json).unwrap();
+        let mut arg = serde_json::to_value(&m.commands[0].args[0]).unwrap();
+        arg.as_object_mut().unwrap().remove("default");
+        for (k, v) in fields.as_object().unwrap() {
+            arg[k] = v.clone();
+        }
+        m.commands[0].args[0] = serde_json::from_value(arg).unwrap();
+        check(&m)
+    }
+
+    #[test]
+    fn typed_args_with_fitting_defaults_and_choices_pass() {
+        for fine in [
+            r#"{"type":"string"}"#,
+            r#"{"type":"int","default":"3","range":{"min":1,"max":10}}"#,
+            r#"{"type":"int","range":{"min":-5}}"#,
+            r#"{"type":"int","range":{"max":5}}"#,
+            r#"{"type":"int","range":{"min":2,"max":2}}"#,
+            r#"{"type":"number","default":"0.5","range":{"min":0,"max":1.5}}"#,
+            r#"{"type":"int","choices":["1","2"],"default":"2"}"#,
+            r#"{"type":"path","default":"out.txt"}"#,
+            r#"{"type":"file"}"#,
+            r#"{"type":"dir","default":"/tmp"}"#,
+            r#"{"type":"url","default":"https://example.com"}"#,
+            // A type word this host does not know reads as `string`.
+            r#"{"type":"uuid","default":"anything"}"#,
+        ] {
+            assert_eq!(typed(fine), Ok(()), "{fine}");
+        }
+    }
+
+    /// Rule 21: a type is a word.
+    #[test]
+    fn a_type_that_is_not_a_word_is_refused_naming_the_field() {
+        for bad in [r#""Int""#, r#""""#, r#""in t""#, r#""x\u001b[2J""#] {
+            let e = typed(&format!(r#"{{"type":{bad}}}"#))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("commands[0].args[0].type "), "{bad}: {e}");
+            assert!(
+                e.contains("one of string, int, number, path, file, dir, url"),
+                "{e}"
+            );
+            assert!(!e.chars().any(is_unprintable), "{e:?}");
+        }
+        let long = format!(r#"{{"type":"{}"}}"#, "a".repeat(33));
+        assert!(typed(&long).is_err());
+    }
+
+    /// Rule 22: a flag has no type and no range.
+    #[test]
+    fn a_flag_has_no_type_or_range() {
+        let e = typed(r#"{"flag":true,"type":"int"}"#)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "commands[0].args[0].type \"int\" is invalid: a flag takes no value, so it has no type or range; remove it or drop \"flag\""
+        );
+        let e = typed(r#"{"flag":true,"range":{"min":1}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("commands[0].args[0].range "), "{e}");
+    }
+
+    /// Rule 23: a range only on int and number, whole for an int, min <= max.
+    #[test]
+    fn a_range_belongs_to_a_number_and_is_not_empty() {
+        for ty in ["string", "path", "url", "uuid"] {
+            let e = typed(&format!(r#"{{"type":"{ty}","range":{{"min":1}}}}"#))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("commands[0].args[0].range "), "{e}");
+            assert!(
+                e.contains("only to an arg of type \"int\" or \"number\""),
+                "{e}"
+            );
+        }
+        assert!(
+            typed(r#"{"range":{"min":1}}"#).is_err(),
+            "untyped is string"
+        );
+        let e = typed(r#"{"type":"int","range":{"min":0.5}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("commands[0].args[0].range.min \"0.5\""),
+            "{e}"
+        );
+        let e = typed(r#"{"type":"int","range":{"max":1e30}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("commands[0].args[0].range.max "), "{e}");
+        let e = typed(r#"{"type":"int","range":{"min":10,"max":1}}"#)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "commands[0].args[0].range \"10..1\" is invalid: min is more than max, so no value would fit; swap them"
+        );
+        assert!(typed(r#"{"type":"number","range":{"min":1.5,"max":1}}"#).is_err());
+    }
+
+    /// Rule 24: the default and every choice fit the type and the range.
+    #[test]
+    fn defaults_and_choices_fit_the_type() {
+        let e = typed(r#"{"type":"int","default":"ten"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("commands[0].args[0].default \"ten\" is invalid: it does not fit the arg's type \"int\": not a whole number"),
+            "{e}"
+        );
+        let e = typed(r#"{"type":"int","default":"0","range":{"min":1}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.ends_with("\"int\": must be at least 1"), "{e}");
+        let e = typed(r#"{"type":"number","choices":["1","x"]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("commands[0].args[0].choices[1] \"x\""), "{e}");
+        assert!(typed(r#"{"type":"url","default":"example.com"}"#).is_err());
+        assert!(typed(r#"{"type":"path","default":""}"#).is_err());
     }
 
     #[test]

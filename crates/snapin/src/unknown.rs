@@ -6,6 +6,7 @@
 use std::fmt;
 
 use serde_json::{Map, Value};
+use snapin_protocol::ValueType;
 
 /// Fields of the manifest's top level (docs/manifest.schema.json; a test
 /// keeps the lists here equal to the schema's).
@@ -33,7 +34,11 @@ const ARG: &[&str] = &[
     "flag",
     "default",
     "choices",
+    "type",
+    "range",
 ];
+/// Fields of an argument's `range`.
+const RANGE: &[&str] = &["min", "max"];
 /// Fields of `capabilities`.
 const CAPABILITIES: &[&str] = &["dirs", "env"];
 /// Fields of a directory request in `capabilities.dirs`.
@@ -57,16 +62,23 @@ pub struct Unknown {
     pub path: String,
     /// The known name at the same place that it looks like.
     pub like: Option<&'static str>,
+    /// For a known field holding a word this version does not know (an
+    /// arg's `type`): that word, which is read as `string`.
+    pub word: Option<String>,
 }
 
 impl fmt::Display for Unknown {
     /// `` `commands[0].lon` (did you mean `long`?) ``
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "`{}`", self.path)?;
-        if let Some(like) = self.like {
-            write!(f, " (did you mean `{like}`?)")?;
+        match (&self.word, self.like) {
+            (Some(word), Some(like)) => {
+                write!(f, " `{word}` (read as `string`; did you mean `{like}`?)")
+            }
+            (Some(word), None) => write!(f, " `{word}` (read as `string`)"),
+            (None, Some(like)) => write!(f, " (did you mean `{like}`?)"),
+            (None, None) => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -92,6 +104,28 @@ impl Unknowns {
             self.shown.push(Unknown {
                 path,
                 like: like(name, known),
+                word: None,
+            });
+        }
+    }
+
+    /// A type word this version does not know, at `path`. One that is
+    /// not a word at all is left to the manifest rules, which refuse it.
+    fn push_type(&mut self, path: String, word: &str) {
+        let is_word = word.len() <= 32
+            && word.starts_with(|c: char| c.is_ascii_lowercase())
+            && word
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !is_word || ValueType::KNOWN.contains(&word) {
+            return;
+        }
+        self.count += 1;
+        if self.shown.len() < SHOWN {
+            self.shown.push(Unknown {
+                path,
+                like: like(word, &ValueType::KNOWN),
+                word: Some(word.to_string()),
             });
         }
     }
@@ -187,7 +221,14 @@ fn in_command(json: &Value, at: &str, found: &mut Unknowns) {
     found.check(command, COMMAND, at);
     for (i, arg) in array(command, "args").enumerate() {
         if let Some(arg) = arg.as_object() {
-            found.check(arg, ARG, &format!("{at}.args[{i}]"));
+            let here = format!("{at}.args[{i}]");
+            found.check(arg, ARG, &here);
+            if let Some(range) = arg.get("range").and_then(Value::as_object) {
+                found.check(range, RANGE, &format!("{here}.range"));
+            }
+            if let Some(word) = arg.get("type").and_then(Value::as_str) {
+                found.push_type(format!("{here}.type"), word);
+            }
         }
     }
     for (i, sub) in array(command, "subcommands").enumerate() {
@@ -254,6 +295,24 @@ mod tests {
     }
 
     #[test]
+    fn a_type_word_this_version_does_not_know_is_pointed_out_as_read_as_string() {
+        let json: Value = serde_json::from_str(
+            r#"{"commands":[{"name":"x","args":[
+                {"name":"a","type":"int","range":{"min":1,"mx":2}},
+                {"name":"b","type":"uri"},
+                {"name":"c","type":"uuid"},
+                {"name":"d","type":"Not A Word"}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            in_manifest(&json).to_string(),
+            "`commands[0].args[0].range.mx` (did you mean `max`?), \
+             `commands[0].args[1].type` `uri` (read as `string`; did you mean `url`?), \
+             `commands[0].args[2].type` `uuid` (read as `string`)"
+        );
+    }
+
+    #[test]
     fn a_known_manifest_has_no_unknown_fields_and_many_are_counted_not_listed() {
         let known: Value = serde_json::from_str(
             r#"{"manifest":1,"host":"h","name":"x","version":"1.0.0","api":"^1.0","commands":[{"name":"x"}]}"#,
@@ -308,5 +367,13 @@ mod tests {
         assert_eq!(properties(&defs["ArgSpec"]), sorted(ARG));
         assert_eq!(properties(&defs["Capabilities"]), sorted(CAPABILITIES));
         assert_eq!(properties(&defs["DirRequest"]), sorted(DIR_REQUEST));
+        assert_eq!(properties(&defs["ValueRange"]), sorted(RANGE));
+        let words: Vec<&str> = defs["ValueType"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap())
+            .collect();
+        assert_eq!(words, ValueType::KNOWN);
     }
 }

@@ -14,7 +14,7 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 /// stale after a host upgrade.
 const API: &str = match option_env!("MYCLI_API_VERSION") {
     Some(v) => v,
-    None => "1.2.0",
+    None => "1.3.0",
 };
 
 /// A small CLI whose commands come from plugins.
@@ -26,7 +26,7 @@ enum Cli {
 }
 
 fn main() -> ExitCode {
-    let api = snapin::Version::parse(API).unwrap_or(snapin::Version::new(1, 2, 0));
+    let api = snapin::Version::parse(API).unwrap_or(snapin::Version::new(1, 3, 0));
     let host = snapin::Host::builder("mycli")
         .version(env!("CARGO_PKG_VERSION"))
         .api(api.clone())

@@ -140,7 +140,7 @@ fn a_plugin_for_another_api_fails_only_the_gate() {
     let gate = line(&report, "gate");
     assert_eq!(
         gate["detail"],
-        "it requires mycli API ^99, but this mycli provides API 1.2.0"
+        "it requires mycli API ^99, but this mycli provides API 1.3.0"
     );
     assert!(gate["fix"].as_str().unwrap().contains("mycli API 1.x"));
     // The later checks still ran, so every problem shows in one run.

@@ -216,6 +216,42 @@ fn choices_and_subcommands_come_from_the_manifest_and_no_plugin_starts() {
     assert!(ran.exists());
 }
 
+/// Path types complete the file system from the shell's directory: a
+/// `file` arg offers files (and directories, to go into), a `dir` arg
+/// directories only, an `int` arg nothing.
+#[test]
+fn typed_path_args_complete_files_in_the_current_directory() {
+    let h = Home::new();
+    let ran = h.scratch("ran");
+    let tool = h.script(
+        "mycli-files",
+        r#"{"manifest":1,"host":"mycli","name":"files","version":"1.0.0","api":"^1.3",
+            "commands":[{"name":"files","args":[
+              {"name":"into","long":"into","type":"dir"},
+              {"name":"count","long":"count","type":"int"},
+              {"name":"input","type":"file"}]}]}"#,
+        &format!("touch '{}'", ran.display()),
+    );
+    h.install(&tool);
+    let work = h.scratch("work");
+    fs::create_dir_all(work.join("tdir")).expect("work dir");
+    fs::write(work.join("tasks.txt"), "").expect("a file");
+    fs::write(work.join("other.txt"), "").expect("a file");
+    let script = script(&h, "bash");
+    let groups = in_bash(
+        &h,
+        &script,
+        &format!(
+            "cd '{}' || exit 93\ncomp 'mycli files t'\ncomp 'mycli files --into t'\ncomp 'mycli files --count t'",
+            work.display()
+        ),
+    );
+    assert_eq!(groups[0], ["tasks.txt", "tdir/"]);
+    assert_eq!(groups[1], ["tdir/"]);
+    assert_eq!(groups[2], Vec::<String>::new());
+    assert!(!ran.exists(), "completing started the plugin");
+}
+
 #[test]
 fn zsh_gets_candidates_with_their_help() {
     let h = Home::new();

@@ -18,7 +18,7 @@ fn classic_scenario_greet_stats_ok_broken_error_stale_skipped() {
 
     // Refused at install, with the reason and the fix ...
     let out = h.install_cmd(&example("stale")).output().unwrap();
-    insta::assert_snapshot!(h.outcome(&out), @"[exit 1] mycli: error: cannot install plugin 'stale': it requires mycli API ^99, but this mycli provides API 1.2.0; fix: install a release of stale built for mycli API 1.x (or `--force` to record it anyway; it will not run until it passes)");
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 1] mycli: error: cannot install plugin 'stale': it requires mycli API ^99, but this mycli provides API 1.3.0; fix: install a release of stale built for mycli API 1.x (or `--force` to record it anyway; it will not run until it passes)");
     let out = h.install_cmd(&example("broken")).output().unwrap();
     insta::assert_snapshot!(h.outcome(&out), @"[exit 1] mycli: error: cannot install plugin 'broken': it could not describe itself: `--snapin-describe` failed (exit status 3): broken: cannot describe itself: configuration file /nonexistent/broken.toml is missing; fix: it does not follow the snapin plugin contract (docs/protocol.md): ask its author; `mycli --debug plugins install ...` shows what it printed (or `--force` to record it anyway; it will not run until it passes)");
     // ... and recorded anyway with --force, to fail its checks at load.
@@ -106,7 +106,7 @@ fn a_plugin_without_the_sdk_works_from_the_protocol_alone() {
         .assert()
         .success()
         .stdout(contains("hello from sh, SNAPIN"))
-        .stdout(contains("host=mycli api=1.2.0"));
+        .stdout(contains("host=mycli api=1.3.0"));
     h.mycli()
         .arg("hello")
         .assert()
@@ -252,11 +252,11 @@ fn the_plugin_gets_its_arguments_and_context() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[..5],
-        ["ctx", "--level=-3", "thing", "HOST=mycli", "API=1.2.0"]
+        ["ctx", "--level=-3", "thing", "HOST=mycli", "API=1.3.0"]
     );
     let ctx: serde_json::Value = serde_json::from_str(lines[5]).unwrap();
     assert_eq!(ctx["host"]["name"], "mycli");
-    assert_eq!(ctx["host"]["api"], "1.2.0");
+    assert_eq!(ctx["host"]["api"], "1.3.0");
     assert_eq!(ctx["plugin"], "ctx");
     assert_eq!(ctx["command"], serde_json::json!(["ctx"]));
     assert_eq!(ctx["verbosity"], 1);
@@ -554,7 +554,7 @@ fn install_needs_confirmation_and_shows_what_is_trusted() {
       path:     [TARGET]/debug/mycli-greet
       origin:   path [TARGET]/debug/mycli-greet
       sha256:   [SHA256]
-      api:      ^1.0 (mycli provides 1.2.0)
+      api:      ^1.0 (mycli provides 1.3.0)
       commands: greet
     It runs as you, with your permissions, whenever you use one of its commands.
     mycli: error: not confirmed: stdin is not a terminal, so mycli cannot ask; fix: re-run with --yes if you trust this plugin
@@ -612,7 +612,7 @@ fn doctor_lists_each_problem_with_its_fix() {
     let out = h.mycli().args(["plugins", "doctor"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!(h.redact(&stdout(&out)), @r"
-    stale: skipped: it requires mycli API ^99, but this mycli provides API 1.2.0; fix: install a release of stale built for mycli API 1.x, or `mycli plugins remove stale`
+    stale: skipped: it requires mycli API ^99, but this mycli provides API 1.3.0; fix: install a release of stale built for mycli API 1.x, or `mycli plugins remove stale`
     stats: error: its file [TMP]/scratch/mycli-stats is missing; fix: put the file back or reinstall the plugin, or `mycli plugins remove stats`
     ");
 }
@@ -701,7 +701,7 @@ fn a_failing_plugin_costs_one_warning_line_and_quiet_silences_it() {
         .success();
 
     let out = h.mycli().args(["greet"]).output().unwrap();
-    insta::assert_snapshot!(h.outcome(&out), @"[exit 0] mycli: warning: plugin 'stale' skipped: it requires mycli API ^99, but this mycli provides API 1.2.0 (`mycli plugins doctor` says how to fix it)");
+    insta::assert_snapshot!(h.outcome(&out), @"[exit 0] mycli: warning: plugin 'stale' skipped: it requires mycli API ^99, but this mycli provides API 1.3.0 (`mycli plugins doctor` says how to fix it)");
 
     h.mycli()
         .args(["-q", "greet"])

@@ -31,6 +31,10 @@ mod check;
 /// Plugins built for API 1.0, kept forever in tests/compat, run on this
 /// mycli; a later minor's manifest fields are ignored and reported at -v.
 mod compat;
+/// The plugin API 1.2 and 1.3 fixtures of tests/compat: typed values
+/// checked before the plugin starts, path completion, and a type word
+/// from a later API read as `string`.
+mod compat_typed;
 /// Shell completions, driven through real bash, zsh and fish.
 mod complete;
 /// Plugins shipped through a real OCI registry and read back by skopeo.

@@ -384,7 +384,7 @@ fn a_plugin_installed_meanwhile_is_shown_by_the_fix() {
       path:     [TMP]/scratch/mycli-twin-second
       origin:   path [TMP]/scratch/mycli-twin-second
       sha256:   [SHA256]
-      api:      ^1.0 (mycli provides 1.2.0)
+      api:      ^1.0 (mycli provides 1.3.0)
       commands: twin
     It runs as you, with your permissions, whenever you use one of its commands.
     mycli: error: plugin 'twin' was installed meanwhile by another mycli process; fix: see it with `mycli plugins info twin`

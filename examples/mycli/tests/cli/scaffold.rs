@@ -79,7 +79,7 @@ fn an_executable_plugin_from_plugins_new_builds_tests_installs_and_runs() {
     let said = plugins_new(&h, &work, &["hello", "--sdk-path", sdk.to_str().unwrap()]);
     assert!(!said.contains("note:"), "{said}");
     assert!(
-        said.contains("created mycli-hello (exec plugin, snapin-sdk 0.1, mycli API ^1.2)"),
+        said.contains("created mycli-hello (exec plugin, snapin-sdk 0.1, mycli API ^1.3)"),
         "{said}"
     );
     assert!(
@@ -137,7 +137,7 @@ fn an_executable_plugin_from_plugins_new_builds_tests_installs_and_runs() {
         .assert()
         .success()
         .stdout(contains("The hello plugin for mycli"))
-        .stdout(contains("^1.2"));
+        .stdout(contains("^1.3"));
 }
 
 #[test]
@@ -158,7 +158,7 @@ fn a_webassembly_plugin_from_plugins_new_builds_for_wasip2_and_runs_sandboxed() 
         ],
     );
     assert!(
-        said.contains("created mycli-wgreet (wasm plugin, snapin-guest 0.1, mycli API ^1.2)"),
+        said.contains("created mycli-wgreet (wasm plugin, snapin-guest 0.1, mycli API ^1.3)"),
         "{said}"
     );
     let dir = work.join("mycli-wgreet");

@@ -309,7 +309,7 @@ fn a_name_like_an_installed_plugin_is_warned_about_and_yes_goes_on() {
       path:     [TMP]/scratch/mycli-gret
       origin:   path [TMP]/scratch/mycli-gret
       sha256:   [SHA256]
-      api:      ^1.0 (mycli provides 1.2.0)
+      api:      ^1.0 (mycli provides 1.3.0)
       commands: salute
     It runs as you, with your permissions, whenever you use one of its commands.
     mycli: warning: 'gret' looks like 'greet' (installed plugin 'greet'): make sure 'gret' is the plugin you meant, not a look-alike
@@ -329,7 +329,7 @@ fn a_name_like_an_installed_plugin_is_warned_about_and_yes_goes_on() {
       path:     [TMP]/scratch/mycli-grete
       origin:   path [TMP]/scratch/mycli-grete
       sha256:   [SHA256]
-      api:      ^1.0 (mycli provides 1.2.0)
+      api:      ^1.0 (mycli provides 1.3.0)
       commands: grete
     It runs as you, with your permissions, whenever you use one of its commands.
     mycli: warning: 'grete' looks like 'greet' (installed plugin 'greet'): make sure 'grete' is the plugin you meant, not a look-alike
@@ -351,7 +351,7 @@ fn names_like_built_in_and_compiled_in_commands_are_warned_about() {
       path:     [TMP]/scratch/mycli-versoin
       origin:   path [TMP]/scratch/mycli-versoin
       sha256:   [SHA256]
-      api:      ^1.0 (mycli provides 1.2.0)
+      api:      ^1.0 (mycli provides 1.3.0)
       commands: ecko
     It runs as you, with your permissions, whenever you use one of its commands.
     mycli: warning: 'ecko' looks like 'echo' (compiled-in plugin 'echo'): make sure 'versoin' is the plugin you meant, not a look-alike

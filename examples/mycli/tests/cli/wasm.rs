@@ -213,7 +213,7 @@ fn grants_must_match_requests() {
       path:     [TARGET]/wasm32-wasip2/release/mycli_wescape.wasm
       origin:   path [TARGET]/wasm32-wasip2/release/mycli_wescape.wasm
       sha256:   [SHA256]
-      api:      ^1.0 (mycli provides 1.2.0)
+      api:      ^1.0 (mycli provides 1.3.0)
       commands: wread, wls, wenv, wnet, wwrite
       requests: read a directory (files to read when granted), env SNAPIN_TEST_SECRET
       grants:   env HOME
@@ -224,7 +224,7 @@ fn grants_must_match_requests() {
       path:     [TARGET]/wasm32-wasip2/release/mycli_wescape.wasm
       origin:   path [TARGET]/wasm32-wasip2/release/mycli_wescape.wasm
       sha256:   [SHA256]
-      api:      ^1.0 (mycli provides 1.2.0)
+      api:      ^1.0 (mycli provides 1.3.0)
       commands: wread, wls, wenv, wnet, wwrite
       requests: read a directory (files to read when granted), env SNAPIN_TEST_SECRET
       grants:   write /tmp
