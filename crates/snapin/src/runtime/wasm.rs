@@ -308,7 +308,9 @@ fn check_world(engine: &Engine, component: &Component) -> Result<u64, PluginErro
                     exports.join(", ")
                 }
             ),
-            fix: format!("build it against wit/ (world `plugin` of snapin:plugin@{WIT_VERSION})"),
+            fix: format!(
+                "build it with snapin-guest, or against the world `plugin` of snapin:plugin@{WIT_VERSION} (snapin-guest's wit/snapin-plugin.wit)"
+            ),
         });
     };
     let major = semver::Version::parse(version)

@@ -313,7 +313,7 @@ fn wrong_kinds_of_component_are_refused_with_the_reason() {
         .collect();
     insta::assert_snapshot!(lines.join("\n"), @"
     [exit 1] mycli: error: cannot install plugin 'wfuture': it could not describe itself: it is built for snapin:plugin@2.0.0, but this host runs snapin:plugin@1.0.0 components; fix: install a release of the plugin built for snapin:plugin@1.x (or `--force` to record it anyway; it will not run until it passes)
-    [exit 1] mycli: error: cannot install plugin 'wnotaplugin': it could not describe itself: it is not a snapin plugin: the component does not export snapin:plugin/guest (it exports: wasi:cli/run@0.2.0); fix: build it against wit/ (world `plugin` of snapin:plugin@1.0.0) (or `--force` to record it anyway; it will not run until it passes)
+    [exit 1] mycli: error: cannot install plugin 'wnotaplugin': it could not describe itself: it is not a snapin plugin: the component does not export snapin:plugin/guest (it exports: wasi:cli/run@0.2.0); fix: build it with snapin-guest, or against the world `plugin` of snapin:plugin@1.0.0 (snapin-guest's wit/snapin-plugin.wit) (or `--force` to record it anyway; it will not run until it passes)
     [exit 1] mycli: error: [TMP]/scratch/core.wasm is not a plugin: it is a core WebAssembly module, not a component; fix: build it as a component: `cargo build --release --target wasm32-wasip2` (see docs/protocol.md §12), or wrap the module with `wasm-tools component new`
     ");
     assert!(!h.index().exists());
