@@ -17,12 +17,20 @@ use snapin_protocol::{Bound, ValueRange, ValueType};
 pub(crate) fn check(ty: &ValueType, range: Option<&ValueRange>, value: &str) -> Result<(), String> {
     match ty {
         ValueType::Int => {
-            let n: i64 = value.parse().map_err(|_| {
-                "not a whole number (an int from -9223372036854775808 to 9223372036854775807, such as 42)"
-                    .to_string()
+            // Wider than any plugin's integer type, so that a u64 or i64
+            // argument is never refused here for its size: its range, or
+            // the plugin, bounds it.
+            let n: i128 = value.parse().map_err(|e: std::num::ParseIntError| {
+                match e.kind() {
+                    std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                        "a whole number too large for any integer type (at most 39 digits)"
+                    }
+                    _ => "not a whole number (such as 42)",
+                }
+                .to_string()
             })?;
             in_range(range, |b| match b {
-                Bound::Int(b) => n.cmp(&b),
+                Bound::Int(b) => n.cmp(&i128::from(b)),
                 Bound::Float(b) => (n as f64).total_cmp(&b),
             })
         }
@@ -147,11 +155,19 @@ mod tests {
             check(&ValueType::Int, Some(&at_most), "0").unwrap_err(),
             "must be at most -1"
         );
-        for bad in ["", "x", "1.5", "1e3", "0x10", " 1", "9223372036854775808"] {
+        for bad in ["", "x", "1.5", "1e3", "0x10", " 1"] {
             let e = check(&ValueType::Int, None, bad).unwrap_err();
             assert!(e.starts_with("not a whole number"), "{bad}: {e}");
         }
-        assert_eq!(check(&ValueType::Int, None, "-9223372036854775808"), Ok(()));
+        // Every i64 and u64 is a whole number the host lets through.
+        for fine in ["-9223372036854775808", "18446744073709551615"] {
+            assert_eq!(check(&ValueType::Int, None, fine), Ok(()), "{fine}");
+        }
+        let huge = "1".repeat(40);
+        assert_eq!(
+            check(&ValueType::Int, None, &huge).unwrap_err(),
+            "a whole number too large for any integer type (at most 39 digits)"
+        );
     }
 
     #[test]
