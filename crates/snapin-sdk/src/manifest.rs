@@ -127,8 +127,9 @@ fn value_type(arg: &Arg) -> (ValueType, Option<ValueRange>) {
     if made == TypeId::of::<f64>() || made == TypeId::of::<f32>() {
         return (ValueType::Number, None);
     }
-    // Each integer type, with the bounds the manifest can hold (a 64-bit
-    // signed int: u64 and usize values past 2^63-1 are refused).
+    // Each integer type, with the bounds a manifest's 64-bit signed bound
+    // can hold: u64 and usize get only their minimum, and their own parser
+    // refuses what is past their maximum.
     let ints: [(TypeId, Option<i64>, Option<i64>); 10] = [
         (TypeId::of::<i64>(), None, None),
         (TypeId::of::<isize>(), None, None),
