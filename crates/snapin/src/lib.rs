@@ -31,7 +31,7 @@
 //! fn main() -> ExitCode {
 //!     let host = snapin::Host::builder("mycli")
 //!         .version(env!("CARGO_PKG_VERSION"))
-//!         .api(snapin::Version::new(1, 2, 0))
+//!         .api(snapin::Version::new(1, 3, 0))
 //!         .build();
 //!     let mut app = host.load(Cli::command());
 //!     let matches = app.get_matches();
