@@ -353,6 +353,35 @@ mod tests {
         wit_copies_match(&root()).unwrap();
     }
 
+    /// Two copies that differ are refused, and the `cp` the message
+    /// suggests, run as written from the repository root, fixes it.
+    #[test]
+    fn the_fix_for_differing_copies_works_when_copied() {
+        let repo = tempfile::tempdir().unwrap();
+        for (dir, text) in [
+            (WIT_SOURCE, "package a:b@1.1.0;\n"),
+            (WIT_COPY, "package a:b@1.0.0;\n"),
+        ] {
+            let wit = repo.path().join(dir).join("wit");
+            std::fs::create_dir_all(&wit).unwrap();
+            std::fs::write(wit.join("snapin-plugin.wit"), text).unwrap();
+        }
+        let message = wit_copies_match(repo.path()).unwrap_err();
+        let fix = message
+            .split("(fix: ")
+            .nth(1)
+            .and_then(|rest| rest.split(", or the other way").next())
+            .unwrap();
+        assert!(fix.starts_with("cp "), "{message}");
+        let status = Command::new("sh")
+            .args(["-c", fix])
+            .current_dir(repo.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        wit_copies_match(repo.path()).unwrap();
+    }
+
     #[test]
     fn only_profiles_are_copied() {
         let manifest = "[workspace]\nmembers = []\n\n[profile.release]\nstrip = true\n[profile.dev.package.x]\nopt-level = 2\n\n[workspace.lints.rust]\nx = 1\n";

@@ -170,46 +170,90 @@ fn a_later_minor_field_is_ignored_and_reported_at_v() {
     assert_eq!(stderr(&quiet), "");
 }
 
+/// The first way the fixtures under `repo`'s tests/compat break the rule
+/// (edited, deleted, or not listed in SHA256SUMS), with its fix.
+fn fixtures_kept(repo: &Path) -> Result<(), String> {
+    let root = repo.join("tests/compat");
+    let sums = fs::read_to_string(root.join("SHA256SUMS")).map_err(|e| e.to_string())?;
+    let mut listed = Vec::new();
+    for line in sums.lines() {
+        let (digest, file) = line
+            .split_once("  ")
+            .ok_or(format!("not a sha256sum line: {line}"))?;
+        let bytes = fs::read(root.join(file)).map_err(|e| {
+            format!(
+                "tests/compat/{file} is gone ({e}): fixtures are never deleted (docs/protocol.md, \"Versions of the contract\"); restore it with `git checkout -- tests/compat/{file}`"
+            )
+        })?;
+        if sha256(&bytes) != format!("sha256:{digest}") {
+            return Err(format!(
+                "tests/compat/{file} changed: fixtures are never edited; restore it with `git checkout -- tests/compat/{file}`, and fix the host instead"
+            ));
+        }
+        listed.push(file.to_string());
+    }
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).map_err(|e| e.to_string())? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let file = path.strip_prefix(&root).map_err(|e| e.to_string())?;
+            let file = file.to_string_lossy();
+            if file != "SHA256SUMS" && file != "README.md" && !listed.iter().any(|l| *l == file) {
+                return Err(format!(
+                    "tests/compat/{file} is not in SHA256SUMS: add it with `cd tests/compat && sha256sum {file} >> SHA256SUMS`"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The fixtures are never edited or deleted, and a new one is listed:
 /// tests/compat/SHA256SUMS holds each file's digest (`sha256sum` format).
 #[test]
 fn every_fixture_is_kept_byte_for_byte() {
-    let root = repo().join("tests/compat");
-    let sums = fs::read_to_string(root.join("SHA256SUMS")).expect("read SHA256SUMS");
-    let mut listed = Vec::new();
-    for line in sums.lines() {
-        let (digest, file) = line.split_once("  ").expect("a sha256sum line");
-        let bytes = fs::read(root.join(file)).unwrap_or_else(|e| {
-            panic!(
-                "tests/compat/{file} is gone ({e}): fixtures are never deleted (docs/protocol.md, \"Versions of the contract\"); restore it with `git checkout -- tests/compat/{file}`"
-            )
-        });
-        assert_eq!(
-            sha256(&bytes),
-            format!("sha256:{digest}"),
-            "tests/compat/{file} changed: fixtures are never edited; restore it with `git checkout -- tests/compat/{file}`, and fix the host instead"
-        );
-        listed.push(file.to_string());
+    if let Err(e) = fixtures_kept(&repo()) {
+        panic!("{e}");
     }
-    let mut on_disk = Vec::new();
-    let mut dirs = vec![root.clone()];
-    while let Some(dir) = dirs.pop() {
-        for entry in fs::read_dir(&dir).expect("read tests/compat") {
-            let path = entry.expect("read tests/compat").path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                let file = path.strip_prefix(&root).expect("under the root");
-                on_disk.push(file.to_string_lossy().into_owned());
-            }
-        }
+}
+
+/// Each way of breaking the rule is caught in a copy of the fixtures kept
+/// in git, and the command its message gives, run as written from the
+/// copy's root, puts it right.
+#[test]
+fn the_fixes_for_a_broken_fixture_work_when_copied() {
+    if !crate::support::require_tool("git", &["--version"], "the fix restores a fixture with it") {
+        return;
     }
-    for file in on_disk {
-        if file != "SHA256SUMS" && file != "README.md" {
-            assert!(
-                listed.contains(&file),
-                "tests/compat/{file} is not in SHA256SUMS: add it with `cd tests/compat && sha256sum {file} >> SHA256SUMS`"
-            );
-        }
-    }
+    let copy = tempfile::tempdir().expect("temp dir");
+    let root = copy.path();
+    let sh = |line: &str| {
+        let out = std::process::Command::new("sh")
+            .args(["-c", line])
+            .current_dir(root)
+            .output()
+            .expect("sh runs");
+        assert!(out.status.success(), "{line}: {}", stderr(&out));
+    };
+    sh(&format!(
+        "mkdir tests && cp -R '{}' tests/compat && git init -q && git add -A && git -c user.name=t -c user.email=t@t commit -qm fixtures",
+        repo().join("tests/compat").display()
+    ));
+    assert_eq!(fixtures_kept(root), Ok(()));
+    let fixed_by_its_command = |breakage: &str| {
+        sh(breakage);
+        let message = fixtures_kept(root).expect_err(breakage);
+        let fix = message.split('`').nth(1).expect("a command in backticks");
+        sh(fix);
+        assert_eq!(fixtures_kept(root), Ok(()), "{breakage}: {fix}");
+    };
+    fixed_by_its_command("rm tests/compat/api-1.0/mycli-hello");
+    fixed_by_its_command("echo >> tests/compat/api-1.2/manifest.json");
+    fixed_by_its_command(
+        "mkdir -p tests/compat/api-1.4 && echo '{}' > tests/compat/api-1.4/manifest.json",
+    );
 }
