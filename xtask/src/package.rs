@@ -67,17 +67,8 @@ pub fn crate_version(root: &Path, package: &str) -> Result<String, String> {
 
 /// The `version = "..."` of the `[package]` table of a manifest's text.
 pub fn package_version(manifest: &str) -> Option<String> {
-    let mut in_package = false;
-    for line in manifest.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_package = line == "[package]";
-        } else if in_package && let Some(rest) = line.strip_prefix("version") {
-            let value = rest.trim_start().strip_prefix('=')?.trim();
-            return Some(value.strip_prefix('"')?.strip_suffix('"')?.to_string());
-        }
-    }
-    None
+    let doc: toml_edit::DocumentMut = manifest.parse().ok()?;
+    Some(doc.get("package")?.get("version")?.as_str()?.to_string())
 }
 
 /// `cargo xtask package-check`. With `build_mycli` false, the `mycli`

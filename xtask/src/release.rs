@@ -16,7 +16,7 @@ use std::path::Path;
 
 use semver::Version;
 
-use crate::package::{PUBLISH_ORDER, crate_version, package_version};
+use crate::package::{PUBLISH_ORDER, crate_version};
 use crate::public_api::{header, listing_file, recorded_version};
 use crate::root;
 
@@ -149,63 +149,53 @@ fn edit(path: &Path, change: impl FnOnce(&str) -> Result<String, String>) -> Res
     std::fs::write(path, new).map_err(|e| format!("release: cannot write {}: {e} (fix: make it writable, then `git checkout -- .` and release again)", path.display()))
 }
 
-/// `manifest` with the `version` of its `[package]` table set to `new`.
+/// `manifest` with the `version` of its `[package]` table set to `new`,
+/// the rest kept as written.
 fn set_package_version(manifest: &str, new: &str) -> Result<String, String> {
-    let old = package_version(manifest).ok_or(
-        "no `version = \"...\"` line in [package] (fix: give the crate its own version line)",
-    )?;
-    let mut in_package = false;
-    let mut done = false;
-    let lines: Vec<String> = manifest
-        .lines()
-        .map(|line| {
-            let trimmed = line.trim();
-            if trimmed.starts_with('[') {
-                in_package = trimmed == "[package]";
-            } else if in_package && !done && trimmed.starts_with("version") {
-                done = true;
-                return line.replacen(&format!("\"{old}\""), &format!("\"{new}\""), 1);
-            }
-            line.to_string()
-        })
-        .collect();
-    Ok(lines.join("\n") + if manifest.ends_with('\n') { "\n" } else { "" })
+    let mut doc = parse(manifest)?;
+    match doc.get_mut("package").and_then(|p| p.get_mut("version")) {
+        Some(version) if version.is_str() => *version = toml_edit::value(new),
+        _ => {
+            return Err(
+                "no `version = \"...\"` line in [package] (fix: give the crate its own version line)"
+                    .to_string(),
+            );
+        }
+    }
+    Ok(doc.to_string())
 }
 
 /// The root manifest with `version = "..."` of each library crate's line
-/// in `[workspace.dependencies]` set to `new`.
+/// in `[workspace.dependencies]` set to `new`, the rest kept as written.
 fn set_workspace_dependencies(manifest: &str, new: &str) -> Result<String, String> {
-    let mut found = Vec::new();
-    let lines: Vec<String> = manifest
-        .lines()
-        .map(|line| {
-            let name = line.split_whitespace().next().unwrap_or_default();
-            if !PUBLISH_ORDER.contains(&name) || !line.contains("path = \"crates/") {
-                return line.to_string();
-            }
-            let Some(start) = line.find("version = \"") else {
-                return line.to_string();
-            };
-            let value = start + "version = \"".len();
-            let Some(len) = line[value..].find('"') else {
-                return line.to_string();
-            };
-            found.push(name.to_string());
-            format!("{}{new}{}", &line[..value], &line[value + len..])
-        })
-        .collect();
-    let missing: Vec<&str> = PUBLISH_ORDER
-        .iter()
-        .copied()
-        .filter(|p| *p != "snapin-guest" && !found.iter().any(|f| f == p))
-        .collect();
+    let mut doc = parse(manifest)?;
+    let mut missing = Vec::new();
+    // snapin-guest is no dependency of another crate of the workspace.
+    for package in PUBLISH_ORDER.iter().filter(|p| **p != "snapin-guest") {
+        let version = doc
+            .get_mut("workspace")
+            .and_then(|w| w.get_mut("dependencies"))
+            .and_then(|d| d.get_mut(package))
+            .filter(|d| d.get("path").is_some())
+            .and_then(|d| d.get_mut("version"));
+        match version {
+            Some(version) => *version = toml_edit::value(new),
+            None => missing.push(*package),
+        }
+    }
     if !missing.is_empty() {
         return Err(format!(
             "no `NAME = {{ path = \"crates/NAME\", version = \"...\" }}` line for {} in [workspace.dependencies] (fix: add it, with the crates' version)",
             missing.join(", ")
         ));
     }
-    Ok(lines.join("\n") + if manifest.ends_with('\n') { "\n" } else { "" })
+    Ok(doc.to_string())
+}
+
+fn parse(manifest: &str) -> Result<toml_edit::DocumentMut, String> {
+    manifest
+        .parse()
+        .map_err(|e| format!("not TOML ({e}) (fix: restore it with `git checkout -- .`)"))
 }
 
 /// A public API listing with `new` as the release its header records.
@@ -296,6 +286,33 @@ mod tests {
         assert!(set.contains("semver = \"0.1.0\""), "{set}");
         let e = set_workspace_dependencies("[workspace.dependencies]\n", "0.2.0").unwrap_err();
         assert!(e.contains("snapin-protocol, snapin-sdk, snapin"), "{e}");
+    }
+
+    /// On the real manifests, only the version strings change: the rest,
+    /// comments and spacing included, is kept as written.
+    #[test]
+    fn the_real_manifests_change_only_in_their_versions() {
+        let root = crate::root();
+        let current = format!("\"{}\"", crate_version(&root, "snapin").unwrap());
+        let same_but_version = |before: &str, after: &str, changed: usize| {
+            let differing: Vec<(&str, &str)> = before
+                .lines()
+                .zip(after.lines())
+                .filter(|(b, a)| b != a)
+                .collect();
+            assert_eq!(before.lines().count(), after.lines().count());
+            assert_eq!(differing.len(), changed, "{differing:?}");
+            for (b, a) in differing {
+                assert_eq!(b.replace(&current, "\"9.9.9\""), a);
+            }
+        };
+        let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        let set = set_workspace_dependencies(&workspace, "9.9.9").unwrap();
+        same_but_version(&workspace, &set, 3);
+        let crate_manifest =
+            std::fs::read_to_string(root.join("crates/snapin/Cargo.toml")).unwrap();
+        let set = set_package_version(&crate_manifest, "9.9.9").unwrap();
+        same_but_version(&crate_manifest, &set, 1);
     }
 
     #[test]
