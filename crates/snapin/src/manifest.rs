@@ -595,7 +595,7 @@ fn check_type(here: &str, arg: &ArgSpec) -> Result<(), ManifestError> {
 }
 
 /// Whether `word` looks like a type word: `^[a-z][a-z0-9-]{0,31}$`.
-fn is_type_word(word: &str) -> bool {
+pub(crate) fn is_type_word(word: &str) -> bool {
     let mut chars = word.chars();
     matches!(chars.next(), Some('a'..='z'))
         && word.len() <= 32

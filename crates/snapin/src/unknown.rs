@@ -112,12 +112,7 @@ impl Unknowns {
     /// A type word this version does not know, at `path`. One that is
     /// not a word at all is left to the manifest rules, which refuse it.
     fn push_type(&mut self, path: String, word: &str) {
-        let is_word = word.len() <= 32
-            && word.starts_with(|c: char| c.is_ascii_lowercase())
-            && word
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !is_word || ValueType::KNOWN.contains(&word) {
+        if !crate::manifest::is_type_word(word) || ValueType::KNOWN.contains(&word) {
             return;
         }
         self.count += 1;
