@@ -442,7 +442,8 @@ pub enum ValueType {
     /// Any text (`string`; the default).
     #[default]
     String,
-    /// A whole number from -2^63 to 2^63-1 (`int`).
+    /// A whole number in decimal (`int`), of any size a 64-bit signed or
+    /// unsigned integer holds; its `range` or the plugin bounds it.
     Int,
     /// A finite decimal number, such as `1.5`, `-2` or `1e3` (`number`).
     Number,
