@@ -62,7 +62,9 @@ pub struct ExecPlugin {
 }
 
 impl ExecPlugin {
-    /// The executable at `path`, for host `host` providing API `api`.
+    /// The executable at `path`, for host `host` providing API `api` (the
+    /// newest it serves: what the plugin is told while it describes
+    /// itself; a run tells it the version from its context).
     pub fn new(path: impl Into<PathBuf>, host: &str, api: &str, limits: DescribeLimits) -> Self {
         ExecPlugin {
             path: path.into(),
@@ -72,14 +74,15 @@ impl ExecPlugin {
         }
     }
 
-    fn command(&self) -> Result<Command, PluginError> {
+    /// The plugin's command, told the host and the API version `api`.
+    fn command(&self, api: &str) -> Result<Command, PluginError> {
         if !self.path.exists() {
             return Err(PluginError::Missing {
                 path: self.path.clone(),
             });
         }
         let mut cmd = Command::new(&self.path);
-        cmd.env(ENV_HOST, &self.host).env(ENV_API, &self.api);
+        cmd.env(ENV_HOST, &self.host).env(ENV_API, api);
         Ok(cmd)
     }
 
@@ -100,7 +103,7 @@ impl Plugin for ExecPlugin {
     /// the bounds.
     fn describe_json(&self) -> Result<Vec<u8>, PluginError> {
         let limits = self.limits;
-        let mut cmd = self.command()?;
+        let mut cmd = self.command(&self.api)?;
         cmd.arg(DESCRIBE_FLAG)
             .env_remove(ENV_CONTEXT)
             .stdin(Stdio::null())
@@ -180,13 +183,12 @@ impl Plugin for ExecPlugin {
         // from the terminal too) and wait for it to finish, so its exit
         // status is not lost.
         keep_running_on_terminal_signals();
+        // The API this plugin runs under, which during a transition
+        // between two majors may be older than the one it described itself
+        // under.
         let status = self
-            .command()?
+            .command(&invocation.context.host.api)?
             .args(invocation.argv)
-            // The API this plugin runs under, which during a transition
-            // between two majors may be older than the one it described
-            // itself under.
-            .env(ENV_API, &invocation.context.host.api)
             .env(ENV_CONTEXT, context)
             .status()
             .map_err(|e| self.spawn_error(e))?;
