@@ -233,12 +233,25 @@ mod tests {
         );
     }
 
+    /// The version after "e.g. " in a refusal's fix.
+    fn example(e: &str) -> &str {
+        e.split("e.g. ")
+            .nth(1)
+            .and_then(|rest| rest.strip_suffix(')'))
+            .unwrap()
+    }
+
     #[test]
     fn a_bad_version_is_refused_with_an_example() {
         let e = plan("0.2", &current(), CHANGELOG).unwrap_err();
         assert!(e.starts_with("release: `0.2` is not a version"), "{e}");
         assert!(e.contains("fix: give MAJOR.MINOR.PATCH, e.g. 0.2.0"), "{e}");
         assert!(!e.contains('\n'), "{e}");
+        // The example given is one the release takes.
+        assert_eq!(
+            plan(example(&e), &current(), CHANGELOG),
+            Ok(Version::new(0, 2, 0))
+        );
     }
 
     #[test]
@@ -249,6 +262,7 @@ mod tests {
                 e.contains("is not greater than the current version 0.1.0"),
                 "{e}"
             );
+            assert!(plan(example(&e), &current(), CHANGELOG).is_ok(), "{e}");
         }
     }
 
@@ -267,6 +281,15 @@ mod tests {
                 "{changelog:?}: {e}"
             );
         }
+        // Doing what the fix says to a changelog with only its
+        // `[Unreleased]` section makes the release go through.
+        let e = plan("0.2.0", &current(), "## [Unreleased]\n\n- x\n").unwrap_err();
+        assert!(
+            e.contains("fix: rename `## [Unreleased]` to `## [0.2.0] - ` and today's date, and start a new empty `## [Unreleased]` above it"),
+            "{e}"
+        );
+        let fixed = "## [Unreleased]\n\n## [0.2.0] - 2026-12-04\n\n- x\n";
+        assert_eq!(plan("0.2.0", &current(), fixed), Ok(Version::new(0, 2, 0)));
     }
 
     #[test]
