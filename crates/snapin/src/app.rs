@@ -45,7 +45,8 @@ impl Host {
         T: Into<OsString>,
     {
         report_oversized_writes_as_errors();
-        let base = ui::with_global_args(cli);
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let base = ui::with_global_args(named_as_typed(cli, args.first()));
         let engine = Engine::new(self, &base, plugins::COMMAND);
         let mut app = App {
             engine,
@@ -55,7 +56,6 @@ impl Host {
             index_error: None,
             scope: Scope::All,
         };
-        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
         if let Some(request) = complete::Request::from_env(app.engine.ns(), &args) {
             app.prepare(startup::need_to_complete(
                 &app.base,
@@ -66,6 +66,34 @@ impl Host {
         app.prepare(startup::need(&app.base, &args));
         app
     }
+}
+
+/// `cli` named in usage lines as clap would name it, after the program's
+/// file name, but without Windows' `.exe`: `mycli`, the word users type,
+/// on every system. A name the host set is kept.
+fn named_as_typed(cli: Command, program: Option<&OsString>) -> Command {
+    if cli.get_bin_name().is_some() {
+        return cli;
+    }
+    let Some(file_name) = program
+        .and_then(|p| std::path::Path::new(p).file_name())
+        .and_then(|n| n.to_str())
+    else {
+        return cli;
+    };
+    let suffix = std::env::consts::EXE_SUFFIX;
+    let name = match file_name.len().checked_sub(suffix.len()) {
+        Some(cut)
+            if !suffix.is_empty()
+                && file_name.is_char_boundary(cut)
+                && file_name[cut..].eq_ignore_ascii_case(suffix) =>
+        {
+            &file_name[..cut]
+        }
+        _ => file_name,
+    };
+    let name = name.to_string();
+    cli.bin_name(name)
 }
 
 /// Makes a write past the file size limit (`ulimit -f`) fail with an error

@@ -47,7 +47,8 @@ pub struct Stamp {
     /// Its modification time, in nanoseconds since the epoch.
     pub mtime_ns: u128,
     /// Its inode (the index is replaced by rename, so each write has a new
-    /// one).
+    /// one); on Windows its creation time, new with each write for the
+    /// same reason.
     pub ino: u64,
     /// The host's identity: anything that changes loader outcomes.
     pub host: String,
@@ -67,7 +68,11 @@ impl Stamp {
             .as_nanos();
         #[cfg(unix)]
         let ino = std::os::unix::fs::MetadataExt::ino(&meta);
-        #[cfg(not(unix))]
+        // Windows' file id is not in stable std; the creation time tells a
+        // file replaced by rename from the one before it just as well.
+        #[cfg(windows)]
+        let ino = std::os::windows::fs::MetadataExt::creation_time(&meta);
+        #[cfg(not(any(unix, windows)))]
         let ino = 0;
         Some(Stamp {
             len: meta.len(),
@@ -348,11 +353,22 @@ fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
 }
 
-#[cfg(not(unix))]
-fn read_at(_file: &File, _buf: &mut [u8], _offset: u64) -> io::Result<()> {
-    Err(io::Error::other(
-        "positioned reads are only implemented on Unix",
-    ))
+#[cfg(windows)]
+fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    // `seek_read` may read less than asked, and moves the file's cursor,
+    // which no reader here uses.
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, buf, offset) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -170,7 +170,7 @@ fn resolved(path: &Path) -> PathBuf {
     let mut rest = Vec::new();
     let mut at = path;
     loop {
-        if let Ok(real) = std::fs::canonicalize(at) {
+        if let Ok(real) = dunce::canonicalize(at) {
             return rest.iter().rev().fold(real, |p, c| p.join(c));
         }
         match (at.parent(), at.file_name()) {

@@ -15,7 +15,7 @@ use crate::clap_spec;
 use crate::diagnostic::Diagnostic;
 use crate::engine::Engine;
 use crate::loader::{self, Active, Source};
-use crate::runtime::{Exit, Invocation, PluginError, catch_panic, signal_name};
+use crate::runtime::{Exit, Invocation, PluginError, catch_panic};
 use crate::trust;
 use crate::ui::{self, Options};
 
@@ -24,7 +24,9 @@ use crate::ui::{self, Options};
 pub const EXIT_CANNOT_RUN: u8 = 126;
 
 /// Exit status when a sandboxed plugin crashed (a WebAssembly trap), like
-/// a native program's abort.
+/// a native program's abort; on Windows also when an executable plugin
+/// crashed (an exception such as an access violation), where no signal
+/// number gives the status as on Unix.
 pub const EXIT_TRAP: u8 = 134;
 
 /// Exit status when a sandboxed plugin ran past its time limit, like
@@ -34,6 +36,9 @@ pub const EXIT_TIME_LIMIT: u8 = 124;
 /// Exit status when a sandboxed plugin hit its memory limit, like a
 /// process killed for using too much memory.
 pub const EXIT_MEMORY_LIMIT: u8 = 137;
+
+/// The exit code of a Windows process ended by Ctrl-C or Ctrl-Break.
+const STATUS_CONTROL_C_EXIT: u32 = 0xC000_013A;
 
 /// Runs the command `spec` of the loaded plugin `active`, as the user
 /// typed it (`top` holds the global options, `matches` the command's own
@@ -124,11 +129,17 @@ fn exit_of(result: Result<Exit, PluginError>, ran: &Ran<'_>) -> (u8, Option<Diag
         Ok(Exit::Signal(signal @ (1 | 2 | 13 | 15))) => (signal_status(signal), None),
         // SIGKILL comes from outside: the system when memory runs out, or a
         // user. Other signals are the plugin's own doing.
-        Ok(Exit::Signal(signal)) => {
-            let killed = format!(
-                "plugin '{plugin}' was killed by {} (signal {signal}) while running `{command_line}`",
-                signal_name(signal)
-            );
+        // Ctrl-C or Ctrl-Break in the console, as SIGINT on Unix.
+        Ok(Exit::Exception(STATUS_CONTROL_C_EXIT)) => (signal_status(2), None),
+        Ok(exit @ Exit::Exception(_)) => failed(
+            format!(
+                "plugin '{plugin}' {exit} while running `{command_line}`: this is a bug in the plugin"
+            ),
+            format!("report it to its author, {turn_off}"),
+            EXIT_TRAP,
+        ),
+        Ok(exit @ Exit::Signal(signal)) => {
+            let killed = format!("plugin '{plugin}' was {exit} while running `{command_line}`");
             if signal == 9 {
                 failed(
                     format!(
@@ -224,6 +235,21 @@ mod tests {
                 137,
                 Some(
                     "plugin 'x' was killed by SIGKILL (signal 9) while running `mycli x run`: something outside it ended it, often the system when memory runs out; fix: if it happens again, report it to its author, or turn it off with `mycli plugins disable x`",
+                ),
+            ),
+            (Ok(Exit::Exception(0xC000_013A)), 130, None),
+            (
+                Ok(Exit::Exception(0xC000_0005)),
+                EXIT_TRAP,
+                Some(
+                    "plugin 'x' crashed with exception 0xC0000005 (access violation) while running `mycli x run`: this is a bug in the plugin; fix: report it to its author, or turn it off with `mycli plugins disable x`",
+                ),
+            ),
+            (
+                Ok(Exit::Exception(0xC000_0409)),
+                EXIT_TRAP,
+                Some(
+                    "plugin 'x' crashed with exception 0xC0000409 (fail-fast abort) while running `mycli x run`: this is a bug in the plugin; fix: report it to its author, or turn it off with `mycli plugins disable x`",
                 ),
             ),
             (

@@ -246,7 +246,7 @@ impl Scaffold {
             sdk,
             why,
         };
-        let dir = std::fs::canonicalize(given).map_err(|e| fail(e.to_string()))?;
+        let dir = dunce::canonicalize(given).map_err(|e| fail(e.to_string()))?;
         let text = std::fs::read_to_string(dir.join("Cargo.toml"))
             .map_err(|e| fail(format!("cannot read its Cargo.toml: {e}")))?;
         let table: toml::Table = toml::from_str(&text)

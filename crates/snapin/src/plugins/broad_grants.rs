@@ -66,7 +66,7 @@ pub(super) fn confirm_broad_grants(
 /// The user's home directory, resolved through symbolic links.
 fn home_dir() -> Option<PathBuf> {
     let base = directories::BaseDirs::new()?;
-    std::fs::canonicalize(base.home_dir()).ok()
+    dunce::canonicalize(base.home_dir()).ok()
 }
 
 #[cfg(test)]

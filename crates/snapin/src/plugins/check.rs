@@ -233,7 +233,7 @@ fn run_steps(
 ) {
     let ns = engine.ns();
     let lines = &mut report.checks;
-    let path = match std::fs::canonicalize(path) {
+    let path = match dunce::canonicalize(path) {
         Ok(p) => p,
         Err(e) => {
             lines.push(CheckLine::fail(

@@ -174,7 +174,7 @@ pub(super) fn revoke(engine: &Engine, args: &GrantArgs) -> Result {
         match value.split_once('=') {
             Some(("read" | "write", dir)) => {
                 // The directory may be gone: match it as given, or resolved.
-                let resolved = std::fs::canonicalize(dir).ok();
+                let resolved = dunce::canonicalize(dir).ok();
                 grants
                     .dirs
                     .retain(|d| d.path != Path::new(dir) && Some(&d.path) != resolved.as_ref());

@@ -20,7 +20,7 @@ pub(super) fn parse_grants(values: &[String]) -> Result<Grants, Diagnostic> {
         let (what, target) = value.split_once('=').ok_or_else(bad)?;
         match what {
             "read" | "write" => {
-                let path = std::fs::canonicalize(target)
+                let path = dunce::canonicalize(target)
                     .ok()
                     .filter(|p| p.is_dir())
                     .ok_or_else(|| {

@@ -16,8 +16,8 @@ use crate::{manifest, pin, trust};
 /// Finds the plugin file the user meant: a path, or `<ns>-NAME` on PATH.
 pub(super) fn resolve_source(ns: &str, source: &str) -> Result<(PathBuf, Origin), Diagnostic> {
     let as_path = Path::new(source);
-    if source.contains(std::path::MAIN_SEPARATOR) || as_path.exists() {
-        let path = std::fs::canonicalize(as_path).map_err(|e| {
+    if source.contains(['/', std::path::MAIN_SEPARATOR]) || as_path.exists() {
+        let path = dunce::canonicalize(as_path).map_err(|e| {
             Diagnostic::new(format!("cannot install {source}: {e}")).with_fix("check the path")
         })?;
         return Ok((
@@ -36,11 +36,11 @@ pub(super) fn resolve_source(ns: &str, source: &str) -> Result<(PathBuf, Origin)
         .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .unwrap_or_default()
         .into_iter()
-        .map(|dir| dir.join(&command))
+        .flat_map(|dir| executable_names(&command).map(move |name| dir.join(name)))
         .find(|p| is_executable(p));
     match found {
         Some(path) => Ok((
-            std::fs::canonicalize(&path).unwrap_or(path),
+            dunce::canonicalize(&path).unwrap_or(path),
             Origin::Search { command },
         )),
         None => Err(Diagnostic::new(format!(
@@ -48,6 +48,23 @@ pub(super) fn resolve_source(ns: &str, source: &str) -> Result<(PathBuf, Origin)
         ))
         .with_fix("give the path to the plugin executable")),
     }
+}
+
+/// The file names `command` may have on PATH: itself on Unix; on Windows
+/// with each extension of `PATHEXT` (`.COM;.EXE;.BAT;.CMD` when unset),
+/// in its order, as the shells search.
+fn executable_names(command: &str) -> impl Iterator<Item = String> + '_ {
+    let extensions: Vec<String> = if cfg!(windows) {
+        std::env::var("PATHEXT")
+            .unwrap_or_else(|_| ".COM;.EXE;.BAT;.CMD".to_string())
+            .split(';')
+            .filter(|e| e.starts_with('.') && e.len() > 1)
+            .map(str::to_ascii_lowercase)
+            .collect()
+    } else {
+        vec![String::new()]
+    };
+    extensions.into_iter().map(move |e| format!("{command}{e}"))
 }
 
 /// A described plugin file: the index entry it would get, and why it could

@@ -304,7 +304,7 @@ fn describe_builds(engine: &Engine, files: &[PathBuf], options: &Options) -> Res
 /// The manifest `file` describes, checked against the contract hosts apply.
 fn describe(engine: &Engine, file: &Path, options: &Options) -> Result<snapin_protocol::Manifest> {
     let ns = engine.ns();
-    let path = std::fs::canonicalize(file).map_err(|e| {
+    let path = dunce::canonicalize(file).map_err(|e| {
         Diagnostic::new(format!("cannot publish {}: {e}", file.display()))
             .with_fix("check the path")
     })?;

@@ -7,10 +7,13 @@
 //! ends, so nothing it started can outlive it or hold its pipes open; a
 //! process it started in a session of its own (`setsid`) escapes the group:
 //! once the plugin has exited, its output is waited for only a moment, and
-//! describe fails naming that cause.
+//! describe fails naming that cause. On Windows a job object takes the
+//! place of the process group.
 //! Running hands the plugin the terminal and waits for it: the plugin stays
 //! in the host's process group, in the terminal's foreground, so it can read
-//! the terminal and Ctrl-C reaches it and everything it started.
+//! the terminal and Ctrl-C reaches it and everything it started. On
+//! Windows Ctrl-C reaches every process of the console, and the host leaves
+//! it to the plugin in the same way.
 
 use std::ffi::OsString;
 use std::io::Read;
@@ -112,6 +115,8 @@ impl Plugin for ExecPlugin {
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let mut child = cmd.spawn().map_err(|e| self.spawn_error(e))?;
+        #[cfg(windows)]
+        let job = super::win32::Job::holding(&child);
         let started = Instant::now();
 
         // Readers run on threads so a plugin that fills one pipe while we
@@ -130,7 +135,12 @@ impl Plugin for ExecPlugin {
         let waited = child.wait_timeout(limits.timeout);
         // Whatever happened, end every process the plugin started: one left
         // behind would hold the pipes open (and the host waiting on them).
+        #[cfg(unix)]
         kill_group(&child);
+        #[cfg(windows)]
+        if let Some(job) = &job {
+            job.terminate();
+        }
         let status = match waited {
             Ok(Some(status)) => status,
             Ok(None) => {
@@ -144,7 +154,8 @@ impl Plugin for ExecPlugin {
         };
         // The plugin has exited and the rest of its group is gone, so the
         // pipes reach their end at once, unless a process that left the
-        // group (`setsid`; off Unix, any grandchild) still holds them: give
+        // group (`setsid`; on Windows, one started before the plugin was
+        // put in its job) still holds them: give
         // the readers a moment, within the time budget, then stop waiting
         // for them and say so.
         let grace = PIPE_GRACE.min(
@@ -169,7 +180,7 @@ impl Plugin for ExecPlugin {
         }
         if !status.success() {
             return Err(PluginError::DescribeFailed {
-                status: describe_status(status),
+                status: exit_of(status).to_string(),
                 stderr,
             });
         }
@@ -205,20 +216,16 @@ fn parse_manifest(stdout: &[u8]) -> Result<Manifest, String> {
 /// Kills the process group `child` leads (see [`ExecPlugin::describe`]).
 /// While any process of the group lives, the group's id is not reused for
 /// another process, so this reaches only what the plugin started.
+#[cfg(unix)]
 fn kill_group(child: &std::process::Child) {
-    #[cfg(unix)]
-    {
-        let Some(pgid) = i32::try_from(child.id())
-            .ok()
-            .and_then(rustix::process::Pid::from_raw)
-        else {
-            return;
-        };
-        // ESRCH (nothing left) is the common case, not an error.
-        let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
-    }
-    #[cfg(not(unix))]
-    let _ = child;
+    let Some(pgid) = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return;
+    };
+    // ESRCH (nothing left) is the common case, not an error.
+    let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
 }
 
 fn keep_running_on_terminal_signals() {
@@ -229,6 +236,8 @@ fn keep_running_on_terminal_signals() {
             tracing::debug!("cannot defer signal {signal} to the plugin: {e}");
         }
     }
+    #[cfg(windows)]
+    super::win32::leave_console_interrupts_to_the_plugin();
 }
 
 fn read_bounded(mut pipe: impl Read + Send + 'static, limit: usize, done: mpsc::Sender<Vec<u8>>) {
@@ -249,13 +258,14 @@ pub fn exit_of(status: std::process::ExitStatus) -> Exit {
             return Exit::Signal(signal);
         }
     }
-    Exit::Code(status.code().unwrap_or(1))
-}
-
-fn describe_status(status: std::process::ExitStatus) -> String {
-    match exit_of(status) {
-        Exit::Code(code) => format!("exit status {code}"),
-        Exit::Signal(sig) => format!("killed by {} ({sig})", super::signal_name(sig)),
+    match status.code() {
+        // Windows exit codes are 32 bits; a crash is an exception code.
+        #[allow(clippy::cast_sign_loss)]
+        Some(code) if cfg!(windows) && super::is_exception(code as u32) => {
+            Exit::Exception(code as u32)
+        }
+        Some(code) => Exit::Code(code),
+        None => Exit::Code(1),
     }
 }
 

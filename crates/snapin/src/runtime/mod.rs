@@ -8,6 +8,8 @@
 pub mod exec;
 #[cfg(feature = "wasm")]
 pub mod wasm;
+#[cfg(windows)]
+mod win32;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -56,6 +58,26 @@ pub enum Exit {
     Code(i32),
     /// It was killed by this signal.
     Signal(i32),
+    /// It ended with this Windows exception code (an NTSTATUS of error
+    /// severity, such as `0xC0000005`, an access violation): Windows' way
+    /// of saying a process crashed, where Unix has signals.
+    Exception(u32),
+}
+
+impl std::fmt::Display for Exit {
+    /// "exit status 3", "killed by SIGSEGV (signal 11)", "crashed with
+    /// exception 0xC0000005 (access violation)".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Exit::Code(code) => write!(f, "exit status {code}"),
+            Exit::Signal(signal) => write!(f, "killed by {} ({signal})", signal_name(signal)),
+            Exit::Exception(code) => write!(
+                f,
+                "crashed with exception 0x{code:08X} ({})",
+                exception_name(code)
+            ),
+        }
+    }
 }
 
 /// Why a plugin could not describe itself or run. The message reads after
@@ -302,6 +324,32 @@ fn json_type(value: &serde_json::Value) -> &'static str {
         serde_json::Value::Array(_) => "an array",
         serde_json::Value::Object(_) => "an object",
     }
+}
+
+/// What Windows exception `code` is, for one-line error messages:
+/// `0xC0000005` → "access violation".
+pub fn exception_name(code: u32) -> &'static str {
+    match code {
+        0xC000_0005 => "access violation",
+        0xC000_001D => "illegal instruction",
+        0xC000_0094 => "integer division by zero",
+        0xC000_0095 => "integer overflow",
+        0xC000_00FD => "stack overflow",
+        0xC000_0135 => "a DLL it needs was not found",
+        0xC000_0142 => "a DLL failed to initialise",
+        0xC000_013A => "Ctrl-C",
+        0xC000_0374 => "heap corruption",
+        0xC000_0409 => "fail-fast abort",
+        0xC000_0017 | 0xC000_009A => "out of memory",
+        _ => "an exception",
+    }
+}
+
+/// Whether a Windows exit code is an exception, not a status the program
+/// chose: an NTSTATUS of error severity defined by Windows (the top two
+/// bits set, the customer bit clear). `exit(-1)`, 0xFFFFFFFF, is not one.
+pub fn is_exception(code: u32) -> bool {
+    code & 0xE000_0000 == 0xC000_0000
 }
 
 /// The conventional name of a signal, for one-line error messages.

@@ -580,10 +580,7 @@ impl Plugin for WasmPlugin<'_> {
             Ok(Ok(json)) => json,
             Ok(Err(exit)) => {
                 return Err(PluginError::DescribeFailed {
-                    status: match exit {
-                        Exit::Code(code) => format!("exit status {code}"),
-                        Exit::Signal(signal) => format!("signal {signal}"),
-                    },
+                    status: exit.to_string(),
                     stderr,
                 });
             }

@@ -147,6 +147,7 @@ fn a_plugin_for_another_api_fails_only_the_gate() {
     assert_eq!(line(&report, "help")["passed"], true);
 }
 
+#[cfg(unix)]
 #[test]
 fn a_command_named_like_a_built_in_fails_the_conflict_check() {
     let h = Home::new();
@@ -175,6 +176,7 @@ fn a_command_named_like_a_built_in_fails_the_conflict_check() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn a_command_taken_by_an_installed_plugin_fails_but_its_own_install_does_not() {
     let h = Home::new();
@@ -193,6 +195,7 @@ fn a_command_taken_by_an_installed_plugin_fails_but_its_own_install_does_not() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn an_invalid_manifest_fails_the_contract_and_a_missing_file_the_file_check() {
     let h = Home::new();
@@ -381,6 +384,7 @@ fn list_is_an_aligned_table_without_colour_off_a_terminal() {
     assert!(stdout(&out).contains("\x1b[31mFAIL\x1b[0m"));
 }
 
+#[cfg(unix)]
 #[test]
 fn on_a_terminal_the_status_is_coloured_unless_no_color_is_set() {
     let h = Home::new();
@@ -412,6 +416,7 @@ fn on_a_terminal_the_status_is_coloured_unless_no_color_is_set() {
 
 // ------------------------------------------------------- the manifest schema
 
+#[cfg(unix)]
 #[test]
 fn every_example_manifest_validates_against_the_checked_in_schema() {
     let schema_path = support::repo().join("docs/manifest.schema.json");

@@ -1,7 +1,12 @@
 //! Test support: a throw-away `MYCLI_HOME`, the real built binaries, and
 //! plugin scripts written on the fly.
 
+// On Windows only the areas that need no Unix tools run (main.rs), and
+// they use part of this.
+#![cfg_attr(windows, allow(dead_code))]
+
 use std::fs;
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Output};
@@ -86,15 +91,30 @@ fn ensure_wasm_built() {
     });
 }
 
+/// cargo's target directory: `target`, above `target/debug`, or above
+/// `target/x86_64-pc-windows-gnu/debug` when the tests are built for
+/// another target (`cargo xtask wine`).
+pub fn target_dir() -> PathBuf {
+    let above_profile = bin_dir()
+        .parent()
+        .expect("target/debug has a parent")
+        .to_path_buf();
+    let cross = above_profile
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.matches('-').count() >= 2);
+    match above_profile.parent() {
+        Some(root) if cross => root.to_path_buf(),
+        _ => above_profile,
+    }
+}
+
 /// The component built from example `name` (`wstats` →
 /// target/wasm32-wasip2/release/mycli_wstats.wasm). Release builds are
 /// ten times smaller, so compiling them at install is quick.
 pub fn wasm_example(name: &str) -> PathBuf {
     ensure_wasm_built();
-    let dir = bin_dir()
-        .parent()
-        .expect("target/debug has a parent")
-        .join("wasm32-wasip2/release");
+    let dir = target_dir().join("wasm32-wasip2/release");
     let library = dir.join(format!("mycli_{name}.wasm"));
     let binary = dir.join(format!("mycli-{name}.wasm"));
     let path = if library.exists() { library } else { binary };
@@ -102,10 +122,11 @@ pub fn wasm_example(name: &str) -> PathBuf {
     path
 }
 
-/// The path of example plugin `name` (`greet` → target/debug/mycli-greet).
+/// The path of example plugin `name` (`greet` → target/debug/mycli-greet,
+/// with `.exe` on Windows).
 pub fn example(name: &str) -> PathBuf {
     ensure_built();
-    let path = bin_dir().join(format!("mycli-{name}"));
+    let path = bin_dir().join(format!("mycli-{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(path.exists(), "{} is not built", path.display());
     path
 }
@@ -230,13 +251,14 @@ impl Home {
     /// Copies example plugin `name` into the scratch directory, so a test
     /// can change or delete it.
     pub fn copy_example(&self, name: &str) -> PathBuf {
-        let to = self.scratch(&format!("mycli-{name}"));
+        let to = self.scratch(&format!("mycli-{name}{}", std::env::consts::EXE_SUFFIX));
         fs::copy(example(name), &to).expect("copy plugin");
         to
     }
 
     /// Writes an executable POSIX sh plugin: `manifest` is printed on
     /// `--snapin-describe`, `body` runs otherwise.
+    #[cfg(unix)]
     pub fn script(&self, file: &str, manifest: &str, body: &str) -> PathBuf {
         let path = self.scratch(file);
         let text = format!(
@@ -311,8 +333,11 @@ impl Home {
     /// What a user reads of a finished command, redacted, for snapshots:
     /// `[exit N]` (or `[signal N]`) and stderr.
     pub fn outcome(&self, out: &Output) -> String {
-        use std::os::unix::process::ExitStatusExt;
-        let status = match (out.status.code(), out.status.signal()) {
+        #[cfg(unix)]
+        let signal = std::os::unix::process::ExitStatusExt::signal(&out.status);
+        #[cfg(not(unix))]
+        let signal: Option<i32> = None;
+        let status = match (out.status.code(), signal) {
             (Some(code), _) => format!("exit {code}"),
             (None, Some(signal)) => format!("signal {signal}"),
             (None, None) => "no status".to_string(),
@@ -485,6 +510,7 @@ fn redact_digests(text: &str) -> String {
 }
 
 /// Writes `text` to `path` and makes it executable.
+#[cfg(unix)]
 pub fn write_executable(path: &Path, text: &str) {
     fs::write(path, text).expect("write script");
     fs::set_permissions(path, fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -536,6 +562,7 @@ pub fn native_plugin(dir: &Path, name: &str, version: &str, api: &str) -> PathBu
 /// A copy of the ELF executable `from` at `to` whose header names another
 /// machine (arm64 for an x86-64 file, x86-64 otherwise): a build for a
 /// platform this machine cannot run, for publishing several platforms.
+#[cfg(unix)]
 pub fn other_machine_copy(from: &Path, to: &Path) {
     let mut bytes = fs::read(from).expect("read the executable");
     let machine = u16::from_le_bytes([bytes[18], bytes[19]]);

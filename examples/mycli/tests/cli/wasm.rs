@@ -342,6 +342,7 @@ fn a_changed_component_is_refused_until_upgrade() {
         .stdout("sum 0..1 = 1\n");
 }
 
+#[cfg(unix)]
 #[test]
 fn on_a_terminal_install_asks_for_each_requested_capability() {
     let h = Home::new();
