@@ -17,11 +17,14 @@
 //!   workspace.
 //! - `cargo xtask release VERSION`: sets the library crates' version after
 //!   checking CHANGELOG.md, runs the checks, prints the publish commands.
+//! - `cargo xtask check-macos [--target TRIPLE]...`: compiles and lints the
+//!   workspace for the two macOS targets, from any machine.
 
 mod bench;
 mod bench_doc;
 mod bench_registry;
 mod fuzz;
+mod macos;
 mod package;
 mod public_api;
 mod release;
@@ -45,6 +48,9 @@ fn main() -> ExitCode {
     if let Some(code) = public_api::wrap_rustdoc() {
         return code;
     }
+    if let Some(code) = macos::stand_in() {
+        return code;
+    }
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
         "demo" => demo(),
@@ -57,7 +63,8 @@ fn main() -> ExitCode {
         "package-check" => package::check(true),
         "release" => release::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         "wine" => wine::run_tests(),
-        _ => Err("usage: cargo xtask <demo|test|bench|bench-wasm|schema|fuzz|public-api|package-check|release|wine>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench [--smoke]  time start-up and dispatch against 0..10,000 installed plugins and write the tables into BENCHMARKS.md (--smoke: check it works, write nothing; criterion benches of the in-process parts: cargo bench -p snapin-bench)\n  bench-wasm [--smoke]  time install and run of the sandboxed wstats against the executable stats (release builds) and write the table into BENCHMARKS.md (--smoke: debug builds, write nothing)\n  schema  regenerate docs/manifest.schema.json from the manifest types\n  fuzz [--seconds N] [TARGET...]  run each cargo-fuzz target for N seconds (default 30; needs nightly)\n  public-api [--check]  regenerate crates/*/public-api.txt, each library crate's public API from rustdoc's JSON (--check: fail if one is out of date, or if it removes items without a breaking version)\n  package-check  package the library crates, then build, install and run plugins scaffolded by `mycli plugins new` against them, outside the workspace\n  release VERSION  set the library crates' version (CHANGELOG.md needs its entry), run the API and package checks, print the `cargo publish` commands\n  wine  build mycli, the example plugins and the tests for Windows (x86_64-pc-windows-gnu) and run snapin's unit tests and the end-to-end tests that need no Unix tool under wine".to_string()),
+        "check-macos" => macos::check(&std::env::args().skip(2).collect::<Vec<_>>()),
+        _ => Err("usage: cargo xtask <demo|test|bench|bench-wasm|schema|fuzz|public-api|package-check|release|wine|check-macos>\n  demo  build the examples and show them working in a throw-away MYCLI_HOME\n  test  run formatting, lints and the whole test suite, as CI does\n  bench [--smoke]  time start-up and dispatch against 0..10,000 installed plugins and write the tables into BENCHMARKS.md (--smoke: check it works, write nothing; criterion benches of the in-process parts: cargo bench -p snapin-bench)\n  bench-wasm [--smoke]  time install and run of the sandboxed wstats against the executable stats (release builds) and write the table into BENCHMARKS.md (--smoke: debug builds, write nothing)\n  schema  regenerate docs/manifest.schema.json from the manifest types\n  fuzz [--seconds N] [TARGET...]  run each cargo-fuzz target for N seconds (default 30; needs nightly)\n  public-api [--check]  regenerate crates/*/public-api.txt, each library crate's public API from rustdoc's JSON (--check: fail if one is out of date, or if it removes items without a breaking version)\n  package-check  package the library crates, then build, install and run plugins scaffolded by `mycli plugins new` against them, outside the workspace\n  release VERSION  set the library crates' version (CHANGELOG.md needs its entry), run the API and package checks, print the `cargo publish` commands\n  wine  build mycli, the example plugins and the tests for Windows (x86_64-pc-windows-gnu) and run snapin's unit tests and the end-to-end tests that need no Unix tool under wine\n  check-macos [--target TRIPLE]...  compile and lint the workspace (all features, tests included) for aarch64- and x86_64-apple-darwin (or the targets given), without linking".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

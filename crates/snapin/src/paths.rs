@@ -237,6 +237,60 @@ mod tests {
         }
     }
 
+    /// A namespace whose `<NS>_HOME` no one sets: its directories are the
+    /// platform's defaults.
+    #[cfg(any(target_os = "macos", target_os = "linux"))]
+    const UNSET_NS: &str = "snapin-paths-test";
+
+    /// The user's home, as `$HOME` gives it.
+    #[cfg(any(target_os = "macos", target_os = "linux"))]
+    fn home() -> PathBuf {
+        assert!(std::env::var_os(home_var(UNSET_NS)).is_none());
+        PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
+    }
+
+    #[cfg(target_os = "macos")]
+    #[test]
+    fn on_macos_a_host_keeps_its_files_under_library() {
+        let p = Paths::for_namespace(UNSET_NS);
+        let support = home().join("Library/Application Support").join(UNSET_NS);
+        let caches = home().join("Library/Caches").join(UNSET_NS);
+        assert_eq!(p.index_file(), support.join("plugins.json"));
+        assert_eq!(p.catalogs_dir(), support.join("catalogs"));
+        // macOS has one directory for data and configuration.
+        assert_eq!(p.config_file(), support.join("config.toml"));
+        assert_eq!(p.trusted_keys_file(), support.join("trusted-keys.toml"));
+        assert_eq!(p.compiled_cache(), caches.join("compiled"));
+        assert_eq!(p.download_cache(), caches.join("oci"));
+        let d = p.plugin_dirs("greet");
+        assert_eq!(d.data, support.join("plugins/greet"));
+        assert_eq!(d.config, d.data);
+        assert_eq!(d.cache, caches.join("plugins/greet"));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn on_linux_a_host_keeps_its_files_where_xdg_says() {
+        let base = |var: &str, default: &str| {
+            std::env::var_os(var)
+                .map(PathBuf::from)
+                .filter(|d| d.is_absolute())
+                .unwrap_or_else(|| home().join(default))
+                .join(UNSET_NS)
+        };
+        let p = Paths::for_namespace(UNSET_NS);
+        let data = base("XDG_DATA_HOME", ".local/share");
+        let config = base("XDG_CONFIG_HOME", ".config");
+        let cache = base("XDG_CACHE_HOME", ".cache");
+        assert_eq!(p.index_file(), data.join("plugins.json"));
+        assert_eq!(p.config_file(), config.join("config.toml"));
+        assert_eq!(p.compiled_cache(), cache.join("compiled"));
+        let d = p.plugin_dirs("greet");
+        assert_eq!(d.data, data.join("plugins/greet"));
+        assert_eq!(d.config, config.join("plugins/greet"));
+        assert_eq!(d.cache, cache.join("plugins/greet"));
+    }
+
     #[test]
     fn grants_above_at_or_below_the_host_directories_meet_them() {
         let p = Paths::under(PathBuf::from("/h/home"));

@@ -213,6 +213,23 @@ mod tests {
         assert!(platforms_of(b"#!/bin/sh\n").is_err());
     }
 
+    /// Real executables linked for macOS (tests/macho/README.md says how),
+    /// as `plugins publish` reads them: their first 4096 bytes.
+    #[test]
+    fn real_mach_o_executables_name_their_platforms() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/macho");
+        for (file, expected) in [
+            ("tiny-arm64", "darwin/arm64"),
+            ("tiny-x86_64", "darwin/amd64"),
+            ("tiny-universal", "darwin/amd64,darwin/arm64"),
+        ] {
+            let bytes = std::fs::read(dir.join(file)).unwrap();
+            let found = platforms_of(&bytes[..bytes.len().min(4096)]).unwrap();
+            let found: Vec<String> = found.iter().map(Platform::to_string).collect();
+            assert_eq!(found.join(","), expected, "{file}");
+        }
+    }
+
     #[test]
     fn this_machine_reads_as_its_own_executables_do() {
         let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
