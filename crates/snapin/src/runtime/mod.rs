@@ -70,7 +70,9 @@ impl std::fmt::Display for Exit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match *self {
             Exit::Code(code) => write!(f, "exit status {code}"),
-            Exit::Signal(signal) => write!(f, "killed by {} ({signal})", signal_name(signal)),
+            Exit::Signal(signal) => {
+                write!(f, "killed by {} (signal {signal})", signal_name(signal))
+            }
             Exit::Exception(code) => write!(
                 f,
                 "crashed with exception 0x{code:08X} ({})",

@@ -7,7 +7,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{self, Home, example, manifest, stdout, wasm_example};
+// Plugin scripts and the repository's sh example: Unix only.
+#[cfg(unix)]
+use crate::support::{self, manifest};
+use crate::support::{Home, example, stdout, wasm_example};
 
 /// `plugins check PATH --json`, parsed, with the exit code.
 fn check_json(h: &Home, path: &Path) -> (Value, Option<i32>) {

@@ -6,7 +6,10 @@ use std::fs;
 use predicates::prelude::*;
 use predicates::str::contains;
 
-use crate::support::{self, Home, example, manifest, stderr, stdout};
+// Plugin scripts and the repository's sh example: Unix only.
+#[cfg(unix)]
+use crate::support::{self, manifest};
+use crate::support::{Home, example, stderr, stdout};
 
 // ---------------------------------------------------------------- scenario
 

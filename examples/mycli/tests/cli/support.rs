@@ -307,14 +307,16 @@ impl Home {
     /// (so a scratch file is `[TMP]/scratch/NAME`), cargo's target
     /// directory → `[TARGET]` (`[TARGET]/debug/mycli-greet`), the
     /// repository → `[REPO]`, and sha256 digests, whole or shortened to 12
-    /// digits, → `[SHA256]`.
+    /// digits, → `[SHA256]`. On Windows, what differs from Unix goes too:
+    /// each path is also matched in its canonical form (under wine,
+    /// `Z:\work\...` for `/work/...`), `\` becomes `/` and `.exe` goes, so
+    /// one snapshot serves both.
     pub fn redact(&self, text: &str) -> String {
         let target = bin_dir()
             .parent()
             .expect("target/debug has a parent")
             .to_path_buf();
         let repo = repo();
-        let canonical = repo.canonicalize().unwrap_or_else(|_| repo.clone());
         let mut text = text.to_string();
         // Inner paths first: the target directory may be inside the
         // repository.
@@ -322,10 +324,15 @@ impl Home {
             (self.home(), "[HOME]"),
             (self.dir.path().to_path_buf(), "[TMP]"),
             (target, "[TARGET]"),
+            (target_dir().join("wasm32-wasip2"), "[TARGET]/wasm32-wasip2"),
             (repo, "[REPO]"),
-            (canonical, "[REPO]"),
         ] {
-            text = text.replace(&*path.to_string_lossy(), name);
+            for form in path_forms(&path) {
+                text = text.replace(&form, name);
+            }
+        }
+        if cfg!(windows) {
+            text = text.replace('\\', "/").replace(".exe", "");
         }
         redact_digests(&text)
     }
@@ -473,6 +480,22 @@ pub fn entries_under(dir: &Path) -> Vec<PathBuf> {
     }
     found.sort();
     found
+}
+
+/// How `path` may appear in what mycli prints: as given and canonical
+/// (symbolic links resolved; on Windows without the `\\?\` prefix).
+fn path_forms(path: &Path) -> Vec<String> {
+    let mut forms = vec![path.to_string_lossy().into_owned()];
+    if let Ok(canonical) = path.canonicalize() {
+        let canonical = canonical.to_string_lossy();
+        forms.push(
+            canonical
+                .strip_prefix(r"\\?\")
+                .unwrap_or(&canonical)
+                .to_string(),
+        );
+    }
+    forms
 }
 
 /// `sha256:HEX` of `bytes`, as OCI names blobs and manifests.
