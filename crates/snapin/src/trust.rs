@@ -1,12 +1,14 @@
-//! Trust in a plugin file: whether anyone but the user (and root) could
-//! replace it.
+//! Trust in a plugin file: whether anyone but the user (and root, or the
+//! administrators on Windows) could replace it.
 //!
 //! The pin ([`crate::pin`]) notices a plugin file that changed since it was
 //! installed, but only at the moment it is checked: a file that someone
 //! else can write, or that sits in a directory someone else can write, can
 //! be swapped between that check and the moment it runs. So before a plugin
 //! file is described at install or upgrade, and before each run, the file
-//! and every directory above it must be:
+//! and every directory above it must be as follows.
+//!
+//! ## On Unix
 //!
 //! - **writable only by its owner**: not by others, and not by its group
 //!   unless that group is the owner's private group (no one else is in it:
@@ -37,14 +39,57 @@
 //! Group membership is read from `/etc/passwd` and `/etc/group`, every
 //! entry with the group's id; a group found only through another name
 //! service (LDAP, ...) is not known to be private, so a file it can write
-//! is refused, with the `chmod` that fixes it. Off Unix there are no such
-//! modes and every file is accepted.
+//! is refused, with the `chmod` that fixes it.
+//!
+//! ## On Windows
+//!
+//! The owner and the DACL of the file and of every directory above it
+//! (as recorded and as it resolves now, links followed) are read
+//! (`trust/windows.rs`), and each must be:
+//!
+//! - **writable only by the user and the administration**: no
+//!   access-allowed entry (inherited or not; inherit-only entries apply to
+//!   what is created below, not to the object) may give anyone else the
+//!   right to write or append to the file, to add a file to or delete
+//!   anything in a directory, to delete or rename it, to change its DACL
+//!   or take its ownership (or the generic write and all rights, which
+//!   include them). The user, SYSTEM, BUILTIN\Administrators,
+//!   TrustedInstaller, the owner (judged by the next rule) and CREATOR
+//!   OWNER and OWNER RIGHTS (which stand for the owner) may. A NULL DACL
+//!   lets everyone do everything (a FAT or exFAT drive keeps no
+//!   permissions, and so shows none), and is refused. Adding a
+//!   subdirectory is not counted: it replaces nothing, and the root of the
+//!   system drive lets every signed-in user do it. The fix is one
+//!   `icacls`: `/remove:g` of the SIDs named (with `/inheritance:d` first
+//!   when an entry is inherited), or `/reset` for a NULL DACL;
+//! - **owned by the user, SYSTEM, BUILTIN\Administrators or
+//!   TrustedInstaller**. `--trust-owner` cannot trust another account:
+//!   the index records uids, so such a path is refused, and the fix is to
+//!   copy the plugin into a directory of the user's own.
+//!
+//! Not checked on Windows: deny entries (an allowed right that a deny
+//! entry takes back still refuses the file, so this errs on the side of
+//! refusing); who is in a group (a group the user alone is in still
+//! counts as someone else); privileges that bypass DACLs (backup,
+//! restore, take ownership), which administrators hold anyway; integrity
+//! labels; the DACL of a symbolic link or junction itself rather than of
+//! what it points to; and, on a network share, the share's own
+//! permissions and whatever the server enforces beyond the DACL it shows.
+//! Wine synthesizes a DACL from a Unix file's mode bits when none is
+//! stored: the owner and SYSTEM get everything and Everyone what the
+//! "others" bits allow (the group bits and the sticky bit do not show):
+//! under Wine a `chmod o+w` file is refused and a `chmod g+w` one is
+//! not, and every plugin below `/tmp` (mode 1777) is refused.
+//!
+//! Elsewhere (neither Unix nor Windows) every file is accepted.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 #[cfg(unix)]
 mod unix;
+#[cfg(windows)]
+mod windows;
 
 /// Why a plugin file may not be trusted to run, with the exact fix.
 #[derive(Debug, thiserror::Error)]
@@ -56,11 +101,20 @@ pub enum TrustError {
         path: PathBuf,
         /// Whether it is a directory above the plugin file.
         dir: bool,
-        /// Who: "its group", "others", "user 1001 (through its ACL)", ...,
-        /// joined with "and".
+        /// Who: "its group", "others", "user 1001 (through its ACL)", ...
+        /// on Unix, "Everyone", "BUILTIN\Users", ... on Windows, joined
+        /// with "and".
         by: String,
+        /// (Windows) The SIDs of those who may write, for the fix; none
+        /// when the file has no DACL.
+        #[cfg(windows)]
+        sids: Vec<String>,
+        /// (Windows) Whether an entry that lets them write is inherited.
+        #[cfg(windows)]
+        inherited: bool,
     },
     /// The file, or a directory above it, belongs to another user.
+    #[cfg(unix)]
     #[error("{} belongs to uid {owner}, {}", subject(*.dir, .path), whose(*.you))]
     Owner {
         /// The file or directory.
@@ -71,6 +125,22 @@ pub enum TrustError {
         owner: u32,
         /// The effective uid of this process.
         you: u32,
+    },
+    /// The file, or a directory above it, belongs to another account.
+    #[cfg(windows)]
+    #[error(
+        "{} belongs to {owner}, neither you ({you}) nor SYSTEM, Administrators or TrustedInstaller, so that account could replace it",
+        subject(*.dir, .path)
+    )]
+    Owner {
+        /// The file or directory.
+        path: PathBuf,
+        /// Whether it is a directory above the plugin file.
+        dir: bool,
+        /// Its owner: the account's name, or its SID when it has none.
+        owner: String,
+        /// The account this process runs as, named likewise.
+        you: String,
     },
     /// The file or a directory above it cannot be examined.
     #[error("cannot check who may change {}: {source}", .path.display())]
@@ -91,6 +161,7 @@ fn subject(dir: bool, path: &Path) -> String {
     }
 }
 
+#[cfg(unix)]
 fn whose(you: u32) -> String {
     if you == 0 {
         "not root, and it would run as root".to_string()
@@ -103,10 +174,27 @@ impl TrustError {
     /// The command or step that fixes the problem on the file system.
     pub fn fix(&self) -> String {
         match self {
+            #[cfg(not(windows))]
             TrustError::Writable { path, .. } => format!("`chmod go-w {}`", quoted(path)),
+            #[cfg(windows)]
+            TrustError::Writable {
+                path,
+                sids,
+                inherited,
+                ..
+            } => format!("`{}`", windows::icacls(path, sids, *inherited)),
+            #[cfg(unix)]
             TrustError::Owner { path, you: 0, .. } => format!("`chown root {}`", quoted(path)),
+            #[cfg(unix)]
             TrustError::Owner { .. } => {
                 "copy the plugin into a directory that only you can write and install it from there"
+                    .to_string()
+            }
+            // `--trust-owner` records uids: another account cannot be
+            // trusted on Windows, only avoided.
+            #[cfg(windows)]
+            TrustError::Owner { .. } => {
+                "copy the plugin into a directory that only you can write and install it from there (on Windows `--trust-owner` cannot trust another account)"
                     .to_string()
             }
             TrustError::Unreadable { .. } => {
@@ -119,6 +207,7 @@ impl TrustError {
     /// it, when that is the problem.
     pub fn other_owner(&self) -> Option<u32> {
         match self {
+            #[cfg(unix)]
             TrustError::Owner { owner, .. } => Some(*owner),
             _ => None,
         }
@@ -135,12 +224,21 @@ impl TrustError {
     }
 }
 
-/// A path as the user can paste it into a shell.
+/// A path as the user can paste it into a shell: a POSIX shell's on Unix;
+/// on Windows, both cmd's and PowerShell's, which share only double
+/// quotes (a Windows name holds no `"`, but inside them cmd still expands
+/// `%VAR%` and PowerShell `$var`: such names are left as they are).
 pub fn quoted(path: &Path) -> String {
     let text = path.display().to_string();
+    #[cfg(not(windows))]
     let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%".contains(c);
+    // Not `,` (PowerShell makes a list of it) nor `@` (splatting).
+    #[cfg(windows)]
+    let plain = |c: char| c.is_ascii_alphanumeric() || "\\/._-+:".contains(c);
     if !text.is_empty() && text.chars().all(plain) {
         text
+    } else if cfg!(windows) {
+        format!("\"{text}\"")
     } else {
         format!("'{}'", text.replace('\'', r"'\''"))
     }
@@ -179,6 +277,8 @@ pub fn check_trusting(
 pub struct Checker {
     #[cfg(unix)]
     seen: unix::Seen,
+    #[cfg(windows)]
+    seen: windows::Seen,
 }
 
 impl Checker {
@@ -188,7 +288,13 @@ impl Checker {
         {
             unix::check(&self.seen, path, trusted)
         }
-        #[cfg(not(unix))]
+        // The uids `--trust-owner` records mean nothing here.
+        #[cfg(windows)]
+        {
+            let _ = trusted;
+            windows::check(&self.seen, path)
+        }
+        #[cfg(not(any(unix, windows)))]
         {
             let _ = (path, trusted);
             Ok(())
