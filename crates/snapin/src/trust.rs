@@ -50,16 +50,19 @@
 //! - **writable only by the user and the administration**: no
 //!   access-allowed entry (inherited or not; inherit-only entries apply to
 //!   what is created below, not to the object) may give anyone else the
-//!   right to write or append to the file, to add a file to or delete
-//!   anything in a directory, to delete or rename it, to change its DACL
-//!   or take its ownership (or the generic write and all rights, which
-//!   include them). The user, SYSTEM, BUILTIN\Administrators,
-//!   TrustedInstaller, the owner (judged by the next rule) and CREATOR
-//!   OWNER and OWNER RIGHTS (which stand for the owner) may. A NULL DACL
-//!   lets everyone do everything (a FAT or exFAT drive keeps no
-//!   permissions, and so shows none), and is refused. Adding a
-//!   subdirectory is not counted: it replaces nothing, and the root of the
-//!   system drive lets every signed-in user do it. The fix is one
+//!   right to write or append to the file, to delete or rename anything in
+//!   a directory above it, to add a file to the directory that holds it
+//!   (a DLL beside a program is loaded before the system's), to delete or
+//!   rename any of them, to change a DACL or take ownership (or the
+//!   generic write and all rights, which include them). The user, SYSTEM,
+//!   BUILTIN\Administrators, TrustedInstaller, the owner (judged by the
+//!   next rule) and CREATOR OWNER and OWNER RIGHTS (which stand for the
+//!   owner) may. A NULL DACL lets everyone do everything (a FAT or exFAT
+//!   drive keeps no permissions, and so shows none), and is refused.
+//!   Adding a subdirectory, or a file further up than the plugin's own
+//!   directory, is not counted: it replaces nothing already there (as in a
+//!   sticky directory on Unix), and Windows lets every user do it in
+//!   `C:\ProgramData` and at the root of the system drive. The fix is one
 //!   `icacls`: `/remove:g` of the SIDs named (with `/inheritance:d` first
 //!   when an entry is inherited), or `/reset` for a NULL DACL;
 //! - **owned by the user, SYSTEM, BUILTIN\Administrators or

@@ -71,18 +71,40 @@ const WRITE_FILE: u32 = FILE_WRITE_DATA
     | GENERIC_WRITE
     | GENERIC_ALL;
 
-/// The rights that let someone replace what a directory holds: add a file
-/// (next to the plugin, a DLL it would load), delete or rename one, or
-/// give themselves the right to. Adding a subdirectory replaces nothing,
-/// and the root of the system drive lets every signed-in user do it, so
-/// it is not counted.
-const WRITE_DIR: u32 = FILE_WRITE_DATA
-    | FILE_DELETE_CHILD
-    | DELETE
-    | WRITE_DAC
-    | WRITE_OWNER
-    | GENERIC_WRITE
-    | GENERIC_ALL;
+/// The rights that let someone replace what a directory above the plugin
+/// holds: delete or rename anything in it (or the directory itself), or
+/// give themselves the right to. Adding a file or a subdirectory replaces
+/// nothing already there (as in a sticky directory on Unix), and Windows
+/// lets every user do it in `C:\ProgramData` and, for subdirectories, at
+/// the root of the system drive, so it is not counted.
+const WRITE_ABOVE: u32 =
+    FILE_DELETE_CHILD | DELETE | WRITE_DAC | WRITE_OWNER | GENERIC_WRITE | GENERIC_ALL;
+
+/// [`WRITE_ABOVE`], and adding a file, for the directory that holds the
+/// plugin file: a DLL put next to a program is loaded before the system's.
+const WRITE_HOLDER: u32 = WRITE_ABOVE | FILE_WRITE_DATA;
+
+/// Where on the path a file or directory is: what writing to it can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// The plugin file.
+    File,
+    /// The directory it is in.
+    Holder,
+    /// A directory further up.
+    Above,
+}
+
+impl Place {
+    /// The rights that let someone replace the plugin here.
+    fn rights(self) -> u32 {
+        match self {
+            Place::File => WRITE_FILE,
+            Place::Holder => WRITE_HOLDER,
+            Place::Above => WRITE_ABOVE,
+        }
+    }
+}
 
 /// `ACCESS_ALLOWED_ACE_TYPE` and `ACCESS_ALLOWED_CALLBACK_ACE_TYPE` (a
 /// conditional entry, counted as if its condition held): the two kinds
@@ -103,8 +125,8 @@ pub(super) fn check(seen: &Seen, path: &Path) -> Result<(), TrustError> {
         path: path.to_path_buf(),
         source,
     })?;
-    for (component, dir, descriptor) in seen.components(path)? {
-        if let Some(e) = judge(&component, dir, &descriptor, &you, &account_name) {
+    for (component, place, descriptor) in seen.components(path)? {
+        if let Some(e) = judge(&component, place, &descriptor, &you, &account_name) {
             return Err(e);
         }
     }
@@ -133,28 +155,24 @@ struct Ace {
 
 impl Seen {
     /// The file at `path` and every directory above it, both as `path`
-    /// names them and as they resolve now (links followed), each with
-    /// whether it is a directory; the file first.
-    fn components(&self, path: &Path) -> Result<Vec<(PathBuf, bool, Descriptor)>, TrustError> {
+    /// names them and as they resolve now (links followed), each with its
+    /// place; the file first.
+    fn components(&self, path: &Path) -> Result<Vec<(PathBuf, Place, Descriptor)>, TrustError> {
         let unreadable = |path: &Path| {
             let path = path.to_path_buf();
             move |source| TrustError::Unreadable { path, source }
         };
         let resolved = plain(std::fs::canonicalize(path).map_err(unreadable(path))?);
-        let dir = std::fs::metadata(&resolved)
-            .map_err(unreadable(&resolved))?
-            .is_dir();
         let file = descriptor_of(&resolved).map_err(unreadable(&resolved))?;
         let given = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        let mut seen = vec![(resolved.clone(), dir, file)];
-        for dir in resolved
-            .ancestors()
-            .skip(1)
-            .chain(given.ancestors().skip(1))
+        let mut seen = vec![(resolved.clone(), Place::File, file)];
+        for (i, dir) in
+            (resolved.ancestors().enumerate().skip(1)).chain(given.ancestors().enumerate().skip(1))
         {
             if !dir.as_os_str().is_empty() && !seen.iter().any(|(p, ..)| p == dir) {
                 let descriptor = self.dir_descriptor(dir).map_err(unreadable(dir))?;
-                seen.push((dir.to_path_buf(), true, descriptor));
+                let place = if i == 1 { Place::Holder } else { Place::Above };
+                seen.push((dir.to_path_buf(), place, descriptor));
             }
         }
         Ok(seen)
@@ -190,17 +208,18 @@ fn plain(path: PathBuf) -> PathBuf {
     }
 }
 
-/// The rules for one file or directory (`dir`) whose security descriptor
-/// is `d`, run as the account whose SID is `you`; `name_of` names a SID
-/// for a message.
+/// The rules for the file or directory at `place` whose security
+/// descriptor is `d`, run as the account whose SID is `you`; `name_of`
+/// names a SID for a message.
 fn judge(
     path: &Path,
-    dir: bool,
+    place: Place,
     d: &Descriptor,
     you: &str,
     name_of: &dyn Fn(&str) -> String,
 ) -> Option<TrustError> {
     let administration = |sid: &str| ADMINISTRATION.contains(&sid);
+    let dir = place != Place::File;
     let Some(aces) = &d.dacl else {
         return Some(TrustError::Writable {
             path: path.to_path_buf(),
@@ -210,7 +229,7 @@ fn judge(
             inherited: false,
         });
     };
-    let rights = if dir { WRITE_DIR } else { WRITE_FILE };
+    let rights = place.rights();
     // The owner is the owner rule's business: it may write, if it may own.
     let excused = |sid: &str| {
         sid == you || sid == d.owner || administration(sid) || OWNER_STAND_INS.contains(&sid)
@@ -488,14 +507,15 @@ mod tests {
         }
     }
 
-    /// The message and fix for a file (or `dir`) owned by `owner` with the
-    /// entries `aces`, seen by YOU.
-    fn judged(dir: bool, owner: &str, aces: Option<Vec<Ace>>) -> Option<(String, String)> {
+    /// The message and fix for the file or directory at `place` owned by
+    /// `owner` with the entries `aces`, seen by YOU.
+    fn judged(place: Place, owner: &str, aces: Option<Vec<Ace>>) -> Option<(String, String)> {
         let d = Descriptor {
             owner: owner.to_string(),
             dacl: aces,
         };
-        judge(Path::new(r"C:\p\greet.exe"), dir, &d, YOU, &named).map(|e| (e.to_string(), e.fix()))
+        judge(Path::new(r"C:\p\greet.exe"), place, &d, YOU, &named)
+            .map(|e| (e.to_string(), e.fix()))
     }
 
     /// What a new file in the user's profile gets.
@@ -509,14 +529,14 @@ mod tests {
         const READ_EXECUTE: u32 = 0x0012_00A9;
         let mut readers = usual();
         readers.extend([ace(USERS, READ_EXECUTE), ace(EVERYONE, READ_EXECUTE)]);
-        assert_eq!(judged(false, YOU, Some(readers.clone())), None);
-        assert_eq!(judged(true, ADMINS, Some(readers)), None);
+        assert_eq!(judged(Place::File, YOU, Some(readers.clone())), None);
+        assert_eq!(judged(Place::Above, ADMINS, Some(readers)), None);
 
         let mut open = usual();
         open.push(ace(EVERYONE, FILE_WRITE_DATA));
         open.push(ace(USERS, WRITE_DAC));
         assert_eq!(
-            judged(false, YOU, Some(open)),
+            judged(Place::File, YOU, Some(open)),
             Some((
                 r"its file C:\p\greet.exe is writable by Everyone and BUILTIN\Users, who could replace the plugin"
                     .to_string(),
@@ -532,7 +552,7 @@ mod tests {
             inherited: true,
             ..ace(USERS, GENERIC_WRITE)
         });
-        let (_, fix) = judged(false, YOU, Some(aces)).unwrap();
+        let (_, fix) = judged(Place::File, YOU, Some(aces)).unwrap();
         assert_eq!(
             fix,
             r"`icacls C:\p\greet.exe /inheritance:d /remove:g *S-1-5-32-545`"
@@ -540,17 +560,27 @@ mod tests {
     }
 
     #[test]
-    fn a_directory_may_let_others_add_subdirectories_but_not_files() {
+    fn others_may_add_to_a_directory_above_but_not_delete_from_it() {
         // The root of the system drive: signed-in users may create folders.
         let mut root = usual();
         root.push(ace("S-1-5-11", FILE_APPEND_DATA));
-        assert_eq!(judged(true, SYSTEM, Some(root.clone())), None);
+        assert_eq!(judged(Place::Holder, SYSTEM, Some(root.clone())), None);
         // On a file the same right appends to it.
-        assert!(judged(false, YOU, Some(root)).is_some());
+        assert!(judged(Place::File, YOU, Some(root)).is_some());
+        // C:\ProgramData: users may add files, which replace nothing above
+        // the plugin's directory, but beside the plugin could be a DLL it
+        // loads.
+        let mut program_data = usual();
+        program_data.push(ace(USERS, FILE_WRITE_DATA | FILE_APPEND_DATA));
+        assert_eq!(
+            judged(Place::Above, SYSTEM, Some(program_data.clone())),
+            None
+        );
+        assert!(judged(Place::Holder, SYSTEM, Some(program_data)).is_some());
         let mut drop_box = usual();
         drop_box.push(ace(USERS, FILE_DELETE_CHILD));
         assert_eq!(
-            judged(true, YOU, Some(drop_box)).unwrap().0,
+            judged(Place::Above, YOU, Some(drop_box)).unwrap().0,
             r"the directory C:\p\greet.exe above its file is writable by BUILTIN\Users, who could replace the plugin"
         );
     }
@@ -558,7 +588,7 @@ mod tests {
     #[test]
     fn no_dacl_lets_everyone_write() {
         assert_eq!(
-            judged(false, YOU, None),
+            judged(Place::File, YOU, None),
             Some((
                 r"its file C:\p\greet.exe is writable by everyone (it has no access control list), who could replace the plugin"
                     .to_string(),
@@ -571,7 +601,7 @@ mod tests {
     fn another_account_may_not_own_it() {
         let mut aces = usual();
         aces.push(ace(BOB, 0x001F_01FF));
-        let (message, fix) = judged(false, BOB, Some(aces)).unwrap();
+        let (message, fix) = judged(Place::File, BOB, Some(aces)).unwrap();
         assert_eq!(
             message,
             r"its file C:\p\greet.exe belongs to PC\bob, neither you (PC\you) nor SYSTEM, Administrators or TrustedInstaller, so that account could replace it"
