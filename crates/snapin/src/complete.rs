@@ -365,6 +365,22 @@ mod tests {
     }
 
     #[test]
+    #[cfg(windows)]
+    fn the_callback_is_absolute_unless_found_on_path() {
+        let cwd = Path::new(r"C:\work");
+        assert_eq!(callback_path(OsStr::new("mycli"), Some(cwd)), "mycli");
+        assert_eq!(
+            callback_path(OsStr::new(r".\bin\mycli.exe"), Some(cwd)),
+            r"C:\work\.\bin\mycli.exe"
+        );
+        assert_eq!(
+            callback_path(OsStr::new(r"D:\bin\mycli.exe"), Some(cwd)),
+            r"D:\bin\mycli.exe"
+        );
+    }
+
+    #[test]
+    #[cfg(unix)]
     fn the_callback_is_absolute_unless_found_on_path() {
         let cwd = Path::new("/work");
         assert_eq!(callback_path(OsStr::new("mycli"), Some(cwd)), "mycli");

@@ -4,7 +4,8 @@
 //! load side by side, and each runs under the newest version it accepts:
 //! executables see it in `SNAPIN_API` and the context, components built
 //! for 2.0.0 through the one import that major adds.
-#![cfg(feature = "wasm")]
+// Unix only: its executable plugins are POSIX shell scripts.
+#![cfg(all(feature = "wasm", unix))]
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

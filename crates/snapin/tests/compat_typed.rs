@@ -11,6 +11,9 @@
 //! word that this library does not know: the plugin loads, the fields are
 //! pointed out, and the host leaves the values to the plugin.
 
+// Unix only: the fixture plugins are POSIX shell scripts.
+#![cfg(unix)]
+
 use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

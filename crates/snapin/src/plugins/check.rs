@@ -261,7 +261,11 @@ fn run_steps(
     match trust::check_trusting(&path, Vec::new(), trust_owner) {
         Ok(trusted) if trusted.is_empty() => lines.push(CheckLine::pass(
             "permissions",
-            "only you and root can change it or a directory above it",
+            if cfg!(windows) {
+                "only you, SYSTEM and Administrators can change it or a directory above it"
+            } else {
+                "only you and root can change it or a directory above it"
+            },
         )),
         Ok(trusted) => lines.push(CheckLine::pass(
             "permissions",
