@@ -6,9 +6,9 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::TrustError;
+use super::error::TrustError;
 
-/// What a [`super::Checker`] learnt about directories, kept for its
+/// What a `Checker` (trust.rs) learnt about directories, kept for its
 /// lifetime.
 #[derive(Debug, Default)]
 pub(super) struct Seen {
@@ -19,7 +19,7 @@ pub(super) struct Seen {
     canonical: std::cell::RefCell<std::collections::HashMap<PathBuf, PathBuf>>,
 }
 
-/// [`super::check`], with what `seen` already knows of the directories.
+/// `trust::check`, with what `seen` already knows of the directories.
 pub(super) fn check(seen: &Seen, path: &Path, trusted: &[u32]) -> Result<(), TrustError> {
     let you = effective_uid();
     for (component, stat) in seen.components(path)? {
@@ -30,7 +30,7 @@ pub(super) fn check(seen: &Seen, path: &Path, trusted: &[u32]) -> Result<(), Tru
     Ok(())
 }
 
-/// [`super::other_owners`]: the owners (uids) of the file at `path` and
+/// `trust::other_owners`: the owners (uids) of the file at `path` and
 /// the directories above it that are neither root nor the user.
 pub(super) fn other_owners(path: &Path) -> Result<Vec<u32>, TrustError> {
     let you = effective_uid();
@@ -695,15 +695,15 @@ mod tests {
         let file = dir.path().join("plugin");
         std::fs::write(&file, "x").unwrap();
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
-        super::super::check(&file, &[]).unwrap();
+        check(&Seen::default(), &file, &[]).unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
-        let e = super::super::check(&file, &[]).unwrap_err();
+        let e = check(&Seen::default(), &file, &[]).unwrap_err();
         assert!(
             matches!(&e, TrustError::Writable { path, dir: true, .. } if path == &std::fs::canonicalize(dir.path()).unwrap()),
             "{e}"
         );
         assert!(matches!(
-            super::super::check(&dir.path().join("gone"), &[]),
+            check(&Seen::default(), &dir.path().join("gone"), &[]),
             Err(TrustError::Unreadable { .. })
         ));
     }

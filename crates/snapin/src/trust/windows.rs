@@ -30,7 +30,10 @@ use windows_sys::Win32::Security::{
 };
 use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
 
-use super::TrustError;
+use super::error::TrustError;
+// The fix's text, which the tests read.
+#[cfg(test)]
+use super::error::{icacls, quoted};
 
 /// The accounts that run the machine, as root does on Unix: SYSTEM,
 /// BUILTIN\Administrators and TrustedInstaller (which owns the system's
@@ -111,14 +114,14 @@ impl Place {
 /// of entry that grant rights on a file, laid out alike up to the SID.
 const ALLOWED_ACE_TYPES: [u8; 2] = [0, 9];
 
-/// What a [`super::Checker`] learnt about directories, kept for its
+/// What a `Checker` (trust.rs) learnt about directories, kept for its
 /// lifetime.
 #[derive(Debug, Default)]
 pub(super) struct Seen {
     dirs: RefCell<HashMap<PathBuf, Descriptor>>,
 }
 
-/// [`super::check`] on Windows, with what `seen` already knows of the
+/// `trust::check` on Windows, with what `seen` already knows of the
 /// directories.
 pub(super) fn check(seen: &Seen, path: &Path) -> Result<(), TrustError> {
     let you = current_user().map_err(|source| TrustError::Unreadable {
@@ -264,22 +267,6 @@ fn judge(
         });
     }
     None
-}
-
-/// The command that stops the SIDs `sids` writing `path`: `icacls`
-/// removes what their entries grant (`/remove:g`, the SIDs written
-/// `*S-1-…` so no account name needs quoting or translating). An
-/// inherited entry cannot be removed while inheritance brings it, so
-/// `/inheritance:d` first turns inherited entries into the file's own.
-/// Without a DACL, `/reset` gives it the one its directory hands down.
-pub(super) fn icacls(path: &Path, sids: &[String], inherited: bool) -> String {
-    let path = super::quoted(path);
-    if sids.is_empty() {
-        return format!("icacls {path} /reset");
-    }
-    let inheritance = if inherited { " /inheritance:d" } else { "" };
-    let sids: Vec<String> = sids.iter().map(|sid| format!("*{sid}")).collect();
-    format!("icacls {path}{inheritance} /remove:g {}", sids.join(" "))
 }
 
 /// The owner and DACL of the file or directory at `path` (links
@@ -706,10 +693,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("mycli-greet.exe");
         std::fs::write(&file, "x").unwrap();
-        super::super::check(&file, &[]).unwrap();
+        check(&Seen::default(), &file).unwrap();
 
         grant_write(&file, EVERYONE);
-        let e = super::super::check(&file, &[]).unwrap_err();
+        let e = check(&Seen::default(), &file).unwrap_err();
         let shown = plain(std::fs::canonicalize(&file).unwrap());
         assert_eq!(
             e.to_string(),
@@ -720,10 +707,7 @@ mod tests {
         );
         assert_eq!(
             e.fix(),
-            format!(
-                "`icacls {} /remove:g *S-1-1-0`",
-                super::super::quoted(&shown)
-            )
+            format!("`icacls {} /remove:g *S-1-1-0`", quoted(&shown))
         );
     }
 }
