@@ -193,7 +193,12 @@ fn concurrent_writers_and_readers_lose_nothing() {
     std::thread::scope(|scope| {
         let reader = scope.spawn(|| {
             let mut reads = 0;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) || reads < 3 {
+            // Bounded too, so that a failure of the writers below, which
+            // never sets `stop`, ends the test instead of hanging it.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            while (!stop.load(std::sync::atomic::Ordering::Relaxed) || reads < 3)
+                && std::time::Instant::now() < deadline
+            {
                 h.assert_greet_runs();
                 h.mycli().args(["plugins", "list"]).assert().success();
                 reads += 1;
