@@ -34,8 +34,13 @@ const PACKAGES: &[&str] = &[
 pub fn run_tests() -> Result<(), String> {
     let wine = find_wine()?;
     tool_works(MINGW_GCC, &["--version"], "gcc-mingw-w64-x86-64")?;
-    let target_dir = target_dir();
+    let target_dir = private_target_dir()?;
     let prefix = prepare_prefix(&wine, &target_dir.join("wine"))?;
+    let cargo = || {
+        let mut cmd = cargo();
+        cmd.env("CARGO_TARGET_DIR", &target_dir);
+        cmd
+    };
 
     let mut build = cargo();
     build.args(["build", "--target", TARGET]);
@@ -83,6 +88,37 @@ pub fn run_tests() -> Result<(), String> {
     } else {
         Err(failed.join("\n"))
     }
+}
+
+/// The target directory for the Windows build: the usual one, unless a
+/// directory above it lets others write (a clone under `/tmp`). Wine shows
+/// such a directory to Windows programs as writable by Everyone, without
+/// the sticky bit that makes `/tmp` safe, so the permission check would
+/// refuse every plugin built there; then `~/.cache/snapin-wine-target`.
+fn private_target_dir() -> Result<PathBuf, String> {
+    let usual = target_dir();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let shared =
+            |dir: &Path| std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o002 != 0);
+        let absolute = std::path::absolute(&usual).unwrap_or_else(|_| usual.clone());
+        if absolute.ancestors().any(shared) {
+            let home = std::env::var_os("HOME").ok_or(
+                "HOME is not set, and the target directory is under a directory others may write",
+            )?;
+            let dir = PathBuf::from(home).join(".cache/snapin-wine-target");
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            println!(
+                "xtask: building for Windows in {}: {} is under a directory others may write, which wine shows as writable by Everyone",
+                dir.display(),
+                usual.display()
+            );
+            return Ok(dir);
+        }
+    }
+    Ok(usual)
 }
 
 /// wine's 64-bit loader: Debian puts it outside PATH.
