@@ -39,17 +39,9 @@ pub fn check(args: &[String]) -> Result<(), String> {
             .args(&targets)
             .args(["--", "-D", "warnings"]),
     )?;
-    run(with_stand_in(cargo().args([
-        "clippy",
-        "-p",
-        "snapin",
-        "-p",
-        "mycli",
-        "--no-default-features",
-        "--all-targets",
-    ]))
-    .args(&targets)
-    .args(["--", "-D", "warnings"]))?;
+    run(with_stand_in(cargo().args(crate::EXECUTABLE_ONLY_CLIPPY))
+        .args(&targets)
+        .args(["--", "-D", "warnings"]))?;
     println!(
         "xtask: the workspace compiles for {} without warnings (checked, not linked{})",
         chosen.join(" and "),

@@ -236,23 +236,26 @@ fn test() -> Result<(), String> {
     }
 }
 
+/// `cargo clippy` of snapin and mycli without the `wasm` feature, before
+/// its `-- -D warnings`: here and in `check-macos`.
+const EXECUTABLE_ONLY_CLIPPY: &[&str] = &[
+    "clippy",
+    "-p",
+    "snapin",
+    "-p",
+    "mycli",
+    "--no-default-features",
+    "--all-targets",
+];
+
 /// The executable-only build (snapin without its default `wasm` feature)
 /// checked and unit-tested on its own: in the workspace, feature
 /// unification always turns `wasm` on, so nothing else compiles it. It
 /// needs no wasmtime.
 fn executable_only() -> Result<(), String> {
-    run(cargo().args([
-        "clippy",
-        "-p",
-        "snapin",
-        "-p",
-        "mycli",
-        "--no-default-features",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    run(cargo()
+        .args(EXECUTABLE_ONLY_CLIPPY)
+        .args(["--", "-D", "warnings"]))?;
     run(cargo().args(["test", "-p", "snapin", "--no-default-features", "--lib"]))
 }
 
